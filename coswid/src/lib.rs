@@ -1,0 +1,1 @@
+//! coswid (work in progress).

@@ -1,0 +1,2 @@
+//! tnc-inspect (work in progress).
+fn main() {}

@@ -1,0 +1,1 @@
+//! nea-wire (work in progress).

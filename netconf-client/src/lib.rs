@@ -1,0 +1,1 @@
+//! netconf-client (work in progress).

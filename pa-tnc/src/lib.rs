@@ -1,0 +1,1 @@
+//! pa-tnc (work in progress).

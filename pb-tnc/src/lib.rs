@@ -1,0 +1,1 @@
+//! pb-tnc (work in progress).

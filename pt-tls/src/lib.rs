@@ -1,0 +1,1 @@
+//! pt-tls (work in progress).

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: unit, integration and doc tests of every crate, the fuzz seed replays,
+# and one pass of every criterion bench (as a test, no timing).
+# Never add --all-targets here: the libFuzzer binaries would run as tests and fuzz forever.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo test --workspace --locked
+cargo test --workspace --locked --benches
