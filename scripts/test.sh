@@ -4,5 +4,7 @@
 # Never add --all-targets here: the libFuzzer binaries would run as tests and fuzz forever.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# netconf-client integration tests need the real NETCONF server (idempotent: no-op when it is up).
+scripts/netconfd-up.sh >/dev/null
 cargo test --workspace --locked
 cargo test --workspace --locked --benches
