@@ -1,1 +1,13 @@
-//! nea-wire (work in progress).
+#![doc = include_str!("../README.md")]
+
+mod error;
+mod reader;
+mod text;
+mod tlv;
+mod vendor;
+
+pub use error::{DecodeError, DecodeErrorKind};
+pub use reader::{Reader, put_u24};
+pub use text::Text;
+pub use tlv::{NOSKIP, TLV_HEADER_LEN, Tlv, TlvHeader, TlvIter};
+pub use vendor::VendorId;
