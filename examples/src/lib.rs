@@ -1,1 +1,3 @@
-//! Shared helpers of the reference binaries.
+//! Shared code of the reference binaries.
+
+pub mod inspect;

@@ -1,0 +1,1 @@
+//! swima (work in progress).
