@@ -1,1 +1,30 @@
-//! pa-tnc (work in progress).
+#![doc = include_str!("../README.md")]
+
+mod attr;
+mod config;
+mod message;
+mod receive;
+mod registry;
+
+pub use attr::PaAttribute;
+pub use attr::error::{ErrorInfo, PaTncError};
+pub use attr::ietf::{
+    AssessmentResult, AttributeRequest, DateTime20, FactoryDefaultPasswordEnabled,
+    ForwardingEnabled, IetfAttribute, InstalledPackages, NumericVersion, OperationalStatus,
+    PortFilter, PortFilterEntry, ProductInformation, RemediationInstructions,
+    RemediationParameters, StringVersion,
+};
+pub use config::Limits;
+pub use message::{Attribute, MESSAGE_HEADER_LEN, PA_TNC_VERSION, PaTncMessage};
+pub use receive::{
+    DecodeErrorOrUnsupported, Disposition, error_reply, is_known, message_header, receive,
+    value_error_reply,
+};
+pub use registry::{
+    AttributeType, ErrorCode, PaSubtype, RemediationType, TcgAttributeType, TcgPaSubtype,
+};
+
+/// TCG IF-M Segmentation: contract, envelopes, segmenter and reassembler.
+pub mod segmentation {
+    pub use crate::attr::segmentation::*;
+}
