@@ -229,7 +229,8 @@ impl Segmenter {
     }
 
     /// A segmenter for `attribute` under `base_message_id` (24 bits; strongSwan counts from
-    /// 1 per contract). A `max_segment_size` of 0 is treated as 1.
+    /// 1 per contract). The first segment must carry the base attribute's whole 12-byte
+    /// header, so a `max_segment_size` below 12 is raised to 12.
     pub fn new(attribute: &Attribute, base_message_id: u32, max_segment_size: u32) -> Self {
         let mut data = BytesMut::with_capacity(attribute.encoded_len());
         attribute.encode(&mut data);
@@ -238,7 +239,7 @@ impl Segmenter {
             pos: 0,
             max_segment: usize::try_from(max_segment_size)
                 .unwrap_or(usize::MAX)
-                .max(1),
+                .max(TLV_HEADER_LEN),
             base_message_id: base_message_id & VendorId::MAX,
         }
     }
