@@ -1,0 +1,1572 @@
+//! Hand-written CoSWID decoder over `minicbor::Decoder`. Strings and byte strings borrow from
+//! the input unless they are indefinite-length (then they are joined into owned values).
+//!
+//! Policy for registered keys with a wrong-typed value (which the CDDL's global-attributes
+//! catch-all `label => one-or-more<text> / one-or-more<int>` would accept): the strict decoder
+//! rejects them with [`DecodeErrorKind::WrongType`] naming the field; the lenient decoder keeps
+//! them, unchanged, as an unknown attribute of the enclosing map and reports
+//! [`DeviationKind::MistypedKeptAsAttribute`] — except for the known real-world deviations it
+//! coerces (untagged URIs, untagged or float dates, text or bignum integers, one-element arrays).
+
+use std::borrow::Cow;
+
+use minicbor::Decoder;
+use minicbor::data::Type;
+
+use crate::error::{DecodeError, DecodeErrorKind, Deviation, DeviationKind};
+use crate::model::*;
+use crate::registry::key;
+
+/// Deepest map/array nesting the decoder follows (directories nest).
+pub(crate) const MAX_DEPTH: u32 = 64;
+
+type Dec<'b> = Decoder<'b>;
+type Res<T> = Result<T, DecodeError>;
+
+pub(crate) struct Ctx {
+    strict: bool,
+    pub(crate) deviations: Vec<Deviation>,
+    depth: u32,
+    base: usize,
+}
+
+impl Ctx {
+    pub(crate) fn new(strict: bool, base: usize) -> Self {
+        Self {
+            strict,
+            deviations: Vec::new(),
+            depth: 0,
+            base,
+        }
+    }
+    fn err(&self, kind: DecodeErrorKind, field: &'static str, offset: usize) -> DecodeError {
+        DecodeError {
+            kind,
+            field,
+            offset: offset.saturating_add(self.base),
+        }
+    }
+    fn deviate(&mut self, kind: DeviationKind, field: &'static str, offset: usize) -> Res<()> {
+        if self.strict {
+            return Err(self.err(DecodeErrorKind::Deviation(kind), field, offset));
+        }
+        self.deviations.push(Deviation {
+            kind,
+            field,
+            offset: offset.saturating_add(self.base),
+        });
+        Ok(())
+    }
+    fn cbor(&self, e: &minicbor::decode::Error, d: &Dec<'_>, field: &'static str) -> DecodeError {
+        self.cbor_at(e, d.position(), field)
+    }
+    fn cbor_at(&self, e: &minicbor::decode::Error, pos: usize, field: &'static str) -> DecodeError {
+        let kind = if e.is_end_of_input() {
+            DecodeErrorKind::EndOfInput
+        } else {
+            DecodeErrorKind::Malformed
+        };
+        self.err(kind, field, e.position().unwrap_or(pos))
+    }
+    fn enter(&mut self, field: &'static str, pos: usize) -> Res<()> {
+        self.depth = self.depth.saturating_add(1);
+        if self.depth > MAX_DEPTH {
+            return Err(self.err(DecodeErrorKind::TooDeep, field, pos));
+        }
+        Ok(())
+    }
+    fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+}
+
+fn ty(d: &Dec<'_>, cx: &Ctx, field: &'static str) -> Res<Type> {
+    d.datatype().map_err(|e| cx.cbor(&e, d, field))
+}
+
+/// One whole data item as raw bytes.
+pub(crate) fn raw<'b>(d: &mut Dec<'b>, cx: &Ctx, field: &'static str) -> Res<RawValue<'b>> {
+    let start = d.position();
+    d.skip().map_err(|e| cx.cbor(&e, d, field))?;
+    let input: &'b [u8] = d.input();
+    input
+        .get(start..d.position())
+        .map(|s| RawValue(Cow::Borrowed(s)))
+        .ok_or_else(|| cx.err(DecodeErrorKind::Malformed, field, start))
+}
+
+// ---- scalar readers: Ok(None) = type mismatch (the caller rewinds) ----
+
+fn text<'b>(d: &mut Dec<'b>, cx: &mut Ctx, field: &'static str) -> Res<Option<Text<'b>>> {
+    match ty(d, cx, field)? {
+        Type::String => Ok(Some(Cow::Borrowed(
+            d.str().map_err(|e| cx.cbor(&e, d, field))?,
+        ))),
+        Type::StringIndef => {
+            let mut s = String::new();
+            let p = d.position();
+            let mut it = d.str_iter().map_err(|e| cx.cbor_at(&e, p, field))?;
+            loop {
+                match it.next() {
+                    None => break,
+                    Some(Ok(chunk)) => s.push_str(chunk),
+                    Some(Err(e)) => {
+                        return Err(cx.err(
+                            if e.is_end_of_input() {
+                                DecodeErrorKind::EndOfInput
+                            } else {
+                                DecodeErrorKind::Malformed
+                            },
+                            field,
+                            e.position().unwrap_or(0),
+                        ));
+                    }
+                }
+            }
+            Ok(Some(Cow::Owned(s)))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn byte_string<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    field: &'static str,
+) -> Res<Option<Cow<'b, [u8]>>> {
+    match ty(d, cx, field)? {
+        Type::Bytes => Ok(Some(Cow::Borrowed(
+            d.bytes().map_err(|e| cx.cbor(&e, d, field))?,
+        ))),
+        Type::BytesIndef => {
+            let mut v = Vec::new();
+            let p = d.position();
+            let mut it = d.bytes_iter().map_err(|e| cx.cbor_at(&e, p, field))?;
+            loop {
+                match it.next() {
+                    None => break,
+                    Some(Ok(chunk)) => v.extend_from_slice(chunk),
+                    Some(Err(e)) => {
+                        return Err(cx.err(
+                            DecodeErrorKind::Malformed,
+                            field,
+                            e.position().unwrap_or(0),
+                        ));
+                    }
+                }
+            }
+            Ok(Some(Cow::Owned(v)))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn boolean(d: &mut Dec<'_>, cx: &mut Ctx, field: &'static str) -> Res<Option<bool>> {
+    match ty(d, cx, field)? {
+        Type::Bool => Ok(Some(d.bool().map_err(|e| cx.cbor(&e, d, field))?)),
+        _ => Ok(None),
+    }
+}
+
+fn is_int(t: Type) -> bool {
+    matches!(
+        t,
+        Type::U8
+            | Type::U16
+            | Type::U32
+            | Type::U64
+            | Type::I8
+            | Type::I16
+            | Type::I32
+            | Type::I64
+            | Type::Int
+    )
+}
+
+/// `int` (plain CBOR integer) as i64.
+fn int(d: &mut Dec<'_>, cx: &mut Ctx, field: &'static str) -> Res<Option<i64>> {
+    if !is_int(ty(d, cx, field)?) {
+        return Ok(None);
+    }
+    let pos = d.position();
+    let i = d.int().map_err(|e| cx.cbor(&e, d, field))?;
+    i64::try_from(i)
+        .map(Some)
+        .map_err(|_| cx.err(DecodeErrorKind::IntegerOutOfRange, field, pos))
+}
+
+/// `integer` (int / bigint): bignums are a lenient deviation.
+fn integer(d: &mut Dec<'_>, cx: &mut Ctx, field: &'static str) -> Res<Option<i64>> {
+    let pos = d.position();
+    if ty(d, cx, field)? != Type::Tag {
+        return int(d, cx, field);
+    }
+    let t = d.tag().map_err(|e| cx.cbor(&e, d, field))?.as_u64();
+    if t != 2 && t != 3 {
+        return Ok(None);
+    }
+    let Some(b) = byte_string(d, cx, field)? else {
+        return Ok(None);
+    };
+    cx.deviate(DeviationKind::BignumInteger, field, pos)?;
+    let mut v: u64 = 0;
+    for byte in b.iter() {
+        v = v
+            .checked_mul(256)
+            .and_then(|v| v.checked_add(u64::from(*byte)))
+            .ok_or_else(|| cx.err(DecodeErrorKind::IntegerOutOfRange, field, pos))?;
+    }
+    let v = i64::try_from(v).map_err(|_| cx.err(DecodeErrorKind::IntegerOutOfRange, field, pos))?;
+    Ok(Some(if t == 3 { -1 - v } else { v }))
+}
+
+fn uint(d: &mut Dec<'_>, cx: &mut Ctx, field: &'static str) -> Res<Option<u64>> {
+    match ty(d, cx, field)? {
+        Type::U8 | Type::U16 | Type::U32 | Type::U64 => {
+            Ok(Some(d.u64().map_err(|e| cx.cbor(&e, d, field))?))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn code<'b>(d: &mut Dec<'b>, cx: &mut Ctx, field: &'static str) -> Res<Option<Code<'b>>> {
+    if let Some(i) = int(d, cx, field)? {
+        return Ok(Some(Code::Int(i)));
+    }
+    Ok(text(d, cx, field)?.map(Code::Text))
+}
+
+/// `any-uri = #6.32(tstr)`; plain text is a lenient deviation.
+fn uri<'b>(d: &mut Dec<'b>, cx: &mut Ctx, field: &'static str) -> Res<Option<Text<'b>>> {
+    let pos = d.position();
+    match ty(d, cx, field)? {
+        Type::Tag => {
+            if d.tag().map_err(|e| cx.cbor(&e, d, field))?.as_u64() != 32 {
+                return Ok(None);
+            }
+            text(d, cx, field)
+        }
+        Type::String | Type::StringIndef => {
+            cx.deviate(DeviationKind::UntaggedUri, field, pos)?;
+            text(d, cx, field)
+        }
+        _ => Ok(None),
+    }
+}
+
+fn tag_id<'b>(d: &mut Dec<'b>, cx: &mut Ctx, field: &'static str) -> Res<Option<TagId<'b>>> {
+    let pos = d.position();
+    if let Some(t) = text(d, cx, field)? {
+        return Ok(Some(TagId::Text(t)));
+    }
+    match byte_string(d, cx, field)? {
+        None => Ok(None),
+        Some(b) => <[u8; 16]>::try_from(b.as_ref())
+            .map(|u| Some(TagId::Uuid(u)))
+            .map_err(|_| cx.err(DecodeErrorKind::BadUuidLength, field, pos)),
+    }
+}
+
+/// `integer-time = #6.1(int)`; untagged ints and floats are lenient deviations.
+fn date(d: &mut Dec<'_>, cx: &mut Ctx, field: &'static str) -> Res<Option<i64>> {
+    let pos = d.position();
+    let mut t = ty(d, cx, field)?;
+    let tagged = t == Type::Tag;
+    if tagged {
+        if d.tag().map_err(|e| cx.cbor(&e, d, field))?.as_u64() != 1 {
+            return Ok(None);
+        }
+        t = ty(d, cx, field)?;
+    }
+    if is_int(t) {
+        if !tagged {
+            cx.deviate(DeviationKind::UntaggedDate, field, pos)?;
+        }
+        return int(d, cx, field);
+    }
+    if matches!(t, Type::F16 | Type::F32 | Type::F64) {
+        cx.deviate(DeviationKind::FloatDate, field, pos)?;
+        let f = d.f64().map_err(|e| cx.cbor(&e, d, field))?;
+        if !f.is_finite() || !(-9.0e18..=9.0e18).contains(&f) {
+            return Err(cx.err(DecodeErrorKind::IntegerOutOfRange, field, pos));
+        }
+        #[allow(clippy::cast_possible_truncation)] // range checked just above
+        return Ok(Some(f.trunc() as i64));
+    }
+    Ok(None)
+}
+
+fn hash_entry<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    field: &'static str,
+) -> Res<Option<HashEntry<'b>>> {
+    if ty(d, cx, field)? != Type::Array {
+        return Ok(None);
+    }
+    if d.array().map_err(|e| cx.cbor(&e, d, field))? != Some(2) {
+        return Ok(None);
+    }
+    let Some(alg) = int(d, cx, field)? else {
+        return Ok(None);
+    };
+    Ok(byte_string(d, cx, field)?.map(|value| HashEntry { alg, value }))
+}
+
+/// `one-or-more<T> = T / [2* T]`; `[x]` and `[]` are lenient deviations.
+fn one_or_more<'b, T>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    field: &'static str,
+    item: impl Fn(&mut Dec<'b>, &mut Ctx, &'static str) -> Res<Option<T>>,
+) -> Res<Option<Vec<T>>> {
+    let pos = d.position();
+    match ty(d, cx, field)? {
+        Type::Array | Type::ArrayIndef => {
+            cx.enter(field, pos)?;
+            let len = d.array().map_err(|e| cx.cbor(&e, d, field))?;
+            let mut out = Vec::new();
+            loop {
+                match len {
+                    Some(n) if out.len() as u64 >= n => break,
+                    None if ty(d, cx, field)? == Type::Break => {
+                        d.set_position(d.position().saturating_add(1));
+                        break;
+                    }
+                    _ => {}
+                }
+                match item(d, cx, field)? {
+                    Some(v) => out.push(v),
+                    None => {
+                        cx.leave();
+                        return Ok(None);
+                    }
+                }
+            }
+            cx.leave();
+            match out.len() {
+                0 => cx.deviate(DeviationKind::EmptyArray, field, pos)?,
+                1 => cx.deviate(DeviationKind::SingleElementArray, field, pos)?,
+                _ => {}
+            }
+            Ok(Some(out))
+        }
+        _ => Ok(item(d, cx, field)?.map(|v| vec![v])),
+    }
+}
+
+// ---- maps ----
+
+struct MapIter {
+    left: Option<u64>,
+    seen: u64,
+    start: usize,
+}
+
+fn label<'b>(d: &mut Dec<'b>, cx: &mut Ctx, field: &'static str) -> Res<Label<'b>> {
+    let pos = d.position();
+    if let Some(i) = int(d, cx, field)? {
+        return Ok(Label::Int(i));
+    }
+    match text(d, cx, field)? {
+        Some(t) => Ok(Label::Text(t)),
+        None => Err(cx.err(DecodeErrorKind::BadKey, field, pos)),
+    }
+}
+
+impl MapIter {
+    /// `None` when the next item is not a map.
+    fn begin(d: &mut Dec<'_>, cx: &mut Ctx, field: &'static str) -> Res<Option<Self>> {
+        let start = d.position();
+        if !matches!(ty(d, cx, field)?, Type::Map | Type::MapIndef) {
+            return Ok(None);
+        }
+        cx.enter(field, start)?;
+        let left = d.map().map_err(|e| cx.cbor(&e, d, field))?;
+        Ok(Some(Self {
+            left,
+            seen: 0,
+            start,
+        }))
+    }
+
+    fn next<'b>(
+        &mut self,
+        d: &mut Dec<'b>,
+        cx: &mut Ctx,
+        field: &'static str,
+    ) -> Res<Option<(Label<'b>, usize)>> {
+        match self.left {
+            Some(0) => {
+                cx.leave();
+                return Ok(None);
+            }
+            Some(n) => self.left = Some(n.saturating_sub(1)),
+            None => {
+                if ty(d, cx, field)? == Type::Break {
+                    d.set_position(d.position().saturating_add(1));
+                    cx.leave();
+                    return Ok(None);
+                }
+            }
+        }
+        let pos = d.position();
+        Ok(Some((label(d, cx, field)?, pos)))
+    }
+
+    /// Duplicate check for registered keys (0..=63).
+    fn first(&mut self, cx: &mut Ctx, k: i64, field: &'static str, pos: usize) -> Res<()> {
+        let bit = u32::try_from(k)
+            .ok()
+            .and_then(|k| 1u64.checked_shl(k))
+            .unwrap_or(0);
+        if self.seen & bit != 0 {
+            if cx.strict {
+                return Err(cx.err(DecodeErrorKind::DuplicateKey, field, pos));
+            }
+            cx.deviate(DeviationKind::DuplicateKey, field, pos)?;
+        }
+        self.seen |= bit;
+        Ok(())
+    }
+}
+
+/// Read a registered field with `read`; on a type mismatch, reject (strict) or keep the raw
+/// value as an unknown attribute (lenient).
+#[allow(clippy::too_many_arguments)]
+fn field<'b, T>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    attrs: &mut Attributes<'b>,
+    key: Label<'b>,
+    field: &'static str,
+    expected: &'static str,
+    read: impl FnOnce(&mut Dec<'b>, &mut Ctx, &'static str) -> Res<Option<T>>,
+) -> Res<Option<T>> {
+    let pos = d.position();
+    let depth = cx.depth;
+    if let Some(v) = read(d, cx, field)? {
+        return Ok(Some(v));
+    }
+    d.set_position(pos);
+    cx.depth = depth;
+    if cx.strict {
+        return Err(cx.err(DecodeErrorKind::WrongType { expected }, field, pos));
+    }
+    cx.deviate(DeviationKind::MistypedKeptAsAttribute, field, pos)?;
+    let v = raw(d, cx, field)?;
+    attrs.extra.push((key, v));
+    Ok(None)
+}
+
+/// lang or an unknown key.
+fn other<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    attrs: &mut Attributes<'b>,
+    it: &mut MapIter,
+    key: Label<'b>,
+    pos: usize,
+    map: &'static str,
+) -> Res<()> {
+    if key == Label::Int(key::LANG) {
+        it.first(cx, key::LANG, "lang", pos)?;
+        if let Some(l) = field(d, cx, attrs, key, "lang", "text", text)? {
+            attrs.lang = Some(l);
+        }
+        return Ok(());
+    }
+    if cx.strict && attrs.extra.len() < 256 && attrs.extra.iter().any(|(k, _)| *k == key) {
+        return Err(cx.err(DecodeErrorKind::DuplicateKey, map, pos));
+    }
+    let v = raw(d, cx, map)?;
+    attrs.extra.push((key, v));
+    Ok(())
+}
+
+fn missing(cx: &Ctx, field: &'static str, pos: usize) -> DecodeError {
+    cx.err(DecodeErrorKind::MissingField, field, pos)
+}
+
+macro_rules! set {
+    ($d:ident, $cx:ident, $attrs:ident, $it:ident, $k:ident, $pos:ident, $slot:expr, $name:literal, $exp:literal, $read:expr) => {{
+        $it.first($cx, $k, $name, $pos)?;
+        if let Some(v) = field($d, $cx, &mut $attrs, Label::Int($k), $name, $exp, $read)? {
+            $slot = Some(v);
+        }
+    }};
+}
+
+pub(crate) fn concise_swid_tag<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+) -> Res<Option<ConciseSwidTag<'b>>> {
+    const M: &str = "concise-swid-tag";
+    let Some(mut it) = MapIter::begin(d, cx, M)? else {
+        return Ok(None);
+    };
+    let start = it.start;
+    let mut attrs = Attributes::default();
+    let (mut id, mut tag_version, mut corpus, mut patch, mut supplemental) =
+        (None, None, None, None, None);
+    let (mut name, mut version, mut scheme, mut media) = (None, None, None, None);
+    let (mut meta, mut entity, mut link, mut payload, mut evidence) =
+        (None, None, None, None, None);
+    while let Some((k, pos)) = it.next(d, cx, M)? {
+        let Label::Int(kk) = k else {
+            other(d, cx, &mut attrs, &mut it, k, pos, M)?;
+            continue;
+        };
+        match kk {
+            key::TAG_ID => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                id,
+                "tag-id",
+                "text / bstr .size 16",
+                tag_id
+            ),
+            key::TAG_VERSION => {
+                let p = d.position();
+                if !cx.strict {
+                    // lenient: text tag-version ("1")
+                    if let Some(Ok(v)) =
+                        text(d, cx, "tag-version")?.map(|t| t.trim().parse::<i64>())
+                    {
+                        it.first(cx, kk, "tag-version", pos)?;
+                        cx.deviate(DeviationKind::TextTagVersion, "tag-version", p)?;
+                        tag_version = Some(v);
+                        continue;
+                    }
+                    d.set_position(p);
+                }
+                set!(
+                    d,
+                    cx,
+                    attrs,
+                    it,
+                    kk,
+                    pos,
+                    tag_version,
+                    "tag-version",
+                    "integer",
+                    integer
+                )
+            }
+            key::CORPUS => set!(d, cx, attrs, it, kk, pos, corpus, "corpus", "bool", boolean),
+            key::PATCH => set!(d, cx, attrs, it, kk, pos, patch, "patch", "bool", boolean),
+            key::SUPPLEMENTAL => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                supplemental,
+                "supplemental",
+                "bool",
+                boolean
+            ),
+            key::SOFTWARE_NAME => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                name,
+                "software-name",
+                "text",
+                text
+            ),
+            key::SOFTWARE_VERSION => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                version,
+                "software-version",
+                "text",
+                text
+            ),
+            key::VERSION_SCHEME => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                scheme,
+                "version-scheme",
+                "int / text",
+                code
+            ),
+            key::MEDIA => set!(d, cx, attrs, it, kk, pos, media, "media", "text", text),
+            key::SOFTWARE_META => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                meta,
+                "software-meta",
+                "one-or-more<software-meta-entry>",
+                |d, cx, f| one_or_more(d, cx, f, software_meta)
+            ),
+            key::ENTITY => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                entity,
+                "entity",
+                "one-or-more<entity-entry>",
+                |d, cx, f| one_or_more(d, cx, f, entity_entry)
+            ),
+            key::LINK => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                link,
+                "link",
+                "one-or-more<link-entry>",
+                |d, cx, f| one_or_more(d, cx, f, link_entry)
+            ),
+            key::PAYLOAD => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                payload,
+                "payload",
+                "payload-entry",
+                payload_entry
+            ),
+            key::EVIDENCE => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                evidence,
+                "evidence",
+                "evidence-entry",
+                evidence_entry
+            ),
+            _ => other(d, cx, &mut attrs, &mut it, k, pos, M)?,
+        }
+    }
+    let tag_id = id.ok_or_else(|| missing(cx, "tag-id", start))?;
+    let tag_version = match tag_version {
+        Some(v) => v,
+        None => {
+            if cx.strict {
+                return Err(missing(cx, "tag-version", start));
+            }
+            cx.deviate(DeviationKind::MissingTagVersion, "tag-version", start)?;
+            0
+        }
+    };
+    let software_name = name.ok_or_else(|| missing(cx, "software-name", start))?;
+    let entity: Vec<Entity<'b>> = match entity {
+        Some(e) => e,
+        None => return Err(missing(cx, "entity", start)),
+    };
+    Ok(Some(ConciseSwidTag {
+        tag_id,
+        tag_version,
+        corpus,
+        patch,
+        supplemental,
+        software_name,
+        software_version: version,
+        version_scheme: scheme,
+        media,
+        software_meta: meta.unwrap_or_default(),
+        entity,
+        link: link.unwrap_or_default(),
+        payload,
+        evidence,
+        attributes: attrs,
+    }))
+}
+
+fn entity_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Option<Entity<'b>>> {
+    const M: &str = "entity";
+    let Some(mut it) = MapIter::begin(d, cx, M)? else {
+        return Ok(None);
+    };
+    let start = it.start;
+    let mut attrs = Attributes::default();
+    let (mut name, mut reg_id, mut role, mut thumbprint) = (None, None, None, None);
+    while let Some((k, pos)) = it.next(d, cx, M)? {
+        match k {
+            Label::Int(kk @ key::ENTITY_NAME) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                name,
+                "entity/entity-name",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::REG_ID) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                reg_id,
+                "entity/reg-id",
+                "#6.32(tstr)",
+                uri
+            ),
+            Label::Int(kk @ key::ROLE) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                role,
+                "entity/role",
+                "one-or-more<int / text>",
+                |d, cx, f| one_or_more(d, cx, f, code)
+            ),
+            Label::Int(kk @ key::THUMBPRINT) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                thumbprint,
+                "entity/thumbprint",
+                "hash-entry",
+                hash_entry
+            ),
+            k => other(d, cx, &mut attrs, &mut it, k, pos, M)?,
+        }
+    }
+    if name.is_none() {
+        if cx.strict {
+            return Err(missing(cx, "entity/entity-name", start));
+        }
+        cx.deviate(DeviationKind::MissingField, "entity/entity-name", start)?;
+    }
+    let role = match role {
+        Some(r) => r,
+        None if cx.strict => return Err(missing(cx, "entity/role", start)),
+        None => {
+            cx.deviate(DeviationKind::MissingField, "entity/role", start)?;
+            Vec::new()
+        }
+    };
+    Ok(Some(Entity {
+        entity_name: name,
+        reg_id,
+        role,
+        thumbprint,
+        attributes: attrs,
+    }))
+}
+
+fn link_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Option<Link<'b>>> {
+    const M: &str = "link";
+    let Some(mut it) = MapIter::begin(d, cx, M)? else {
+        return Ok(None);
+    };
+    let start = it.start;
+    let mut attrs = Attributes::default();
+    let (mut artifact, mut href, mut media, mut ownership, mut rel, mut media_type, mut use_) =
+        (None, None, None, None, None, None, None);
+    while let Some((k, pos)) = it.next(d, cx, M)? {
+        match k {
+            Label::Int(kk @ key::ARTIFACT) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                artifact,
+                "link/artifact",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::HREF) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                href,
+                "link/href",
+                "#6.32(tstr)",
+                uri
+            ),
+            Label::Int(kk @ key::MEDIA) => {
+                set!(d, cx, attrs, it, kk, pos, media, "link/media", "text", text)
+            }
+            Label::Int(kk @ key::OWNERSHIP) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                ownership,
+                "link/ownership",
+                "int / text",
+                code
+            ),
+            Label::Int(kk @ key::REL) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                rel,
+                "link/rel",
+                "int / text",
+                code
+            ),
+            Label::Int(kk @ key::MEDIA_TYPE) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                media_type,
+                "link/media-type",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::USE) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                use_,
+                "link/use",
+                "int / text",
+                code
+            ),
+            k => other(d, cx, &mut attrs, &mut it, k, pos, M)?,
+        }
+    }
+    Ok(Some(Link {
+        artifact,
+        href: href.ok_or_else(|| missing(cx, "link/href", start))?,
+        media,
+        ownership,
+        rel: rel.ok_or_else(|| missing(cx, "link/rel", start))?,
+        media_type,
+        use_,
+        attributes: attrs,
+    }))
+}
+
+fn software_meta<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    _f: &'static str,
+) -> Res<Option<SoftwareMeta<'b>>> {
+    const M: &str = "software-meta";
+    let Some(mut it) = MapIter::begin(d, cx, M)? else {
+        return Ok(None);
+    };
+    let mut m = SoftwareMeta::default();
+    let mut attrs = Attributes::default();
+    while let Some((k, pos)) = it.next(d, cx, M)? {
+        match k {
+            Label::Int(kk @ key::ACTIVATION_STATUS) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.activation_status,
+                "software-meta/activation-status",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::CHANNEL_TYPE) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.channel_type,
+                "software-meta/channel-type",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::COLLOQUIAL_VERSION) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.colloquial_version,
+                "software-meta/colloquial-version",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::DESCRIPTION) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.description,
+                "software-meta/description",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::EDITION) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.edition,
+                "software-meta/edition",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::ENTITLEMENT_DATA_REQUIRED) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.entitlement_data_required,
+                "software-meta/entitlement-data-required",
+                "bool",
+                boolean
+            ),
+            Label::Int(kk @ key::ENTITLEMENT_KEY) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.entitlement_key,
+                "software-meta/entitlement-key",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::GENERATOR) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.generator,
+                "software-meta/generator",
+                "text / bstr .size 16",
+                tag_id
+            ),
+            Label::Int(kk @ key::PERSISTENT_ID) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.persistent_id,
+                "software-meta/persistent-id",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::PRODUCT) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.product,
+                "software-meta/product",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::PRODUCT_FAMILY) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.product_family,
+                "software-meta/product-family",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::REVISION) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.revision,
+                "software-meta/revision",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::SUMMARY) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.summary,
+                "software-meta/summary",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::UNSPSC_CODE) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.unspsc_code,
+                "software-meta/unspsc-code",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::UNSPSC_VERSION) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                m.unspsc_version,
+                "software-meta/unspsc-version",
+                "text",
+                text
+            ),
+            k => other(d, cx, &mut attrs, &mut it, k, pos, M)?,
+        }
+    }
+    m.attributes = attrs;
+    Ok(Some(m))
+}
+
+/// Keys of resource-collection; returns false when `k` is not one of them.
+#[allow(clippy::too_many_arguments)]
+fn collection_key<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    mut attrs: &mut Attributes<'b>,
+    it: &mut MapIter,
+    rc: &mut ResourceCollection<'b>,
+    k: i64,
+    pos: usize,
+    with_pr: bool,
+) -> Res<bool> {
+    let mut slot_d = None;
+    let mut slot_f = None;
+    let mut slot_p = None;
+    let mut slot_r = None;
+    match k {
+        key::DIRECTORY => set!(
+            d,
+            cx,
+            attrs,
+            it,
+            k,
+            pos,
+            slot_d,
+            "directory",
+            "one-or-more<directory-entry>",
+            |d, cx, f| one_or_more(d, cx, f, directory_entry)
+        ),
+        key::FILE => set!(
+            d,
+            cx,
+            attrs,
+            it,
+            k,
+            pos,
+            slot_f,
+            "file",
+            "one-or-more<file-entry>",
+            |d, cx, f| one_or_more(d, cx, f, file_entry)
+        ),
+        key::PROCESS if with_pr => set!(
+            d,
+            cx,
+            attrs,
+            it,
+            k,
+            pos,
+            slot_p,
+            "process",
+            "one-or-more<process-entry>",
+            |d, cx, f| one_or_more(d, cx, f, process_entry)
+        ),
+        key::RESOURCE if with_pr => set!(
+            d,
+            cx,
+            attrs,
+            it,
+            k,
+            pos,
+            slot_r,
+            "resource",
+            "one-or-more<resource-entry>",
+            |d, cx, f| one_or_more(d, cx, f, resource_entry)
+        ),
+        _ => return Ok(false),
+    }
+    if let Some(v) = slot_d {
+        rc.directory = v;
+    }
+    if let Some(v) = slot_f {
+        rc.file = v;
+    }
+    if let Some(v) = slot_p {
+        rc.process = v;
+    }
+    if let Some(v) = slot_r {
+        rc.resource = v;
+    }
+    Ok(true)
+}
+
+fn payload_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Option<Payload<'b>>> {
+    const M: &str = "payload";
+    let Some(mut it) = MapIter::begin(d, cx, M)? else {
+        return Ok(None);
+    };
+    let mut p = Payload::default();
+    while let Some((k, pos)) = it.next(d, cx, M)? {
+        if let Label::Int(kk) = k
+            && collection_key(
+                d,
+                cx,
+                &mut p.attributes,
+                &mut it,
+                &mut p.resources,
+                kk,
+                pos,
+                true,
+            )?
+        {
+            continue;
+        }
+        other(d, cx, &mut p.attributes, &mut it, k, pos, M)?;
+    }
+    Ok(Some(p))
+}
+
+fn evidence_entry<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    _f: &'static str,
+) -> Res<Option<Evidence<'b>>> {
+    const M: &str = "evidence";
+    let Some(mut it) = MapIter::begin(d, cx, M)? else {
+        return Ok(None);
+    };
+    let mut e = Evidence::default();
+    let mut attrs = Attributes::default();
+    while let Some((k, pos)) = it.next(d, cx, M)? {
+        match k {
+            Label::Int(kk @ key::DATE) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                e.date,
+                "evidence/date",
+                "#6.1(int)",
+                date
+            ),
+            Label::Int(kk @ key::DEVICE_ID) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                e.device_id,
+                "evidence/device-id",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::LOCATION) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                e.location,
+                "evidence/location",
+                "text",
+                text
+            ),
+            Label::Int(kk)
+                if collection_key(d, cx, &mut attrs, &mut it, &mut e.resources, kk, pos, true)? => {
+            }
+            k => other(d, cx, &mut attrs, &mut it, k, pos, M)?,
+        }
+    }
+    e.attributes = attrs;
+    Ok(Some(e))
+}
+
+fn directory_entry<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    _f: &'static str,
+) -> Res<Option<Directory<'b>>> {
+    const M: &str = "directory";
+    let Some(mut it) = MapIter::begin(d, cx, M)? else {
+        return Ok(None);
+    };
+    let start = it.start;
+    let mut attrs = Attributes::default();
+    let (mut key_, mut location, mut fs_name, mut root, mut pe) = (None, None, None, None, None);
+    while let Some((k, pos)) = it.next(d, cx, M)? {
+        match k {
+            Label::Int(kk @ key::KEY) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                key_,
+                "directory/key",
+                "bool",
+                boolean
+            ),
+            Label::Int(kk @ key::LOCATION) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                location,
+                "directory/location",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::FS_NAME) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                fs_name,
+                "directory/fs-name",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::ROOT) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                root,
+                "directory/root",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::PATH_ELEMENTS) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                pe,
+                "directory/path-elements",
+                "{ path-elements-group }",
+                path_elements
+            ),
+            k => other(d, cx, &mut attrs, &mut it, k, pos, M)?,
+        }
+    }
+    Ok(Some(Directory {
+        key: key_,
+        location,
+        fs_name: fs_name.ok_or_else(|| missing(cx, "directory/fs-name", start))?,
+        root,
+        path_elements: pe,
+        attributes: attrs,
+    }))
+}
+
+fn path_elements<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    _f: &'static str,
+) -> Res<Option<PathElements<'b>>> {
+    const M: &str = "path-elements";
+    let Some(mut it) = MapIter::begin(d, cx, M)? else {
+        return Ok(None);
+    };
+    let mut rc = ResourceCollection::default();
+    let mut attrs = Attributes::default();
+    while let Some((k, pos)) = it.next(d, cx, M)? {
+        if let Label::Int(kk) = k
+            && collection_key(d, cx, &mut attrs, &mut it, &mut rc, kk, pos, false)?
+        {
+            continue;
+        }
+        other(d, cx, &mut attrs, &mut it, k, pos, M)?;
+    }
+    Ok(Some(PathElements {
+        directory: rc.directory,
+        file: rc.file,
+        attributes: attrs,
+    }))
+}
+
+fn file_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Option<File<'b>>> {
+    const M: &str = "file";
+    let Some(mut it) = MapIter::begin(d, cx, M)? else {
+        return Ok(None);
+    };
+    let start = it.start;
+    let mut attrs = Attributes::default();
+    let (mut key_, mut location, mut fs_name, mut root, mut size, mut version, mut hash) =
+        (None, None, None, None, None, None, None);
+    while let Some((k, pos)) = it.next(d, cx, M)? {
+        match k {
+            Label::Int(kk @ key::KEY) => {
+                set!(d, cx, attrs, it, kk, pos, key_, "file/key", "bool", boolean)
+            }
+            Label::Int(kk @ key::LOCATION) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                location,
+                "file/location",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::FS_NAME) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                fs_name,
+                "file/fs-name",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::ROOT) => {
+                set!(d, cx, attrs, it, kk, pos, root, "file/root", "text", text)
+            }
+            Label::Int(kk @ key::SIZE) => {
+                set!(d, cx, attrs, it, kk, pos, size, "file/size", "uint", uint)
+            }
+            Label::Int(kk @ key::FILE_VERSION) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                version,
+                "file/file-version",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::HASH) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                hash,
+                "file/hash",
+                "hash-entry",
+                hash_entry
+            ),
+            k => other(d, cx, &mut attrs, &mut it, k, pos, M)?,
+        }
+    }
+    Ok(Some(File {
+        key: key_,
+        location,
+        fs_name: fs_name.ok_or_else(|| missing(cx, "file/fs-name", start))?,
+        root,
+        size,
+        file_version: version,
+        hash,
+        attributes: attrs,
+    }))
+}
+
+fn process_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Option<Process<'b>>> {
+    const M: &str = "process";
+    let Some(mut it) = MapIter::begin(d, cx, M)? else {
+        return Ok(None);
+    };
+    let start = it.start;
+    let mut attrs = Attributes::default();
+    let (mut name, mut pid) = (None, None);
+    while let Some((k, pos)) = it.next(d, cx, M)? {
+        match k {
+            Label::Int(kk @ key::PROCESS_NAME) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                name,
+                "process/process-name",
+                "text",
+                text
+            ),
+            Label::Int(kk @ key::PID) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                pid,
+                "process/pid",
+                "integer",
+                integer
+            ),
+            k => other(d, cx, &mut attrs, &mut it, k, pos, M)?,
+        }
+    }
+    Ok(Some(Process {
+        process_name: name.ok_or_else(|| missing(cx, "process/process-name", start))?,
+        pid,
+        attributes: attrs,
+    }))
+}
+
+fn resource_entry<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    _f: &'static str,
+) -> Res<Option<Resource<'b>>> {
+    const M: &str = "resource";
+    let Some(mut it) = MapIter::begin(d, cx, M)? else {
+        return Ok(None);
+    };
+    let start = it.start;
+    let mut attrs = Attributes::default();
+    let mut type_ = None;
+    while let Some((k, pos)) = it.next(d, cx, M)? {
+        match k {
+            Label::Int(kk @ key::TYPE) => set!(
+                d,
+                cx,
+                attrs,
+                it,
+                kk,
+                pos,
+                type_,
+                "resource/type",
+                "text",
+                text
+            ),
+            k => other(d, cx, &mut attrs, &mut it, k, pos, M)?,
+        }
+    }
+    Ok(Some(Resource {
+        type_: type_.ok_or_else(|| missing(cx, "resource/type", start))?,
+        attributes: attrs,
+    }))
+}
+
+/// Decode one CoSWID (tagged or not) filling `cx`; returns the tag and whether it was tagged.
+pub(crate) fn top<'b>(input: &'b [u8], cx: &mut Ctx) -> Res<(ConciseSwidTag<'b>, bool)> {
+    let mut d = Decoder::new(input);
+    let mut tagged = false;
+    if ty(&d, cx, "coswid")? == Type::Tag {
+        let t = d.tag().map_err(|e| cx.cbor(&e, &d, "coswid"))?.as_u64();
+        if t != super::COSWID_TAG {
+            return Err(cx.err(DecodeErrorKind::WrongCborTag(t), "coswid", 0));
+        }
+        tagged = true;
+        if ty(&d, cx, "coswid")? == Type::Bytes {
+            let pos = d.position();
+            cx.deviate(DeviationKind::WrappedInByteString, "coswid", pos)?;
+            let inner = d.bytes().map_err(|e| cx.cbor(&e, &d, "coswid"))?;
+            if d.position() != input.len() {
+                return Err(cx.err(DecodeErrorKind::TrailingBytes, "coswid", d.position()));
+            }
+            let base = input.len().saturating_sub(inner.len());
+            let mut inner_cx = Ctx::new(cx.strict, cx.base.saturating_add(base));
+            let (tag, _) = top(inner, &mut inner_cx)?;
+            cx.deviations.append(&mut inner_cx.deviations);
+            return Ok((tag, true));
+        }
+    }
+    let pos = d.position();
+    let tag = concise_swid_tag(&mut d, cx)?.ok_or_else(|| {
+        cx.err(
+            DecodeErrorKind::WrongType { expected: "map" },
+            "concise-swid-tag",
+            pos,
+        )
+    })?;
+    if d.position() != input.len() {
+        return Err(cx.err(DecodeErrorKind::TrailingBytes, "coswid", d.position()));
+    }
+    Ok((tag, tagged))
+}
