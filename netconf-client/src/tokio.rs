@@ -1,0 +1,1 @@
+//! Async (tokio) client: work in progress.
