@@ -3,7 +3,81 @@
 //! Every function takes the absolute offset of its input's first byte so errors name the byte
 //! of the file the user gave.
 
+use bytes::Bytes;
+use nea_wire::DecodeError;
+use serde_json::Value;
+
 pub mod pa_tnc;
 pub mod pb_tnc;
 pub mod pt_tls;
 pub mod swima;
+
+/// One whole PA-TNC attribute (12-byte header and value), decoded as `pa_tnc` shows it
+/// (SWIMA attributes with their fields).
+pub fn swima_attribute_to_json(input: Bytes, base: usize) -> Result<Value, DecodeError> {
+    let a = ::pa_tnc::Attribute::decode(input, base)?;
+    pa_tnc::attribute_to_json(&a)
+}
+
+/// Renders a JSON value as indented `name: value` lines.
+pub fn to_text(v: &Value) -> String {
+    let mut out = String::new();
+    write_text(&mut out, v, 0, None);
+    while out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => Some("-".into()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn write_text(out: &mut String, v: &Value, indent: usize, key: Option<&str>) {
+    let pad = "  ".repeat(indent);
+    match (v, scalar(v)) {
+        (_, Some(s)) => match key {
+            Some(k) => out.push_str(&format!("{pad}{k}: {s}\n")),
+            None => out.push_str(&format!("{pad}{s}\n")),
+        },
+        (Value::Array(items), None) => {
+            if let Some(k) = key {
+                out.push_str(&format!("{pad}{k}: [{}]\n", items.len()));
+            }
+            for (i, item) in items.iter().enumerate() {
+                write_text(out, item, indent + 1, Some(&format!("[{i}]")));
+            }
+        }
+        (Value::Object(map), None) => {
+            let inner = match key {
+                Some(k) => {
+                    out.push_str(&format!("{pad}{k}:\n"));
+                    indent + 1
+                }
+                None => indent,
+            };
+            for (k, item) in map {
+                write_text(out, item, inner, Some(k));
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn text_rendering() {
+        let v = json!({"a": 1, "b": {"c": "x"}, "d": [true, {"e": null}]});
+        assert_eq!(to_text(&v), "a: 1\nb:\n  c: x\nd: [2]\n  [0]: true\n  [1]:\n    e: -");
+    }
+}

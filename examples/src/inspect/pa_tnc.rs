@@ -1,11 +1,182 @@
-//! PA-TNC (RFC 5792) view.
+//! PA-TNC (RFC 5792) view: the message header and every attribute, typed where this
+//! workspace knows the attribute (IETF 0–12, SWIMA 13–21, TCG segmentation).
 
 use bytes::Bytes;
-use nea_wire::DecodeError;
-use serde_json::Value;
+use nea_wire::{DecodeError, VendorId};
+use pa_tnc::segmentation::{ContractRequest, ContractResponse, NextSegment, SegmentationEnvelope};
+use pa_tnc::{
+    Attribute, AttributeType, ErrorCode, ErrorInfo, IetfAttribute, Limits, PaAttribute, PaTncMessage,
+    RemediationParameters, TcgAttributeType,
+};
+use serde_json::{Map, Value, json};
 
 /// Decodes one PA-TNC message starting at absolute offset `base`.
 pub fn message_to_json(input: Bytes, base: usize) -> Result<Value, DecodeError> {
-    let _ = (input, base);
-    Ok(Value::Null)
+    let m = PaTncMessage::decode_with(input, base, &Limits::default())?;
+    let attributes = m
+        .attributes
+        .iter()
+        .map(attribute_to_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(json!({
+        "version": pa_tnc::PA_TNC_VERSION,
+        "message_identifier": m.message_id,
+        "attributes": attributes,
+    }))
+}
+
+/// The name of an attribute type, if known.
+fn type_name(a: &Attribute) -> Option<&'static str> {
+    match a.vendor {
+        VendorId::IETF => AttributeType(a.kind).name(),
+        VendorId::TCG => TcgAttributeType(a.kind).name(),
+        _ => None,
+    }
+}
+
+/// One attribute: header fields plus the typed value (or its hex).
+pub fn attribute_to_json(a: &Attribute) -> Result<Value, DecodeError> {
+    let mut o = Map::new();
+    o.insert("flags".into(), json!(a.flags));
+    o.insert("noskip".into(), json!(a.noskip()));
+    o.insert("attribute_vendor_id".into(), vendor(a.vendor));
+    o.insert("attribute_type".into(), json!(a.kind));
+    if let Some(n) = type_name(a) {
+        o.insert("attribute_type_name".into(), json!(n));
+    }
+    o.insert("attribute_length".into(), json!(a.encoded_len()));
+    let value = typed_value(a)?;
+    o.insert("value".into(), value);
+    Ok(Value::Object(o))
+}
+
+fn vendor(v: VendorId) -> Value {
+    match v.name() {
+        Some(n) => json!(format!("{} ({n})", v.get())),
+        None => json!(v.get()),
+    }
+}
+
+fn text(t: &nea_wire::Text) -> Value {
+    json!(t.as_str())
+}
+
+fn typed_value(a: &Attribute) -> Result<Value, DecodeError> {
+    if let Some(r) = super::swima::attribute_to_json(a.vendor, a.kind, a.value.clone(), a.value_offset) {
+        return r;
+    }
+    if let Some(r) = IetfAttribute::decode(a) {
+        return Ok(ietf_to_json(&r?));
+    }
+    if a.vendor == VendorId::TCG {
+        match TcgAttributeType(a.kind) {
+            TcgAttributeType::SEGMENTATION_CONTRACT_REQUEST => {
+                let c = ContractRequest::from_attribute(a)?;
+                return Ok(json!({"max_message_size": c.max_message_size, "max_segment_size": c.max_segment_size}));
+            }
+            TcgAttributeType::SEGMENTATION_CONTRACT_RESPONSE => {
+                let c = ContractResponse::from_attribute(a)?;
+                return Ok(json!({"max_message_size": c.max_message_size, "max_segment_size": c.max_segment_size}));
+            }
+            TcgAttributeType::SEGMENTATION_ENVELOPE => {
+                let e = SegmentationEnvelope::from_attribute(a)?;
+                return Ok(json!({
+                    "flags": e.flags,
+                    "more": e.more(),
+                    "start": e.start(),
+                    "base_message_id": e.base_message_id,
+                    "segment_length": e.segment.len(),
+                }));
+            }
+            TcgAttributeType::NEXT_SEGMENT => {
+                let n = NextSegment::from_attribute(a)?;
+                return Ok(json!({"flags": n.flags, "cancel": n.is_cancel(), "base_message_id": n.base_message_id}));
+            }
+            _ => {}
+        }
+    }
+    Ok(json!({ "hex": hex::encode(&a.value) }))
+}
+
+fn ietf_to_json(t: &IetfAttribute) -> Value {
+    match t {
+        IetfAttribute::Testing(v) => json!({ "hex": hex::encode(v) }),
+        IetfAttribute::AttributeRequest(r) => json!({
+            "attributes": r.entries().iter().map(|(v, t)| json!({"attribute_vendor_id": vendor(*v), "attribute_type": t})).collect::<Vec<_>>()
+        }),
+        IetfAttribute::ProductInformation(p) => json!({
+            "product_vendor_id": vendor(p.vendor),
+            "product_id": p.product_id,
+            "product_name": text(&p.name),
+        }),
+        IetfAttribute::NumericVersion(n) => json!({
+            "major_version_number": n.major,
+            "minor_version_number": n.minor,
+            "build_number": n.build,
+            "service_pack_major": n.service_pack_major,
+            "service_pack_minor": n.service_pack_minor,
+        }),
+        IetfAttribute::StringVersion(s) => json!({
+            "product_version_number": text(&s.product_version),
+            "internal_build_number": text(&s.internal_build),
+            "configuration_version_number": text(&s.configuration_version),
+        }),
+        IetfAttribute::OperationalStatus(o) => json!({
+            "status": o.status,
+            "result": o.result,
+            "last_use": o.last_use.as_str(),
+        }),
+        IetfAttribute::PortFilter(p) => json!({
+            "entries": p.entries().iter().map(|e| json!({"blocked": e.blocked, "protocol": e.protocol, "port_number": e.port})).collect::<Vec<_>>()
+        }),
+        IetfAttribute::InstalledPackages(p) => json!({
+            "package_count": p.packages().len(),
+            "packages": p.packages().iter().map(|(n, v)| json!({"package_name": text(n), "package_version_number": text(v)})).collect::<Vec<_>>()
+        }),
+        IetfAttribute::PaTncError(e) => {
+            let mut o = Map::new();
+            o.insert("error_code_vendor_id".into(), vendor(e.vendor));
+            o.insert("error_code".into(), json!(e.code));
+            if let Some(n) = e.ietf_code().and_then(ErrorCode::name) {
+                o.insert("error_code_name".into(), json!(n));
+            }
+            let info = match &e.info {
+                ErrorInfo::InvalidParameter { message_header, offset } => {
+                    json!({"message_header": hex::encode(message_header), "offset": offset})
+                }
+                ErrorInfo::VersionNotSupported { message_header, max_version, min_version } => json!({
+                    "message_header": hex::encode(message_header),
+                    "max_version": max_version,
+                    "min_version": min_version,
+                }),
+                ErrorInfo::AttributeTypeNotSupported { message_header, flags, vendor: v, kind } => json!({
+                    "message_header": hex::encode(message_header),
+                    "flags": flags,
+                    "attribute_vendor_id": vendor(*v),
+                    "attribute_type": kind,
+                }),
+                ErrorInfo::Other(b) => json!({ "hex": hex::encode(b) }),
+                _ => Value::Null,
+            };
+            o.insert("error_information".into(), info);
+            Value::Object(o)
+        }
+        IetfAttribute::AssessmentResult(r) => json!({ "assessment_result": r.0 }),
+        IetfAttribute::RemediationInstructions(r) => match &r.0 {
+            RemediationParameters::Uri(u) => json!({"remediation_parameters_type": 1, "remediation_uri": text(u)}),
+            RemediationParameters::String { text: t, lang } => json!({
+                "remediation_parameters_type": 2,
+                "remediation_string": text(t),
+                "lang_code": text(lang),
+            }),
+            RemediationParameters::Other { vendor: v, kind, data } => json!({
+                "remediation_parameters_vendor_id": vendor(*v),
+                "remediation_parameters_type": kind,
+                "hex": hex::encode(data),
+            }),
+        },
+        IetfAttribute::ForwardingEnabled(f) => json!({ "forwarding_enabled": f.0 }),
+        IetfAttribute::FactoryDefaultPasswordEnabled(f) => json!({ "factory_default_password_enabled": f.0 }),
+        _ => Value::Null,
+    }
 }
