@@ -1,0 +1,59 @@
+//! What the session reports upwards.
+
+use crate::registry::{AccessRecommendation, AssessmentResult, BatchType};
+use crate::wire::{
+    LanguagePreference, PbError, PbPa, PdpReferral, ReasonString, RemediationParameters,
+};
+
+/// Something the driver must act on, taken out with [`crate::Session::poll_event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A PB-PA message for the collector(s) (client) or validator(s) (server) subscribed to
+    /// its vendor/subtype, or only the one named by its ID when `exclusive` is set.
+    Pa(PbPa),
+    /// PB-Assessment-Result of a RESULT batch (client only).
+    AssessmentResult(AssessmentResult),
+    /// PB-Access-Recommendation of a RESULT batch (client only).
+    AccessRecommendation(AccessRecommendation),
+    /// PB-Remediation-Parameters (client only).
+    RemediationParameters(RemediationParameters),
+    /// PB-Reason-String (client only).
+    ReasonString(ReasonString),
+    /// PB-Language-Preference (the last one of the batch).
+    LanguagePreference(LanguagePreference),
+    /// TCG PB-PDP-Referral (client only).
+    PdpReferral(PdpReferral),
+    /// A PB-Error the peer sent (fatal ones are followed by [`Event::Closed`]).
+    PeerError(PbError),
+    /// The batch's messages have all been delivered; if [`crate::Session::is_my_turn`] the
+    /// driver now gathers replies (collectors/validators) and ends its turn.
+    EndOfBatch {
+        /// The type of the batch just processed.
+        batch_type: BatchType,
+    },
+    /// The session reached End; nothing more is sent or received.
+    Closed {
+        /// Why.
+        reason: CloseReason,
+    },
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The peer sent a CLOSE batch without a fatal PB-Error.
+    PeerClosed,
+    /// The peer sent this fatal PB-Error; nothing is sent in reply (RFC 5793 §4.9).
+    PeerError(PbError),
+    /// The peer broke RFC 5793; this fatal PB-Error was sent in a CLOSE batch.
+    ProtocolViolation(PbError),
+    /// A configured limit (batch size, message size, round trips) was exceeded; this fatal
+    /// PB-Error (Local Error) was sent in a CLOSE batch.
+    LimitExceeded(PbError),
+    /// The local side called [`crate::Session::close`].
+    LocalClose,
+    /// The driver reported the end of the PT connection.
+    TransportClosed,
+}
