@@ -1,1 +1,22 @@
-//! pt-tls (work in progress).
+#![doc = include_str!("../README.md")]
+
+mod config;
+mod error;
+mod framer;
+mod registry;
+mod sasl;
+mod session;
+#[cfg(feature = "tokio")]
+pub mod tokio;
+pub mod wire;
+
+pub use config::{Config, DEFAULT_MAX_MESSAGE_LEN, SaslPolicy};
+pub use error::{DecodeError, DecodeErrorKind, Error, error_code_for};
+pub use framer::Framer;
+pub use registry::{ErrorCode, MessageType, SaslResultCode};
+pub use sasl::{
+    ClientConversation, ClientMechanism, CredentialCheck, PlainClient, PlainServer, SaslAbort,
+    ServerConversation, ServerMechanism, ServerStep,
+};
+pub use session::{CloseReason, Event, PT_TLS_VERSION, Session, Side, TlsRole};
+pub use wire::{Body, Message, MessageHeader, PtTlsError};
