@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 pub mod cbor;
+mod convert;
 mod error;
 mod model;
 pub mod registry;
+pub mod swid;
 mod validate;
 
 pub use cbor::{Decoded, Mode, canonicalize};

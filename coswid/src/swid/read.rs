@@ -1,0 +1,229 @@
+//! SWID XML parser over quick-xml's `NsReader` events.
+
+use quick_xml::NsReader;
+use quick_xml::XmlVersion;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+
+use super::{Element, Resource, ResourceTree, SWID_NS, SoftwareIdentity, XmlAttr};
+use crate::error::XmlError;
+
+/// Deepest element nesting followed (Directory nests).
+pub const MAX_DEPTH: usize = 64;
+
+type Reader<'i> = NsReader<&'i [u8]>;
+
+fn malformed(r: &Reader<'_>, e: impl core::fmt::Display) -> XmlError {
+    XmlError::Malformed {
+        offset: r.buffer_position(),
+        message: e.to_string(),
+    }
+}
+
+/// Is the element in the SWID namespace or in none?
+fn swid_ns(ns: &ResolveResult<'_>) -> bool {
+    match ns {
+        ResolveResult::Unbound => true,
+        ResolveResult::Bound(n) => n.as_ref() == SWID_NS,
+        ResolveResult::Unknown(_) => false,
+    }
+}
+
+fn element(r: &Reader<'_>, e: &BytesStart<'_>) -> Result<Element, XmlError> {
+    let qname = e.name().as_ref().to_owned();
+    let mut attrs = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|x| malformed(r, x))?;
+        let (res, local) = r.resolver().resolve_attribute(a.key);
+        let ns = match res {
+            ResolveResult::Bound(n) => Some(n.as_ref().to_owned()),
+            _ => None,
+        };
+        attrs.push(XmlAttr {
+            qname: a.key.as_ref().to_owned(),
+            ns,
+            local: local.as_ref().to_owned(),
+            value: a
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|x| malformed(r, x))?
+                .into_owned(),
+        });
+    }
+    Ok(Element { qname, attrs })
+}
+
+fn slice(r: &Reader<'_>, input: &[u8], start: u64) -> Result<String, XmlError> {
+    let s = usize::try_from(start).map_err(|x| malformed(r, x))?;
+    let e = usize::try_from(r.buffer_position()).map_err(|x| malformed(r, x))?;
+    let b = input.get(s..e).ok_or_else(|| malformed(r, "bad span"))?;
+    Ok(core::str::from_utf8(b)
+        .map_err(|x| malformed(r, x))?
+        .to_owned())
+}
+
+/// What a child element turned out to be.
+enum Child {
+    /// A known leaf element (its content, if any, was whitespace).
+    Leaf(String, Element),
+    /// Payload/Evidence/Directory: the caller reads the children.
+    Container(String, Element, bool),
+    /// Raw XML.
+    Raw(String),
+    /// The parent's end tag.
+    End,
+}
+
+const LEAVES: &[&str] = &["Entity", "Link", "Meta", "File", "Process", "Resource"];
+const CONTAINERS: &[&str] = &["Payload", "Evidence", "Directory"];
+
+fn next_child(r: &mut Reader<'_>, input: &[u8]) -> Result<Child, XmlError> {
+    loop {
+        let start = r.buffer_position();
+        let (ns, ev) = r
+            .read_resolved_event()
+            .map_err(|e| malformed_pos(start, e))?;
+        let known = swid_ns(&ns);
+        match ev {
+            Event::Start(e) => return child(r, input, start, &e, true, known),
+            Event::Empty(e) => return child(r, input, start, &e, false, known),
+            Event::End(_) => return Ok(Child::End),
+            Event::Eof => return Err(malformed(r, "unexpected end of document")),
+            _ => {} // text, comments, processing instructions
+        }
+    }
+}
+
+fn child(
+    r: &mut Reader<'_>,
+    input: &[u8],
+    start: u64,
+    e: &BytesStart<'_>,
+    is_start: bool,
+    known: bool,
+) -> Result<Child, XmlError> {
+    let local = e.local_name().as_ref().to_owned();
+    if known && CONTAINERS.contains(&local.as_str()) {
+        let el = element(r, e)?;
+        return Ok(Child::Container(local, el, is_start));
+    }
+    if known && LEAVES.contains(&local.as_str()) {
+        let el = element(r, e)?;
+        if !is_start {
+            return Ok(Child::Leaf(local, el));
+        }
+        let span = r.read_to_end(e.name()).map_err(|x| malformed(r, x))?;
+        let inner = usize::try_from(span.start)
+            .ok()
+            .zip(usize::try_from(span.end).ok())
+            .and_then(|(a, b)| input.get(a..b))
+            .unwrap_or_default();
+        if inner.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Child::Leaf(local, el));
+        }
+        // a leaf with element content (e.g. Meta inside Entity): kept raw
+        return Ok(Child::Raw(slice(r, input, start)?));
+    }
+    if is_start {
+        r.read_to_end(e.name()).map_err(|x| malformed(r, x))?;
+    }
+    Ok(Child::Raw(slice(r, input, start)?))
+}
+
+fn malformed_pos(offset: u64, e: impl core::fmt::Display) -> XmlError {
+    XmlError::Malformed {
+        offset,
+        message: e.to_string(),
+    }
+}
+
+/// Children of Payload / Evidence / Directory.
+fn resources(r: &mut Reader<'_>, input: &[u8], depth: usize) -> Result<Vec<Resource>, XmlError> {
+    if depth > MAX_DEPTH {
+        return Err(XmlError::TooDeep);
+    }
+    let mut items = Vec::new();
+    loop {
+        match next_child(r, input)? {
+            Child::End => return Ok(items),
+            Child::Raw(x) => items.push(Resource::Other(x)),
+            Child::Leaf(name, el) => items.push(match name.as_str() {
+                "File" => Resource::File(el),
+                "Process" => Resource::Process(el),
+                "Resource" => Resource::Resource(el),
+                // Entity/Link/Meta inside a payload: not SWID, kept as written
+                _ => Resource::Other(super::write::element_xml(&el)),
+            }),
+            Child::Container(name, el, is_start) => {
+                let kids = if is_start {
+                    resources(r, input, depth.saturating_add(1))?
+                } else {
+                    Vec::new()
+                };
+                if name == "Directory" {
+                    items.push(Resource::Directory(el, kids));
+                } else {
+                    // Payload/Evidence nested in a resource: not SWID, re-serialised
+                    items.push(Resource::Other(super::write::tree_xml(&ResourceTree {
+                        element: el,
+                        items: kids,
+                    })));
+                }
+            }
+        }
+    }
+}
+
+impl SoftwareIdentity {
+    /// Parse one SWID XML document (UTF-8).
+    pub fn parse(input: &[u8]) -> Result<Self, XmlError> {
+        let mut r = NsReader::from_reader(input);
+        loop {
+            let start = r.buffer_position();
+            let (ns, ev) = r
+                .read_resolved_event()
+                .map_err(|e| malformed_pos(start, e))?;
+            let known = swid_ns(&ns);
+            let (e, is_start) = match ev {
+                Event::Start(e) => (e, true),
+                Event::Empty(e) => (e, false),
+                Event::Eof => return Err(XmlError::NoSoftwareIdentity),
+                _ => continue,
+            };
+            if !known || e.local_name().as_ref() != "SoftwareIdentity" {
+                return Err(XmlError::NoSoftwareIdentity);
+            }
+            let mut si = SoftwareIdentity {
+                element: element(&r, &e)?,
+                ..Self::default()
+            };
+            if is_start {
+                loop {
+                    match next_child(&mut r, input)? {
+                        Child::End => break,
+                        Child::Raw(x) => si.other.push(x),
+                        Child::Leaf(name, el) => match name.as_str() {
+                            "Entity" => si.entities.push(el),
+                            "Link" => si.links.push(el),
+                            "Meta" => si.metas.push(el),
+                            _ => si.other.push(super::write::element_xml(&el)),
+                        },
+                        Child::Container(name, el, is_start) => {
+                            let items = if is_start {
+                                resources(&mut r, input, 1)?
+                            } else {
+                                Vec::new()
+                            };
+                            let tree = ResourceTree { element: el, items };
+                            match name.as_str() {
+                                "Payload" if si.payload.is_none() => si.payload = Some(tree),
+                                "Evidence" if si.evidence.is_none() => si.evidence = Some(tree),
+                                _ => si.other.push(super::write::tree_xml(&tree)),
+                            }
+                        }
+                    }
+                }
+            }
+            return Ok(si);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! SWID XML emitter.
+
+use quick_xml::escape::escape;
+
+use super::{Element, Resource, ResourceTree, SoftwareIdentity};
+
+fn open(out: &mut String, el: &Element) {
+    out.push('<');
+    out.push_str(&el.qname);
+    for a in &el.attrs {
+        out.push(' ');
+        out.push_str(&a.qname);
+        out.push_str("=\"");
+        out.push_str(&escape(a.value.as_str()));
+        out.push('"');
+    }
+}
+
+fn close(out: &mut String, el: &Element) {
+    out.push_str("</");
+    out.push_str(&el.qname);
+    out.push('>');
+}
+
+fn empty(out: &mut String, el: &Element) {
+    open(out, el);
+    out.push_str("/>");
+}
+
+pub(crate) fn element_xml(el: &Element) -> String {
+    let mut s = String::new();
+    empty(&mut s, el);
+    s
+}
+
+fn items(out: &mut String, items: &[Resource]) {
+    for it in items {
+        match it {
+            Resource::Directory(el, kids) => {
+                if kids.is_empty() {
+                    empty(out, el);
+                } else {
+                    open(out, el);
+                    out.push('>');
+                    self::items(out, kids);
+                    close(out, el);
+                }
+            }
+            Resource::File(el) | Resource::Process(el) | Resource::Resource(el) => empty(out, el),
+            Resource::Other(raw) => out.push_str(raw),
+        }
+    }
+}
+
+fn tree(out: &mut String, t: &ResourceTree) {
+    if t.items.is_empty() {
+        empty(out, &t.element);
+    } else {
+        open(out, &t.element);
+        out.push('>');
+        items(out, &t.items);
+        close(out, &t.element);
+    }
+}
+
+pub(crate) fn tree_xml(t: &ResourceTree) -> String {
+    let mut s = String::new();
+    tree(&mut s, t);
+    s
+}
+
+impl SoftwareIdentity {
+    /// Serialise as a UTF-8 XML document (no indentation).
+    pub fn to_xml(&self) -> String {
+        let mut out = String::with_capacity(1024);
+        out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+        open(&mut out, &self.element);
+        out.push('>');
+        for e in self.entities.iter().chain(&self.links).chain(&self.metas) {
+            empty(&mut out, e);
+        }
+        if let Some(p) = &self.payload {
+            tree(&mut out, p);
+        }
+        if let Some(e) = &self.evidence {
+            tree(&mut out, e);
+        }
+        for raw in &self.other {
+            out.push_str(raw);
+        }
+        close(&mut out, &self.element);
+        out
+    }
+}

@@ -1,0 +1,217 @@
+//! SWID XML corpus (tests/data/swid-xml): parse, emit, convert to and from CoSWID.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::{Path, PathBuf};
+
+use coswid::ConciseSwidTag;
+use coswid::swid::{Resource, SoftwareIdentity, file_hashes};
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else if p.extension().is_some_and(|e| e == "xml" || e == "swidtag") {
+            out.push(p);
+        }
+    }
+}
+
+fn all_xml() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    walk(&data("swid-xml"), &mut v);
+    v.sort();
+    v
+}
+
+#[test]
+fn every_document_parses_and_round_trips() {
+    let files = all_xml();
+    assert!(files.len() >= 860, "{}", files.len());
+    let mut templates = 0;
+    for p in files {
+        let bytes = std::fs::read(&p).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        if ![
+            "<SoftwareIdentity",
+            "<ns2:SoftwareIdentity",
+            "<swid:SoftwareIdentity",
+        ]
+        .iter()
+        .any(|r| text.contains(r))
+        {
+            // NIST swidval templates/unit tests are XPath patch documents, not SWID tags
+            assert_eq!(
+                SoftwareIdentity::parse(&bytes),
+                Err(coswid::XmlError::NoSoftwareIdentity)
+            );
+            templates += 1;
+            continue;
+        }
+        let si = SoftwareIdentity::parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let xml = si.to_xml();
+        let again = SoftwareIdentity::parse(xml.as_bytes()).unwrap();
+        assert_eq!(again, si, "{}", p.display());
+    }
+    assert_eq!(templates, 26);
+}
+
+#[test]
+fn signatures_preserved_byte_for_byte() {
+    let mut n = 0;
+    for p in all_xml() {
+        let text = std::fs::read_to_string(&p).unwrap();
+        if !text.contains("Signature") {
+            continue;
+        }
+        let si = SoftwareIdentity::parse(text.as_bytes()).unwrap();
+        let sig = si
+            .other
+            .iter()
+            .find(|o| o.contains("SignatureValue"))
+            .unwrap_or_else(|| panic!("{}", p.display()));
+        assert!(text.contains(sig.as_str()));
+        assert!(si.to_xml().contains(sig.as_str()));
+        n += 1;
+    }
+    assert!(n >= 10, "{n}");
+}
+
+#[test]
+fn foreign_attributes_kept() {
+    let b = std::fs::read(data(
+        "swid-xml/swidgen-variants/adduser-metapkg-schemaloc.xml",
+    ))
+    .unwrap();
+    let si = SoftwareIdentity::parse(&b).unwrap();
+    let xml = si.to_xml();
+    assert!(
+        xml.contains("xsi:schemaLocation=\"http://standards.iso.org/iso/19770/-2/2015/schema.xsd")
+    );
+    assert_eq!(si.element.lang(), Some("de-DE"));
+    let b = std::fs::read(data("swid-xml/swidgen-variants/adduser-full-pretty.xml")).unwrap();
+    let si = SoftwareIdentity::parse(&b).unwrap();
+    assert!(si.to_xml().contains("n8060:mutable=\"true\""));
+}
+
+#[test]
+fn nist_sha256_hash_attribute_read_by_namespace() {
+    let b = std::fs::read(data("swid-xml/swidgen-variants/adduser-full-multihash.xml")).unwrap();
+    let si = SoftwareIdentity::parse(&b).unwrap();
+    let Resource::Directory(_, kids) = &si.payload.as_ref().unwrap().items[0] else {
+        panic!()
+    };
+    let Resource::File(f) = &kids[0] else {
+        panic!()
+    };
+    let h = file_hashes(f);
+    assert_eq!(h.iter().map(|x| x.0).collect::<Vec<_>>(), [1, 7, 8]);
+    assert_eq!(
+        hex::encode(&h[0].1),
+        "d59e8e5e6b3abc22f1143c316c5248f30bb4e15291eed6953a3b90b65dfda2c8"
+    );
+}
+
+fn same_as_cbor(xml_dir: &str, cbor_dir: &str) -> usize {
+    let mut n = 0;
+    let mut v = Vec::new();
+    walk(&data(xml_dir), &mut v);
+    for p in v {
+        let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+        let cbor = data(&format!("{cbor_dir}/{stem}.cbor"));
+        let si = SoftwareIdentity::parse(&std::fs::read(&p).unwrap()).unwrap();
+        let ours = si.to_coswid().unwrap_or_else(|e| panic!("{stem}: {e}"));
+        let bytes = std::fs::read(&cbor).unwrap();
+        let theirs = ConciseSwidTag::decode_lenient(&bytes).unwrap().tag;
+        assert_eq!(ours, theirs, "{stem}");
+        // SWID -> CoSWID -> SWID -> CoSWID keeps every mapped field
+        let back = SoftwareIdentity::from_coswid(&ours);
+        let reparsed = SoftwareIdentity::parse(back.to_xml().as_bytes()).unwrap();
+        assert_eq!(reparsed.to_coswid().unwrap(), ours, "{stem}");
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn conversion_matches_the_cbor_corpus() {
+    assert_eq!(same_as_cbor("swid-xml/dpkg-min", "coswid/dpkg-min"), 732);
+    assert_eq!(same_as_cbor("swid-xml/dpkg-full", "coswid/dpkg-full"), 46);
+    assert_eq!(
+        same_as_cbor("swid-xml/swidgen-variants", "coswid/swidgen-variants"),
+        14
+    );
+}
+
+#[test]
+fn software_identifiers_from_xml() {
+    let tsv = std::fs::read_to_string(data("swid-xml/dpkg-min-software-ids.tsv")).unwrap();
+    for line in tsv.lines() {
+        let (id, file) = line.split_once('\t').unwrap();
+        let si = SoftwareIdentity::parse(
+            &std::fs::read(data(&format!("swid-xml/dpkg-min/{file}"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(si.software_identifier().as_deref(), Some(id));
+    }
+}
+
+#[test]
+fn coswid_to_swid_for_rfc_vectors() {
+    for name in [
+        "all-fields-payload",
+        "evidence",
+        "patch-supplemental",
+        "extension-points",
+    ] {
+        let b = std::fs::read(data(&format!(
+            "coswid/rfc9393-cddl-derived/valid/{name}.cbor"
+        )))
+        .unwrap();
+        let tag = ConciseSwidTag::decode(&b).unwrap();
+        let si = SoftwareIdentity::from_coswid(&tag);
+        let back = SoftwareIdentity::parse(si.to_xml().as_bytes())
+            .unwrap()
+            .to_coswid()
+            .unwrap();
+        assert_eq!(back.software_name, tag.software_name, "{name}");
+        assert_eq!(back.entity.len(), tag.entity.len(), "{name}");
+        assert_eq!(
+            back.link,
+            tag.link
+                .iter()
+                .cloned()
+                .map(|mut l| {
+                    l.attributes = Default::default();
+                    l
+                })
+                .collect::<Vec<_>>()
+        );
+        if let Some(e) = &tag.evidence {
+            assert_eq!(back.evidence.as_ref().unwrap().date, e.date);
+        }
+    }
+}
+
+#[test]
+fn malformed_xml_is_an_error() {
+    for bad in [
+        "",
+        "<a/>",
+        "<SoftwareIdentity",
+        "<SoftwareIdentity><Entity></SoftwareIdentity>",
+    ] {
+        assert!(SoftwareIdentity::parse(bad.as_bytes()).is_err(), "{bad}");
+    }
+}
