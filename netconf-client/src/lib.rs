@@ -10,6 +10,12 @@ pub mod wire;
 mod xml;
 
 #[cfg(feature = "tokio")]
+pub mod blocking;
+#[cfg(feature = "ssh")]
+pub mod ssh;
+#[cfg(feature = "tls")]
+pub mod tls;
+#[cfg(feature = "tokio")]
 pub mod tokio;
 
 pub use capability::{Capabilities, Capability};

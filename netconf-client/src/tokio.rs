@@ -1,1 +1,355 @@
-//! Async (tokio) client: work in progress.
+//! Async client over any tokio byte stream (SSH channel, TLS stream, or a test pipe): the
+//! thin adapter that owns the socket; all protocol logic stays in [`Session`].
+//!
+//! ```no_run
+//! # async fn demo(stream: tokio::net::TcpStream) -> Result<(), netconf_client::tokio::ClientError> {
+//! use netconf_client::{Config, Filter, tokio::Client};
+//! let mut client = Client::handshake(stream, Config::default()).await?;
+//! let data = client.get(Some(Filter::xpath("/system"))).await?;
+//! println!("{}", data.as_str());
+//! client.close().await?;
+//! # Ok(()) }
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::capability::Capabilities;
+use crate::config::Config;
+use crate::error::{DecodeError, Error};
+use crate::session::{CloseReason, Event, Session};
+use crate::wire::notification::Notification;
+use crate::wire::operation::{Commit, Datastore, EditConfig, Filter, Operation, WithDefaults};
+use crate::wire::reply::{Data, ReplyContent, RpcError, RpcReply};
+
+/// Errors of the async client and its transports.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// Transport I/O failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Local API misuse.
+    #[error(transparent)]
+    Api(#[from] Error),
+    /// The server answered with an `<rpc-error>` of severity error.
+    #[error("rpc-error: {0}")]
+    Rpc(Box<RpcError>),
+    /// The session ended.
+    #[error("session closed: {0:?}")]
+    Closed(CloseReason),
+    /// The reply did not have the expected shape (e.g. no `<data>`).
+    #[error("unexpected reply: {0}")]
+    UnexpectedReply(&'static str),
+    /// A message could not be decoded.
+    #[error("undecodable message: {0}")]
+    Decode(DecodeError),
+    /// SSH transport failure.
+    #[error("ssh: {0}")]
+    Ssh(String),
+    /// The SSH server's host key was refused.
+    #[error("ssh host key refused: {0}")]
+    HostKey(String),
+    /// Authentication failed.
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    /// TLS transport or certificate failure.
+    #[error("tls: {0}")]
+    Tls(String),
+    /// The operation did not complete in time.
+    #[error("timed out")]
+    Timeout,
+}
+
+/// An async NETCONF client over stream `S`.
+#[derive(Debug)]
+pub struct Client<S> {
+    io: S,
+    session: Session,
+    rbuf: Vec<u8>,
+    replies: HashMap<u64, RpcReply>,
+    unmatched: VecDeque<RpcReply>,
+    notifications: VecDeque<Notification>,
+    closed: Option<CloseReason>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
+    /// Sends the client hello (alone, flushed) and waits for the server's.
+    pub async fn handshake(io: S, config: Config) -> Result<Self, ClientError> {
+        let mut c = Self {
+            io,
+            session: Session::new(Arc::new(config)),
+            rbuf: vec![0; 64 * 1024],
+            replies: HashMap::new(),
+            unmatched: VecDeque::new(),
+            notifications: VecDeque::new(),
+            closed: None,
+        };
+        c.flush_tx().await?;
+        while !c.session.is_ready() {
+            if let Some(r) = &c.closed {
+                return Err(ClientError::Closed(r.clone()));
+            }
+            c.read_more().await?;
+        }
+        Ok(c)
+    }
+
+    /// The server-assigned session-id.
+    #[must_use]
+    pub fn session_id(&self) -> u32 {
+        self.session.session_id().unwrap_or(0)
+    }
+
+    /// The server's capabilities.
+    #[must_use]
+    pub fn capabilities(&self) -> &Capabilities {
+        self.session.capabilities()
+    }
+
+    /// The underlying sans-IO session.
+    #[must_use]
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    async fn flush_tx(&mut self) -> Result<(), ClientError> {
+        while let Some(b) = self.session.poll_transmit() {
+            self.io.write_all(&b).await?;
+        }
+        self.io.flush().await?;
+        Ok(())
+    }
+
+    async fn read_more(&mut self) -> Result<(), ClientError> {
+        let n = self.io.read(&mut self.rbuf).await?;
+        match self.rbuf.get(..n) {
+            Some(b) if n > 0 => self.session.handle_bytes(b),
+            _ => self.session.handle_eof(),
+        }
+        self.drain_events();
+        Ok(())
+    }
+
+    fn drain_events(&mut self) {
+        while let Some(ev) = self.session.poll_event() {
+            match ev {
+                Event::Ready { session_id } => tracing::debug!(session_id, "netconf session ready"),
+                Event::Reply { message_id, reply } => {
+                    self.replies.insert(message_id, reply);
+                }
+                Event::UnmatchedReply(r) => self.unmatched.push_back(r),
+                Event::Notification(n) => self.notifications.push_back(n),
+                Event::PeerError(e) => tracing::debug!(%e, "undecodable message from peer"),
+                Event::Closed { reason } => self.closed = Some(reason),
+            }
+        }
+    }
+
+    /// Sends an RPC without waiting; returns its message-id (several may be in flight).
+    pub async fn send(&mut self, op: &Operation) -> Result<u64, ClientError> {
+        let id = self.session.send_rpc(op)?;
+        self.flush_tx().await?;
+        Ok(id)
+    }
+
+    /// Waits for the reply to `message_id` (other replies and notifications are kept).
+    pub async fn wait_reply(&mut self, message_id: u64) -> Result<RpcReply, ClientError> {
+        loop {
+            if let Some(r) = self.replies.remove(&message_id) {
+                return Ok(r);
+            }
+            // A reply without usable message-id (malformed-message) answers the only RPC
+            // in flight.
+            if self.session.in_flight() == 1
+                && let Some(r) = self.unmatched.pop_front()
+            {
+                return Ok(r);
+            }
+            if let Some(r) = &self.closed {
+                return Err(ClientError::Closed(r.clone()));
+            }
+            self.read_more().await?;
+        }
+    }
+
+    /// Sends `op` and waits for its reply (which may carry `<rpc-error>`s).
+    pub async fn rpc(&mut self, op: &Operation) -> Result<RpcReply, ClientError> {
+        let id = self.send(op).await?;
+        self.wait_reply(id).await
+    }
+
+    /// Sends `op`; an `<rpc-error>` of severity error becomes [`ClientError::Rpc`].
+    pub async fn request(&mut self, op: &Operation) -> Result<RpcReply, ClientError> {
+        let r = self.rpc(op).await?;
+        match r.first_error() {
+            Some(e) => Err(ClientError::Rpc(Box::new(e.clone()))),
+            None => Ok(r),
+        }
+    }
+
+    async fn ok(&mut self, op: &Operation) -> Result<(), ClientError> {
+        let r = self.request(op).await?;
+        match r.content {
+            ReplyContent::Ok => Ok(()),
+            _ => Err(ClientError::UnexpectedReply("expected <ok/>")),
+        }
+    }
+
+    async fn data(&mut self, op: &Operation) -> Result<Data, ClientError> {
+        let r = self.request(op).await?;
+        match r.content {
+            ReplyContent::Data(d) => Ok(d),
+            // an empty result may come as <data/> or nothing
+            ReplyContent::None | ReplyContent::Ok => Ok(Data::new(bytes::Bytes::new())),
+            _ => Err(ClientError::UnexpectedReply("expected <data>")),
+        }
+    }
+
+    /// `<get>` (RFC 6241 §7.7).
+    pub async fn get(&mut self, filter: Option<Filter>) -> Result<Data, ClientError> {
+        self.data(&Operation::get(filter)).await
+    }
+
+    /// `<get>` with an RFC 6243 with-defaults mode.
+    pub async fn get_with_defaults(
+        &mut self,
+        filter: Option<Filter>,
+        with_defaults: WithDefaults,
+    ) -> Result<Data, ClientError> {
+        self.data(&Operation::Get {
+            filter,
+            with_defaults: Some(with_defaults),
+        })
+        .await
+    }
+
+    /// `<get-config>` (RFC 6241 §7.1).
+    pub async fn get_config(
+        &mut self,
+        source: Datastore,
+        filter: Option<Filter>,
+    ) -> Result<Data, ClientError> {
+        self.data(&Operation::get_config(source, filter)).await
+    }
+
+    /// `<edit-config>` (RFC 6241 §7.2).
+    pub async fn edit_config(&mut self, edit: EditConfig) -> Result<(), ClientError> {
+        self.ok(&Operation::EditConfig(edit)).await
+    }
+
+    /// `<copy-config>` (RFC 6241 §7.3).
+    pub async fn copy_config(
+        &mut self,
+        target: Datastore,
+        source: Datastore,
+    ) -> Result<(), ClientError> {
+        self.ok(&Operation::CopyConfig { target, source }).await
+    }
+
+    /// `<delete-config>` (RFC 6241 §7.4).
+    pub async fn delete_config(&mut self, target: Datastore) -> Result<(), ClientError> {
+        self.ok(&Operation::DeleteConfig { target }).await
+    }
+
+    /// `<lock>` (RFC 6241 §7.5).
+    pub async fn lock(&mut self, target: Datastore) -> Result<(), ClientError> {
+        self.ok(&Operation::Lock { target }).await
+    }
+
+    /// `<unlock>` (RFC 6241 §7.6).
+    pub async fn unlock(&mut self, target: Datastore) -> Result<(), ClientError> {
+        self.ok(&Operation::Unlock { target }).await
+    }
+
+    /// `<commit>` (RFC 6241 §8.3.4.1 / §8.4.5.1).
+    pub async fn commit(&mut self, commit: Commit) -> Result<(), ClientError> {
+        self.ok(&Operation::Commit(commit)).await
+    }
+
+    /// `<cancel-commit>` (RFC 6241 §8.4.4.1).
+    pub async fn cancel_commit(&mut self, persist_id: Option<String>) -> Result<(), ClientError> {
+        self.ok(&Operation::CancelCommit { persist_id }).await
+    }
+
+    /// `<discard-changes>` (RFC 6241 §8.3.4.2).
+    pub async fn discard_changes(&mut self) -> Result<(), ClientError> {
+        self.ok(&Operation::DiscardChanges).await
+    }
+
+    /// `<validate>` (RFC 6241 §8.6.4.1).
+    pub async fn validate(&mut self, source: Datastore) -> Result<(), ClientError> {
+        self.ok(&Operation::Validate { source }).await
+    }
+
+    /// `<kill-session>` (RFC 6241 §7.9).
+    pub async fn kill_session(&mut self, session_id: u32) -> Result<(), ClientError> {
+        self.ok(&Operation::KillSession { session_id }).await
+    }
+
+    /// `<get-schema>` (RFC 6022 §3.1): the schema text.
+    pub async fn get_schema(
+        &mut self,
+        identifier: &str,
+        version: Option<&str>,
+        format: Option<&str>,
+    ) -> Result<String, ClientError> {
+        let d = self
+            .data(&Operation::GetSchema {
+                identifier: identifier.to_owned(),
+                version: version.map(str::to_owned),
+                format: format.map(str::to_owned),
+            })
+            .await?;
+        let mut r = d.reader().map_err(ClientError::Decode)?;
+        let mut text = String::new();
+        while let Some(ev) = r.next_event().map_err(ClientError::Decode)? {
+            if let crate::xml::XmlEvent::Text(t) = ev {
+                text.push_str(t);
+            }
+        }
+        Ok(text)
+    }
+
+    /// RFC 5277 `<create-subscription>` to `stream` (default `NETCONF`).
+    pub async fn create_subscription(
+        &mut self,
+        stream: Option<&str>,
+        filter: Option<Filter>,
+    ) -> Result<(), ClientError> {
+        self.ok(&Operation::CreateSubscription {
+            stream: stream.map(str::to_owned),
+            filter,
+            start_time: None,
+            stop_time: None,
+        })
+        .await
+    }
+
+    /// The next notification (waits for one to arrive).
+    pub async fn next_notification(&mut self) -> Result<Notification, ClientError> {
+        loop {
+            if let Some(n) = self.notifications.pop_front() {
+                return Ok(n);
+            }
+            if let Some(r) = &self.closed {
+                return Err(ClientError::Closed(r.clone()));
+            }
+            self.read_more().await?;
+        }
+    }
+
+    /// `<close-session>`, then shuts the transport down.
+    pub async fn close(mut self) -> Result<(), ClientError> {
+        self.ok(&Operation::CloseSession).await?;
+        let _ = self.io.shutdown().await;
+        Ok(())
+    }
+}
