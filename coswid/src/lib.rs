@@ -2,6 +2,7 @@
 
 pub mod cbor;
 mod convert;
+pub mod cose;
 mod error;
 mod model;
 pub mod registry;

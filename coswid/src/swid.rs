@@ -217,7 +217,7 @@ pub(crate) fn to_hex(b: &[u8]) -> String {
     s
 }
 
-fn from_base64(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn from_base64(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() / 4 * 3);
     let mut acc = 0u32;
     let mut bits = 0u32;
