@@ -220,3 +220,57 @@ fn segmenter_reproduces_strongswan_envelopes() {
     }
     assert!(s.is_done());
 }
+
+#[test]
+fn endpoint_plays_strongswans_validator_side() {
+    use pa_tnc::segmentation::{SegmentationEndpoint, SegmentationEvent};
+    let dir = "03-swima-sw-inventory-segmented";
+    let attr = |f: &str, i: usize| {
+        PaTncMessage::decode(load(&format!("{dir}/{f}")))
+            .unwrap()
+            .attributes[i]
+            .clone()
+    };
+    // The IMV's limits as in the capture: segments of at most 65,512 bytes.
+    let mut pv = SegmentationEndpoint::new(&Limits::default(), u32::MAX, 65_512);
+    let Some(SegmentationEvent::Reply(resp)) =
+        pv.handle(&attr("04-c2s-pb-cdata.pa2-swima.patnc.bin", 0))
+    else {
+        panic!("contract request must be answered");
+    };
+    assert_eq!(
+        resp.value,
+        attr("05-s2c-pb-sdata.pa1-swima.patnc.bin", 0).value
+    );
+    let replies = ["07", "09", "11", "13", "15"];
+    for (i, n) in ["06", "08", "10", "12", "14"].iter().enumerate() {
+        let env = {
+            let m =
+                PaTncMessage::decode(load(&format!("{dir}/{n}-c2s-pb-cdata.pa1-swima.patnc.bin")))
+                    .unwrap();
+            m.attributes.last().unwrap().clone()
+        };
+        let Some(SegmentationEvent::Reply(ns)) = pv.handle(&env) else {
+            panic!("segment {i} must be answered with Next Segment");
+        };
+        let theirs = attr(
+            &format!("{}-s2c-pb-sdata.pa1-swima.patnc.bin", replies[i]),
+            0,
+        );
+        assert_eq!(
+            (ns.vendor, ns.kind, &ns.value),
+            (theirs.vendor, theirs.kind, &theirs.value)
+        );
+    }
+    let last = attr("16-c2s-pb-cdata.pa1-swima.patnc.bin", 0);
+    let Some(SegmentationEvent::Delivered(inv)) = pv.handle(&last) else {
+        panic!("last segment completes the inventory");
+    };
+    assert!(inv.is_ietf(AttributeType::SOFTWARE_INVENTORY));
+    assert_eq!(inv.encoded_len(), 390_774);
+    // Non-segmentation attributes are left to the caller.
+    assert!(
+        pv.handle(&attr("05-s2c-pb-sdata.pa3-swima.patnc.bin", 1))
+            .is_none()
+    );
+}

@@ -442,6 +442,181 @@ impl Reassembler {
     }
 }
 
+/// What [`SegmentationEndpoint::handle`] asks the caller to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SegmentationEvent {
+    /// Send this attribute back to the peer (a contract response, a next-segment request or
+    /// the next envelope).
+    Reply(Attribute),
+    /// A segmented attribute is complete: process it as if it had arrived whole.
+    Delivered(Attribute),
+    /// The peer answered our contract request: its limits now apply to what we send.
+    ContractAgreed(ContractResponse),
+    /// An outgoing exchange was cancelled by the peer.
+    Cancelled(u32),
+    /// A segment was refused; the exchange is dropped. Reply with a PA-TNC Error (Invalid
+    /// Parameter) if the application wants to.
+    Failed(SegmentationError),
+}
+
+/// One side of IF-M segmentation between a collector and a validator: the contract, the
+/// outgoing segmenters (one per base message ID) and the reassembler.
+///
+/// ```
+/// use bytes::Bytes;
+/// use nea_wire::VendorId;
+/// use pa_tnc::segmentation::{SegmentationEndpoint, SegmentationEvent};
+/// use pa_tnc::{Attribute, Limits};
+///
+/// let mut pc = SegmentationEndpoint::new(&Limits::default(), u32::MAX, 65_512);
+/// let mut pv = SegmentationEndpoint::new(&Limits::default(), u32::MAX, 1_000);
+/// // Contract: the PC asks, the PV answers with its smaller segment size.
+/// let SegmentationEvent::Reply(resp) = pv.handle(&pc.contract_request()).unwrap() else { panic!() };
+/// assert!(matches!(pc.handle(&resp), Some(SegmentationEvent::ContractAgreed(_))));
+/// // A 5,000-byte attribute leaves as envelopes pulled one by one.
+/// let big = Attribute::new(VendorId::IETF, 16, false, Bytes::from(vec![7; 5_000]));
+/// let mut on_wire = pc.prepare(big.clone());
+/// let delivered = loop {
+///     match pv.handle(&on_wire).unwrap() {
+///         SegmentationEvent::Reply(next) => match pc.handle(&next).unwrap() {
+///             SegmentationEvent::Reply(env) => on_wire = env,
+///             other => panic!("{other:?}"),
+///         },
+///         SegmentationEvent::Delivered(a) => break a,
+///         other => panic!("{other:?}"),
+///     }
+/// };
+/// assert_eq!(delivered.value, big.value);
+/// ```
+#[derive(Debug)]
+pub struct SegmentationEndpoint {
+    own_max_message: u32,
+    own_max_segment: u32,
+    peer: Option<ContractResponse>,
+    next_base_id: u32,
+    outgoing: HashMap<u32, Segmenter>,
+    reassembler: Reassembler,
+}
+
+impl SegmentationEndpoint {
+    /// An endpoint accepting attributes up to `own_max_message` bytes in segments of up to
+    /// `own_max_segment` bytes ([`NO_LIMIT`] for either means none).
+    pub fn new(limits: &crate::Limits, own_max_message: u32, own_max_segment: u32) -> Self {
+        Self {
+            own_max_message,
+            own_max_segment,
+            peer: None,
+            next_base_id: 1,
+            outgoing: HashMap::new(),
+            reassembler: Reassembler::new(limits),
+        }
+    }
+
+    /// The Contract Request announcing our limits (send it once, first).
+    pub fn contract_request(&self) -> Attribute {
+        ContractRequest {
+            max_message_size: self.own_max_message,
+            max_segment_size: self.own_max_segment,
+        }
+        .to_attribute()
+    }
+
+    /// The limits the peer agreed to, once its Contract Response arrived.
+    pub fn peer_contract(&self) -> Option<ContractResponse> {
+        self.peer
+    }
+
+    /// Outgoing exchanges still waiting for Next Segment requests.
+    pub fn pending_outgoing(&self) -> usize {
+        self.outgoing.len()
+    }
+
+    /// What to put on the wire for `attribute`: itself if it fits the peer's segment size
+    /// (or no contract was agreed), else the first envelope of a new exchange.
+    pub fn prepare(&mut self, attribute: Attribute) -> Attribute {
+        let Some(peer) = self.peer else {
+            return attribute;
+        };
+        if !Segmenter::needed(&attribute, peer.max_segment_size) {
+            return attribute;
+        }
+        let id = self.next_base_id;
+        self.next_base_id = (self.next_base_id % VendorId::MAX) + 1;
+        let mut s = Segmenter::new(&attribute, id, peer.max_segment_size);
+        let first = s.next_envelope();
+        if !s.is_done() {
+            self.outgoing.insert(id, s);
+        }
+        first.map_or(attribute, |e| e.to_attribute())
+    }
+
+    /// Handles one received attribute. `None` means it is not a segmentation attribute this
+    /// endpoint acts on: process it normally.
+    pub fn handle(&mut self, a: &Attribute) -> Option<SegmentationEvent> {
+        if a.vendor != VendorId::TCG {
+            return None;
+        }
+        let ev = match TcgAttributeType(a.kind) {
+            TcgAttributeType::SEGMENTATION_CONTRACT_REQUEST => {
+                match ContractRequest::from_attribute(a) {
+                    Ok(req) => SegmentationEvent::Reply(
+                        req.respond(self.own_max_message, self.own_max_segment)
+                            .to_attribute(),
+                    ),
+                    Err(e) => SegmentationEvent::Failed(SegmentationError::Decode(e)),
+                }
+            }
+            TcgAttributeType::SEGMENTATION_CONTRACT_RESPONSE => {
+                match ContractResponse::from_attribute(a) {
+                    Ok(resp) => {
+                        self.peer = Some(resp);
+                        SegmentationEvent::ContractAgreed(resp)
+                    }
+                    Err(e) => SegmentationEvent::Failed(SegmentationError::Decode(e)),
+                }
+            }
+            TcgAttributeType::SEGMENTATION_ENVELOPE => {
+                match SegmentationEnvelope::from_attribute(a) {
+                    Ok(env) => match self.reassembler.handle(&env) {
+                        Ok(Reassembly::NeedMore(ns)) => SegmentationEvent::Reply(ns.to_attribute()),
+                        Ok(Reassembly::Complete(x)) => SegmentationEvent::Delivered(x),
+                        Err(e) => SegmentationEvent::Failed(e),
+                    },
+                    Err(e) => SegmentationEvent::Failed(SegmentationError::Decode(e)),
+                }
+            }
+            TcgAttributeType::NEXT_SEGMENT => match NextSegment::from_attribute(a) {
+                Ok(ns) if ns.is_cancel() => {
+                    self.outgoing.remove(&ns.base_message_id);
+                    SegmentationEvent::Cancelled(ns.base_message_id)
+                }
+                Ok(ns) => {
+                    let id = ns.base_message_id;
+                    let Some(s) = self.outgoing.get_mut(&id) else {
+                        return Some(SegmentationEvent::Failed(
+                            SegmentationError::UnknownBaseMessageId(id),
+                        ));
+                    };
+                    let env = s.next_envelope();
+                    if s.is_done() {
+                        self.outgoing.remove(&id);
+                    }
+                    match env {
+                        Some(e) => SegmentationEvent::Reply(e.to_attribute()),
+                        None => {
+                            SegmentationEvent::Failed(SegmentationError::UnknownBaseMessageId(id))
+                        }
+                    }
+                }
+                Err(e) => SegmentationEvent::Failed(SegmentationError::Decode(e)),
+            },
+            _ => return None,
+        };
+        Some(ev)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
