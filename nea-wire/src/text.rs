@@ -6,7 +6,7 @@ use core::fmt;
 /// UTF-8 text held as a slice of the decoded input (no copy).
 ///
 /// The invariant "these bytes are valid UTF-8" is checked once, at construction.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Text(Bytes);
 
 impl Text {
