@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+mod collector;
+mod config;
 mod error;
 mod wire;
 
@@ -15,3 +17,10 @@ pub use wire::status::{
     SourceMetadata, SourceMetadataRequest, SourceMetadataResponse, SubscriptionStatusRequest,
     SubscriptionStatusResponse,
 };
+
+pub use collector::log::{LogState, LogStore, MemoryStore};
+pub use collector::{Change, Collector, InventorySource, Peer, SourceItem, Transmit};
+pub use config::{CollectorConfig, ValidatorConfig};
+
+#[cfg(feature = "fs")]
+pub use collector::file_store::FileStore;
