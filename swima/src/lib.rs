@@ -3,6 +3,7 @@
 mod collector;
 mod config;
 mod error;
+mod validator;
 mod wire;
 
 pub use error::{Error, SwimaErrorInfo};
@@ -24,3 +25,4 @@ pub use config::{CollectorConfig, ValidatorConfig};
 
 #[cfg(feature = "fs")]
 pub use collector::file_store::FileStore;
+pub use validator::{MirrorChange, MirrorRecord, ResyncReason, Validator, ValidatorEvent};

@@ -1,0 +1,579 @@
+//! The SWIMA-PV engine (RFC 8412 §3, §4): builds requests, mirrors one endpoint's inventory
+//! from responses, events and subscription pushes, resynchronises on epoch changes and gaps,
+//! and reports every change. Sans-IO; one `Validator` per endpoint (SWIMA-PC).
+//!
+//! ```text
+//!  embedder                         Validator                          SWIMA-PC
+//!  send_initial / send_* ──▶  pending requests, subscriptions ──▶ poll_transmit()
+//!  handle_message(msg)   ──▶  mirror (record id → record), epoch, last EID
+//!                              ──▶ poll_event(): Changed, Synced, Resync, Targeted, PeerError …
+//! ```
+//!
+//! Drain contract: after each `handle_*` or `send_*` call, call [`Validator::poll_transmit`]
+//! (requests to send to the SWIMA-PC, in a PA-TNC message of PA subtype SWIMA) and
+//! [`Validator::poll_event`] until both return `None`. The validator never sends a PA-TNC
+//! Error (RFC 8412 §3.9): malformed input is reported as [`ValidatorEvent::Malformed`].
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bytes::Bytes;
+use nea_wire::{DecodeError, Text};
+use pa_tnc::{Attribute, PaAttribute, PaTncError, PaTncMessage};
+
+use crate::config::ValidatorConfig;
+use crate::{
+    Action, Event, Events, Inventory, Item, SoftwareId, SourceMetadataRequest,
+    SourceMetadataResponse, SubscriptionStatusRequest, SubscriptionStatusResponse, SwimaAttribute,
+    SwimaErrorInfo, SwimaRequest,
+};
+
+/// One record of the mirrored inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MirrorRecord {
+    /// Record Identifier, Data Model Type, Source, Software Identifier, Locator.
+    pub id: SoftwareId,
+    /// The record bytes, when full records were requested (attributes 16/17).
+    pub record: Option<Bytes>,
+}
+
+/// How the mirror changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MirrorChange {
+    /// A record appeared.
+    Added(MirrorRecord),
+    /// A record disappeared.
+    Removed(MirrorRecord),
+    /// A record changed (same Record Identifier).
+    Altered {
+        /// Before.
+        old: MirrorRecord,
+        /// After.
+        new: MirrorRecord,
+    },
+}
+
+/// Why the mirror must be rebuilt from a full inventory (RFC 8412 §3.7.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResyncReason {
+    /// The EID Epoch changed.
+    EpochChanged {
+        /// The epoch the mirror was in.
+        old: u32,
+        /// The new epoch.
+        new: u32,
+    },
+    /// The Last EID went backwards within one epoch (SHOULD be logged, §3.7.6).
+    LastEidWentBackwards {
+        /// What the mirror had.
+        mirrored: u32,
+        /// What the SWIMA-PC reported.
+        reported: u32,
+    },
+    /// Events arrived out of sequence or inconsistent.
+    Inconsistent,
+}
+
+/// What the embedder learns (store it in the manager's repository, log it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValidatorEvent {
+    /// The mirror changed.
+    Changed(MirrorChange),
+    /// The mirror is complete up to `last_eid` of `epoch` (a full inventory or a complete
+    /// event list arrived).
+    Synced {
+        /// EID Epoch.
+        epoch: u32,
+        /// Last EID.
+        last_eid: u32,
+    },
+    /// The mirror is out of sync; a full inventory was requested.
+    Resync(ResyncReason),
+    /// The answer to a targeted request (not mirrored: it covers only some identifiers).
+    Targeted(SwimaAttribute),
+    /// A Subscription Status Response.
+    SubscriptionStatus(SubscriptionStatusResponse),
+    /// A Source Metadata Response.
+    SourceMetadata(SourceMetadataResponse),
+    /// The SWIMA-PC answered a request with a SWIMA error (codes 4–8).
+    PeerError(SwimaErrorInfo),
+    /// Another PA-TNC Error arrived (codes 1–3 or vendor codes).
+    OtherError(PaTncError),
+    /// A subscription ended (fulfilment error or denial).
+    SubscriptionCancelled(u32),
+    /// A malformed attribute from the SWIMA-PC (logged, never answered: RFC 8412 §3.9).
+    Malformed(DecodeError),
+}
+
+/// The SWIMA-PV engine for one endpoint. See the module docs for the drain contract.
+#[derive(Debug)]
+pub struct Validator {
+    config: ValidatorConfig,
+    next_request_id: u32,
+    pending: VecDeque<SwimaRequest>,
+    subscriptions: BTreeMap<u32, SwimaRequest>,
+    epoch: Option<u32>,
+    last_eid: u32,
+    synced: bool,
+    resync_outstanding: Option<u32>,
+    mirror: BTreeMap<u32, MirrorRecord>,
+    out: VecDeque<Attribute>,
+    events: VecDeque<ValidatorEvent>,
+}
+
+impl Validator {
+    /// A validator with an empty mirror.
+    pub fn new(config: ValidatorConfig) -> Self {
+        Self {
+            config,
+            next_request_id: 1,
+            pending: VecDeque::new(),
+            subscriptions: BTreeMap::new(),
+            epoch: None,
+            last_eid: 0,
+            synced: false,
+            resync_outstanding: None,
+            mirror: BTreeMap::new(),
+            out: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The mirrored inventory, by Record Identifier.
+    pub fn mirror(&self) -> &BTreeMap<u32, MirrorRecord> {
+        &self.mirror
+    }
+
+    /// The mirrored EID Epoch (None before the first inventory).
+    pub fn epoch(&self) -> Option<u32> {
+        self.epoch
+    }
+
+    /// The Last EID the mirror reflects.
+    pub fn last_eid(&self) -> u32 {
+        self.last_eid
+    }
+
+    /// Whether the mirror reflects a full inventory of the current epoch plus every event
+    /// since.
+    pub fn is_synced(&self) -> bool {
+        self.synced
+    }
+
+    /// Subscriptions this validator holds (Subscription ID → establishing request).
+    pub fn subscriptions(&self) -> &BTreeMap<u32, SwimaRequest> {
+        &self.subscriptions
+    }
+
+    fn flags(&self) -> u8 {
+        if self.config.full_records {
+            0
+        } else {
+            SwimaRequest::FLAG_IDENTIFIERS_ONLY
+        }
+    }
+
+    fn next_id(&mut self) -> u32 {
+        // RFC 8412 §5.5: never reuse an active Subscription ID as a Request ID.
+        loop {
+            let id = self.next_request_id;
+            self.next_request_id = self.next_request_id.wrapping_add(1);
+            if !self.subscriptions.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn send_request(&mut self, req: SwimaRequest) -> u32 {
+        let id = req.request_id;
+        if req.subscribe() {
+            self.subscriptions.insert(id, req.clone());
+        }
+        self.out.push_back(req.to_attribute());
+        if self.pending.len() >= self.config.max_pending {
+            self.pending.pop_front();
+        }
+        self.pending.push_back(req);
+        id
+    }
+
+    /// The initial exchange: a full inventory request. Returns its Request ID.
+    pub fn send_initial(&mut self) -> u32 {
+        self.send_inventory_request()
+    }
+
+    /// Requests the full inventory (records or identifiers per the config).
+    pub fn send_inventory_request(&mut self) -> u32 {
+        let id = self.next_id();
+        self.resync_outstanding = Some(id);
+        self.send_request(SwimaRequest::inventory(id).with_flag(self.flags()))
+    }
+
+    /// Requests every event with EID ≥ `from` (non-targeted; `from` ≥ 1).
+    pub fn send_events_request(&mut self, from: u32) -> u32 {
+        let id = self.next_id();
+        self.send_request(SwimaRequest::events(id, from.max(1)).with_flag(self.flags()))
+    }
+
+    /// "Has everything been sent?": asks for events after the mirrored Last EID; a complete
+    /// empty answer confirms the mirror ([`ValidatorEvent::Synced`]).
+    pub fn send_sync_check(&mut self) -> u32 {
+        if !self.synced && self.resync_outstanding.is_none() {
+            return self.send_inventory_request();
+        }
+        self.send_events_request(self.last_eid.saturating_add(1))
+    }
+
+    /// A targeted request (RFC 8412 §3.5): the inventory (`from_eid` 0) or events (≥
+    /// `from_eid`) of `targets` only; the answer arrives as [`ValidatorEvent::Targeted`].
+    pub fn send_targeted(
+        &mut self,
+        targets: Vec<Text>,
+        from_eid: u32,
+    ) -> Result<u32, crate::Error> {
+        let id = self.next_id();
+        let req = SwimaRequest::new(self.flags(), id, from_eid, targets)?;
+        Ok(self.send_request(req))
+    }
+
+    /// Subscribes to events after the mirrored Last EID (or, before the first inventory, to
+    /// the inventory: every change then pushes a full inventory).
+    pub fn send_subscribe(&mut self) -> u32 {
+        let id = self.next_id();
+        let req = if self.synced {
+            SwimaRequest::events(id, self.last_eid.saturating_add(1))
+        } else {
+            self.resync_outstanding = Some(id);
+            SwimaRequest::inventory(id)
+        };
+        self.send_request(
+            req.with_flag(self.flags())
+                .with_flag(SwimaRequest::FLAG_SUBSCRIBE),
+        )
+    }
+
+    /// Clears this validator's subscriptions at the SWIMA-PC (`C` on a sync check).
+    pub fn send_clear_subscriptions(&mut self) -> u32 {
+        let id = self.next_id();
+        let req = if self.synced {
+            SwimaRequest::events(id, self.last_eid.saturating_add(1))
+        } else {
+            self.resync_outstanding = Some(id);
+            SwimaRequest::inventory(id)
+        };
+        self.send_request(
+            req.with_flag(self.flags())
+                .with_flag(SwimaRequest::FLAG_CLEAR),
+        )
+    }
+
+    /// Sends a Subscription Status Request (RFC 8412 §5.11).
+    pub fn send_subscription_status_request(&mut self) {
+        self.out.push_back(SubscriptionStatusRequest.to_attribute());
+    }
+
+    /// Sends a Source Metadata Request (RFC 8412 §5.13).
+    pub fn send_source_metadata_request(&mut self) {
+        self.out.push_back(SourceMetadataRequest.to_attribute());
+    }
+
+    /// The connection to the SWIMA-PC ended: its subscriptions ended with it (RFC 8412
+    /// §3.8.3) and pending requests will never be answered. The mirror is kept; the next
+    /// answer's epoch tells whether it is still valid.
+    pub fn disconnect(&mut self) {
+        self.subscriptions.clear();
+        self.pending.clear();
+        self.resync_outstanding = None;
+        self.out.clear();
+    }
+
+    /// The next attribute to send to the SWIMA-PC.
+    pub fn poll_transmit(&mut self) -> Option<Attribute> {
+        self.out.pop_front()
+    }
+
+    /// The next event for the embedder.
+    pub fn poll_event(&mut self) -> Option<ValidatorEvent> {
+        self.events.pop_front()
+    }
+
+    /// Handles one PA-TNC message from the SWIMA-PC.
+    pub fn handle_message(&mut self, message: &PaTncMessage) {
+        for a in &message.attributes {
+            self.handle_attribute(a);
+        }
+    }
+
+    /// Handles one attribute from the SWIMA-PC; non-SWIMA attributes are ignored.
+    pub fn handle_attribute(&mut self, a: &Attribute) {
+        if PaTncError::matches(a) {
+            match PaTncError::from_attribute(a) {
+                Ok(e) => self.handle_error(e, a.value_offset),
+                Err(e) => self.events.push_back(ValidatorEvent::Malformed(e)),
+            }
+            return;
+        }
+        let Some(v) = SwimaAttribute::decode(a) else {
+            return;
+        };
+        match v {
+            Err(e) => self.events.push_back(ValidatorEvent::Malformed(e)),
+            // RFC 8412 §5.2: a SWIMA-PV MUST ignore requests.
+            Ok(
+                SwimaAttribute::Request(_)
+                | SwimaAttribute::SubscriptionStatusRequest(_)
+                | SwimaAttribute::SourceMetadataRequest(_),
+            ) => {}
+            Ok(SwimaAttribute::SubscriptionStatusResponse(r)) => {
+                self.events.push_back(ValidatorEvent::SubscriptionStatus(r));
+            }
+            Ok(SwimaAttribute::SourceMetadataResponse(r)) => {
+                self.events.push_back(ValidatorEvent::SourceMetadata(r));
+            }
+            Ok(SwimaAttribute::SoftwareIdentifierInventory(i)) => {
+                let t = self.handle_inventory(i);
+                self.targeted(t.map(SwimaAttribute::SoftwareIdentifierInventory));
+            }
+            Ok(SwimaAttribute::SoftwareInventory(i)) => {
+                let t = self.handle_inventory(i);
+                self.targeted(t.map(SwimaAttribute::SoftwareInventory));
+            }
+            Ok(SwimaAttribute::SoftwareIdentifierEvents(e)) => {
+                let t = self.handle_events(e);
+                self.targeted(t.map(SwimaAttribute::SoftwareIdentifierEvents));
+            }
+            Ok(SwimaAttribute::SoftwareEvents(e)) => {
+                let t = self.handle_events(e);
+                self.targeted(t.map(SwimaAttribute::SoftwareEvents));
+            }
+        }
+    }
+
+    fn targeted(&mut self, t: Option<SwimaAttribute>) {
+        if let Some(t) = t {
+            self.events.push_back(ValidatorEvent::Targeted(t));
+        }
+    }
+
+    fn handle_error(&mut self, e: PaTncError, base: usize) {
+        let info = match SwimaErrorInfo::from_pa_tnc_error(&e, base) {
+            None => {
+                self.events.push_back(ValidatorEvent::OtherError(e));
+                return;
+            }
+            Some(Err(d)) => {
+                self.events.push_back(ValidatorEvent::Malformed(d));
+                return;
+            }
+            Some(Ok(i)) => i,
+        };
+        let id = info.request_id();
+        let was_pending = self.take_pending(id);
+        if self.resync_outstanding == Some(id) {
+            self.resync_outstanding = None;
+        }
+        match &info {
+            SwimaErrorInfo::SubscriptionFulfillment { .. } => {
+                // RFC 8412 §5.15.3: the subscription is cancelled on both sides.
+                if self.subscriptions.remove(&id).is_some() {
+                    self.events
+                        .push_back(ValidatorEvent::SubscriptionCancelled(id));
+                }
+            }
+            SwimaErrorInfo::SubscriptionIdReuse { .. } => {}
+            _ => {
+                // The request failed as a whole (RFC 8412 §3.9): no subscription was made.
+                if was_pending.is_some_and(|r| r.subscribe())
+                    && self.subscriptions.remove(&id).is_some()
+                {
+                    self.events
+                        .push_back(ValidatorEvent::SubscriptionCancelled(id));
+                }
+            }
+        }
+        self.events.push_back(ValidatorEvent::PeerError(info));
+    }
+
+    fn take_pending(&mut self, id: u32) -> Option<SwimaRequest> {
+        let i = self.pending.iter().position(|r| r.request_id == id)?;
+        self.pending.remove(i)
+    }
+
+    /// The request an answer refers to: a pending one, or the subscription for S_F pushes.
+    /// RFC 8412 §3.3: an answer to an unknown request is dropped without error.
+    fn request_for(&mut self, fulfillment: bool, id: u32) -> Option<SwimaRequest> {
+        if fulfillment {
+            return self.subscriptions.get(&id).cloned();
+        }
+        let req = self.take_pending(id)?;
+        if req.clear_subscriptions() {
+            // RFC 8412 §3.8.3: C cleared all of them (then S added this one).
+            self.subscriptions
+                .retain(|sid, _| *sid == id && req.subscribe());
+        }
+        Some(req)
+    }
+
+    fn resync(&mut self, reason: ResyncReason) {
+        self.synced = false;
+        self.events.push_back(ValidatorEvent::Resync(reason));
+        if self.resync_outstanding.is_none() {
+            self.send_inventory_request();
+        }
+    }
+
+    /// Applies an inventory; gives it back if it answers a targeted request.
+    fn handle_inventory<R: Item>(&mut self, inv: Inventory<R>) -> Option<Inventory<R>> {
+        let fulfillment = inv.subscription_fulfillment();
+        let req = self.request_for(fulfillment, inv.request_id)?;
+        if self.resync_outstanding == Some(inv.request_id) {
+            self.resync_outstanding = None;
+        }
+        if req.is_targeted() {
+            return Some(inv);
+        }
+        // A full inventory replaces the mirror (RFC 8412 §3.7.6).
+        let mut new = BTreeMap::new();
+        let (epoch, last_eid) = (inv.eid_epoch, inv.last_eid);
+        for r in inv.into_records() {
+            new.insert(
+                r.id().record_id,
+                MirrorRecord {
+                    id: r.id().clone(),
+                    record: r.record().cloned(),
+                },
+            );
+        }
+        let old = core::mem::take(&mut self.mirror);
+        for (k, o) in &old {
+            match new.get(k) {
+                None => self
+                    .events
+                    .push_back(ValidatorEvent::Changed(MirrorChange::Removed(o.clone()))),
+                Some(n) if n != o => {
+                    self.events
+                        .push_back(ValidatorEvent::Changed(MirrorChange::Altered {
+                            old: o.clone(),
+                            new: n.clone(),
+                        }));
+                }
+                Some(_) => {}
+            }
+        }
+        for (k, n) in &new {
+            if !old.contains_key(k) {
+                self.events
+                    .push_back(ValidatorEvent::Changed(MirrorChange::Added(n.clone())));
+            }
+        }
+        self.mirror = new;
+        self.epoch = Some(epoch);
+        self.last_eid = last_eid;
+        self.synced = true;
+        self.events
+            .push_back(ValidatorEvent::Synced { epoch, last_eid });
+        None
+    }
+
+    /// Applies events; gives them back if they answer a targeted request.
+    fn handle_events<R: Item>(&mut self, ev: Events<R>) -> Option<Events<R>> {
+        let fulfillment = ev.subscription_fulfillment();
+        let req = self.request_for(fulfillment, ev.request_id)?;
+        if req.is_targeted() {
+            return Some(ev);
+        }
+        self.apply_events(&req, fulfillment, &ev);
+        None
+    }
+
+    fn apply_events<R: Item>(&mut self, req: &SwimaRequest, fulfillment: bool, ev: &Events<R>) {
+        if ev.last_consulted_eid > ev.last_eid {
+            // RFC 8412 §3.7.5: the Last Consulted EID MUST NOT exceed the Last EID.
+            return self.resync(ResyncReason::Inconsistent);
+        }
+        if !self.synced {
+            // A full inventory is needed first; events alone cannot rebuild the mirror.
+            if self.resync_outstanding.is_none() {
+                self.send_inventory_request();
+            }
+            return;
+        }
+        if let Some(old) = self.epoch.filter(|e| *e != ev.eid_epoch) {
+            // RFC 8412 §3.7.6: another epoch → only a full inventory resynchronises.
+            return self.resync(ResyncReason::EpochChanged {
+                old,
+                new: ev.eid_epoch,
+            });
+        }
+        if ev.last_eid < self.last_eid {
+            // RFC 8412 §3.7.6: MUST be treated as an epoch change.
+            return self.resync(ResyncReason::LastEidWentBackwards {
+                mirrored: self.last_eid,
+                reported: ev.last_eid,
+            });
+        }
+        let start = if fulfillment {
+            ev.events()
+                .iter()
+                .map(|e| e.eid)
+                .min()
+                .unwrap_or(ev.last_consulted_eid.saturating_add(1))
+        } else {
+            req.earliest_eid
+        };
+        if start > self.last_eid.saturating_add(1) {
+            // RFC 8412 §3.7.6: a gap → ask for the missing events.
+            self.send_events_request(self.last_eid.saturating_add(1));
+            return;
+        }
+        let mut list: Vec<&Event<R>> = ev
+            .events()
+            .iter()
+            .filter(|e| e.eid > self.last_eid && e.eid <= ev.last_consulted_eid)
+            .collect();
+        list.sort_by_key(|e| e.eid);
+        let mut expect = self.last_eid.saturating_add(1);
+        for e in list {
+            if e.eid != expect {
+                // A non-targeted list is complete within its range (RFC 8412 §3.7.5).
+                return self.resync(ResyncReason::Inconsistent);
+            }
+            self.apply(e);
+            expect = expect.saturating_add(1);
+        }
+        self.last_eid = self.last_eid.max(ev.last_consulted_eid);
+        if ev.is_partial() {
+            if !fulfillment {
+                // RFC 8412 §3.7.5: ask again from Last Consulted EID + 1.
+                self.send_events_request(ev.last_consulted_eid.saturating_add(1));
+            }
+        } else {
+            self.events.push_back(ValidatorEvent::Synced {
+                epoch: ev.eid_epoch,
+                last_eid: self.last_eid,
+            });
+        }
+    }
+
+    fn apply<R: Item>(&mut self, e: &Event<R>) {
+        let rec = MirrorRecord {
+            id: e.item.id().clone(),
+            record: e.item.record().cloned(),
+        };
+        let key = rec.id.record_id;
+        let change = match e.action {
+            Action::CREATION | Action::ALTERATION => match self.mirror.insert(key, rec.clone()) {
+                Some(old) if old == rec => None,
+                Some(old) => Some(MirrorChange::Altered { old, new: rec }),
+                None => Some(MirrorChange::Added(rec)),
+            },
+            Action::DELETION => self.mirror.remove(&key).map(MirrorChange::Removed),
+            // RFC 8412 §5.8: a SWIMA-PV MUST ignore an event with an unknown Action.
+            _ => None,
+        };
+        if let Some(c) = change {
+            self.events.push_back(ValidatorEvent::Changed(c));
+        }
+    }
+}

@@ -1,0 +1,755 @@
+//! Collector and validator engines on an in-memory pair (RFC 8412 §3, §4): scenario tests and
+//! a property test that the validator's mirror always converges to the collector's inventory.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use nea_wire::{Text, VendorId};
+use pa_tnc::{Attribute, DateTime20, ErrorCode, PaAttribute, PaTncError, PaTncMessage};
+use proptest::prelude::*;
+use swima::*;
+
+const PEER: Peer = Peer {
+    connection: 1,
+    validator: 3,
+};
+
+fn now() -> DateTime20 {
+    DateTime20::new("2026-11-27T03:00:00Z").unwrap()
+}
+
+fn item(name: &str, version: u32) -> SourceItem {
+    SourceItem {
+        data_model: DataModelType::SWID_2015,
+        software_identifier: Text::from(format!("example.org__{name}")),
+        locator: Text::from(format!("file:///usr/share/swid/{name}.swidtag")),
+        record: Bytes::from(format!(
+            "<SoftwareIdentity name=\"{name}\" version=\"{version}\"/>"
+        )),
+    }
+}
+
+struct Pair<S: LogStore> {
+    c: Collector<S>,
+    v: Validator,
+    /// Everything the collector sent, in order.
+    sent: Vec<Attribute>,
+    /// Everything the validator reported, in order.
+    seen: Vec<ValidatorEvent>,
+    msg_id: u32,
+}
+
+impl<S: LogStore> Pair<S> {
+    fn new(c: Collector<S>, config: ValidatorConfig) -> Self {
+        Self {
+            c,
+            v: Validator::new(config),
+            sent: Vec::new(),
+            seen: Vec::new(),
+            msg_id: 0,
+        }
+    }
+
+    /// Moves attributes both ways until both sides are idle (bounded).
+    fn run(&mut self) {
+        for _ in 0..10_000 {
+            let mut busy = false;
+            let mut to_c = PaTncMessage::new(self.msg_id);
+            self.msg_id += 1;
+            while let Some(a) = self.v.poll_transmit() {
+                to_c.attributes.push(a);
+            }
+            if !to_c.attributes.is_empty() {
+                busy = true;
+                // Through the wire, so offsets and bytes are real.
+                let wire = to_c.to_bytes();
+                let m = PaTncMessage::decode(wire).unwrap();
+                self.c.handle_message(PEER, &m, 0);
+            }
+            while let Some(t) = self.c.poll_transmit() {
+                busy = true;
+                assert_eq!(t.peer, PEER);
+                let m = PaTncMessage::new(self.msg_id).with(t.attribute.clone());
+                let m = PaTncMessage::decode(m.to_bytes()).unwrap();
+                self.sent.push(t.attribute);
+                self.v.handle_message(&m);
+            }
+            while let Some(e) = self.v.poll_event() {
+                self.seen.push(e);
+            }
+            if !busy {
+                return;
+            }
+        }
+        panic!("pair did not become idle");
+    }
+
+    fn assert_mirrored(&self) {
+        let want: BTreeMap<u32, MirrorRecord> = self
+            .c
+            .inventory()
+            .map(|r| {
+                (
+                    r.id.record_id,
+                    MirrorRecord {
+                        id: r.id.clone(),
+                        record: Some(r.record.clone()),
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(self.v.mirror(), &want);
+        assert_eq!(self.v.epoch(), Some(self.c.epoch()));
+        assert_eq!(self.v.last_eid(), self.c.last_eid());
+    }
+
+    fn errors(&self) -> Vec<SwimaErrorInfo> {
+        self.sent
+            .iter()
+            .filter(|a| PaTncError::matches(a))
+            .map(|a| {
+                let e = PaTncError::from_attribute(a).unwrap();
+                SwimaErrorInfo::from_pa_tnc_error(&e, 0).unwrap().unwrap()
+            })
+            .collect()
+    }
+}
+
+fn collector(items: &[(&str, u32)]) -> Collector<MemoryStore> {
+    let mut c =
+        Collector::open(CollectorConfig::default(), MemoryStore::new(), 0x1234_5678).unwrap();
+    c.add_source(1, Text::from("dpkg status"));
+    c.apply_snapshot(1, items.iter().map(|(n, v)| item(n, *v)).collect(), &now())
+        .unwrap();
+    c
+}
+
+/// RFC 8412 §3.3, §3.7.2: the first snapshot is the epoch's base (Last EID 0), and a full
+/// inventory request mirrors it.
+#[test]
+fn initial_inventory() {
+    let c = collector(&[("a", 1), ("b", 1), ("c", 1)]);
+    assert_eq!(c.last_eid(), 0);
+    let mut p = Pair::new(c, ValidatorConfig::default());
+    let id = p.v.send_initial();
+    p.run();
+    p.assert_mirrored();
+    assert_eq!(p.v.mirror().len(), 3);
+    let inv = SoftwareInventory::from_attribute(&p.sent[0]).unwrap();
+    assert_eq!(inv.request_id, id);
+    assert!(!inv.subscription_fulfillment());
+    assert_eq!((inv.eid_epoch, inv.last_eid), (0x1234_5678, 0));
+    assert!(p.seen.contains(&ValidatorEvent::Synced {
+        epoch: 0x1234_5678,
+        last_eid: 0
+    }));
+    // Identifiers only (R): attribute 14.
+    let mut p = Pair::new(
+        collector(&[("a", 1)]),
+        ValidatorConfig::default().with_full_records(false),
+    );
+    p.v.send_initial();
+    p.run();
+    let inv = SoftwareIdentifierInventory::from_attribute(&p.sent[0]).unwrap();
+    assert_eq!(inv.records().len(), 1);
+    assert_eq!(p.v.mirror().values().next().unwrap().record, None);
+}
+
+/// RFC 8412 §3.6, §3.7.4: install, upgrade (alteration), removal → EIDs 1, 2, 3 and the
+/// validator follows with an events request.
+#[test]
+fn events_after_install_and_remove() {
+    let mut p = Pair::new(collector(&[("a", 1), ("b", 1)]), ValidatorConfig::default());
+    p.v.send_initial();
+    p.run();
+    p.c.apply_changes(1, vec![Change::Upsert(item("new", 1))], &now())
+        .unwrap();
+    p.c.apply_changes(1, vec![Change::Upsert(item("a", 2))], &now())
+        .unwrap();
+    p.c.apply_changes(
+        1,
+        vec![Change::Remove {
+            software_identifier: item("b", 1).software_identifier,
+            locator: item("b", 1).locator,
+        }],
+        &now(),
+    )
+    .unwrap();
+    // A no-op change records nothing.
+    p.c.apply_changes(1, vec![Change::Upsert(item("new", 1))], &now())
+        .unwrap();
+    let actions: Vec<(u32, Action)> = p.c.events().iter().map(|e| (e.eid, e.action)).collect();
+    assert_eq!(
+        actions,
+        [
+            (1, Action::CREATION),
+            (2, Action::ALTERATION),
+            (3, Action::DELETION)
+        ]
+    );
+    p.seen.clear();
+    p.v.send_sync_check();
+    p.run();
+    p.assert_mirrored();
+    let ev = SoftwareEvents::from_attribute(p.sent.last().unwrap()).unwrap();
+    assert_eq!((ev.last_eid, ev.last_consulted_eid), (3, 3));
+    assert_eq!(ev.events().len(), 3);
+    let changes = p
+        .seen
+        .iter()
+        .filter(|e| matches!(e, ValidatorEvent::Changed(_)))
+        .count();
+    assert_eq!(changes, 3);
+    // RFC 8412 §3.7.5: an Earliest EID beyond the last event → zero events, Last Consulted
+    // EID = Last EID; the validator counts that as "everything sent".
+    p.seen.clear();
+    p.v.send_sync_check();
+    p.run();
+    let ev = SoftwareEvents::from_attribute(p.sent.last().unwrap()).unwrap();
+    assert!(ev.events().is_empty());
+    assert_eq!((ev.last_eid, ev.last_consulted_eid), (3, 3));
+    assert!(p.seen.contains(&ValidatorEvent::Synced {
+        epoch: p.c.epoch(),
+        last_eid: 3
+    }));
+    // Record IDs survive an alteration (RFC 8412 §3.4.3).
+    let a =
+        p.c.inventory()
+            .find(|r| r.id.software_identifier.as_str().ends_with("__a"))
+            .unwrap();
+    assert_eq!(a.id.record_id, 0);
+}
+
+/// RFC 8412 §3.8.5: an event subscription pushes each change at once, S_F set and the
+/// Subscription ID in the Request ID field; an inventory subscription pushes the inventory.
+#[test]
+fn subscription_push() {
+    let mut p = Pair::new(collector(&[("a", 1)]), ValidatorConfig::default());
+    p.v.send_initial();
+    p.run();
+    let sub = p.v.send_subscribe();
+    p.run();
+    assert_eq!(p.c.subscriptions().count(), 1);
+    let n = p.sent.len();
+    p.c.apply_changes(1, vec![Change::Upsert(item("b", 1))], &now())
+        .unwrap();
+    p.run();
+    assert_eq!(p.sent.len(), n + 1, "exactly one push, no request needed");
+    let push = SoftwareEvents::from_attribute(&p.sent[n]).unwrap();
+    assert!(push.subscription_fulfillment());
+    assert_eq!(push.request_id, sub);
+    assert_eq!(push.events().len(), 1);
+    p.assert_mirrored();
+    // Each event is reported once per subscription.
+    p.c.apply_changes(1, vec![Change::Upsert(item("c", 1))], &now())
+        .unwrap();
+    p.run();
+    let push = SoftwareEvents::from_attribute(p.sent.last().unwrap()).unwrap();
+    assert_eq!(push.events().iter().map(|e| e.eid).collect::<Vec<_>>(), [2]);
+    p.assert_mirrored();
+
+    // Subscription status lists the establishing request exactly (§5.12).
+    p.v.send_subscription_status_request();
+    p.run();
+    let st = SubscriptionStatusResponse::from_attribute(p.sent.last().unwrap()).unwrap();
+    assert_eq!(st.subscriptions().len(), 1);
+    assert_eq!(st.subscriptions()[0].request_id, sub);
+    assert!(st.subscriptions()[0].subscribe());
+
+    // Clearing ends it (§3.8.3).
+    p.v.send_clear_subscriptions();
+    p.run();
+    assert_eq!(p.c.subscriptions().count(), 0);
+    assert!(p.v.subscriptions().is_empty());
+    let n = p.sent.len();
+    p.c.apply_changes(1, vec![Change::Upsert(item("d", 1))], &now())
+        .unwrap();
+    p.run();
+    assert_eq!(p.sent.len(), n);
+
+    // An inventory subscription (before the first inventory) pushes full inventories.
+    let mut p = Pair::new(collector(&[("a", 1)]), ValidatorConfig::default());
+    let sub = p.v.send_subscribe();
+    p.run();
+    p.c.apply_changes(1, vec![Change::Upsert(item("b", 1))], &now())
+        .unwrap();
+    p.run();
+    let push = SoftwareInventory::from_attribute(p.sent.last().unwrap()).unwrap();
+    assert!(push.subscription_fulfillment());
+    assert_eq!(push.request_id, sub);
+    assert_eq!(push.records().len(), 2);
+    p.assert_mirrored();
+    // A disconnect ends the peer's subscriptions (§3.8.3).
+    p.c.disconnect(PEER.connection);
+    assert_eq!(p.c.subscriptions().count(), 0);
+}
+
+/// RFC 8412 §3.8.1, §5.5: at least 8 subscriptions; beyond the limit SUBSCRIPTION_DENIED;
+/// a Request ID equal to an active Subscription ID → ID_REUSE, the subscription stays.
+#[test]
+fn subscription_limits_and_id_reuse() {
+    let config = CollectorConfig::default().with_max_subscriptions(2);
+    assert_eq!(config.max_subscriptions, 8);
+    let mut c = Collector::open(config, MemoryStore::new(), 5).unwrap();
+    c.add_source(1, Text::from("s"));
+    let mut p = Pair::new(c, ValidatorConfig::default());
+    p.v.send_initial();
+    p.run();
+    for _ in 0..8 {
+        p.v.send_subscribe();
+    }
+    p.run();
+    assert_eq!(p.c.subscriptions().count(), 8);
+    assert!(p.errors().is_empty());
+    let denied = p.v.send_subscribe();
+    p.run();
+    assert_eq!(
+        p.errors(),
+        [SwimaErrorInfo::SubscriptionDenied {
+            request_id: denied,
+            description: Text::from("subscription limit reached")
+        }]
+    );
+    assert_eq!(p.c.subscriptions().count(), 8);
+    assert_eq!(p.v.subscriptions().len(), 8);
+    assert!(
+        p.seen
+            .contains(&ValidatorEvent::SubscriptionCancelled(denied))
+    );
+
+    // ID reuse: the collector refuses and keeps the subscription.
+    let first = p.c.subscriptions().next().unwrap().1.request_id;
+    let reuse = SwimaRequest::events(first, 1);
+    p.c.handle_request(PEER, reuse);
+    let t = p.c.poll_transmit().unwrap();
+    let e = PaTncError::from_attribute(&t.attribute).unwrap();
+    assert_eq!(e.code, ErrorCode::SWIMA_SUBSCRIPTION_ID_REUSE_ERROR.0);
+    assert_eq!(p.c.subscriptions().count(), 8);
+    // C + S with that ID: clear first, then subscribe (no reuse error).
+    let cs = SwimaRequest::events(first, 1)
+        .with_flag(SwimaRequest::FLAG_CLEAR)
+        .with_flag(SwimaRequest::FLAG_SUBSCRIBE);
+    p.c.handle_request(PEER, cs);
+    let t = p.c.poll_transmit().unwrap();
+    assert!(SoftwareEvents::matches(&t.attribute));
+    assert_eq!(p.c.subscriptions().count(), 1);
+}
+
+/// RFC 8412 §3.7.5, §5.15.2: inventories never come partial (RESPONSE_TOO_LARGE with the
+/// maximum size); event lists come partial and the validator re-asks from Last Consulted
+/// EID + 1 until complete; one event too large for any list → RESPONSE_TOO_LARGE.
+#[test]
+fn response_too_large_and_partial_lists() {
+    let mut p = Pair::new(
+        collector(&[("a", 1), ("b", 1), ("c", 1)]),
+        ValidatorConfig::default(),
+    );
+    p.v.send_initial();
+    p.run();
+    for i in 0..10 {
+        p.c.apply_changes(1, vec![Change::Upsert(item(&format!("n{i}"), 1))], &now())
+            .unwrap();
+    }
+    // Room for the header and two events.
+    let one = SoftwareEvents::HEADER_LEN + 12;
+    let ev_len = p.c.events()[0].encoded_len();
+    p.c.set_peer_limit(PEER, one + 2 * ev_len + 2);
+    p.v.send_sync_check();
+    p.run();
+    p.assert_mirrored();
+    let lists: Vec<_> = p
+        .sent
+        .iter()
+        .filter_map(|a| SoftwareEvents::from_attribute(a).ok())
+        .collect();
+    assert_eq!(lists.len(), 5);
+    assert!(lists[0].is_partial());
+    assert_eq!(lists[0].last_consulted_eid, 2);
+    assert!(!lists[4].is_partial());
+    assert!(
+        lists
+            .iter()
+            .all(|l| l.value_len() + 12 <= one + 2 * ev_len + 2)
+    );
+
+    // The inventory does not fit.
+    p.v.send_inventory_request();
+    p.run();
+    let limit = u32::try_from(one + 2 * ev_len + 2).unwrap();
+    assert!(matches!(
+        p.errors().last(),
+        Some(SwimaErrorInfo::ResponseTooLarge { max_allowed_size, .. }) if *max_allowed_size == limit
+    ));
+    // A single event larger than the limit.
+    p.c.set_peer_limit(PEER, 40);
+    p.c.handle_request(PEER, SwimaRequest::events(999, 1));
+    let t = p.c.poll_transmit().unwrap();
+    let e = PaTncError::from_attribute(&t.attribute).unwrap();
+    assert_eq!(e.code, ErrorCode::SWIMA_RESPONSE_TOO_LARGE_ERROR.0);
+}
+
+/// RFC 8412 §3.8.5.2, §5.15.3: an event that cannot be pushed → FULFILLMENT error with the
+/// RESPONSE_TOO_LARGE sub-error; the subscription ends on both sides.
+#[test]
+fn fulfillment_error_cancels() {
+    let mut p = Pair::new(collector(&[("a", 1)]), ValidatorConfig::default());
+    p.v.send_initial();
+    p.run();
+    let sub = p.v.send_subscribe();
+    p.run();
+    p.c.set_peer_limit(PEER, 60);
+    p.c.apply_changes(1, vec![Change::Upsert(item("big", 1))], &now())
+        .unwrap();
+    p.run();
+    let err = p.errors().pop().unwrap();
+    let SwimaErrorInfo::SubscriptionFulfillment {
+        subscription_id,
+        sub_error,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*subscription_id, sub);
+    assert_eq!(sub_error.code, ErrorCode::SWIMA_RESPONSE_TOO_LARGE_ERROR.0);
+    assert_eq!(p.c.subscriptions().count(), 0);
+    assert!(p.v.subscriptions().is_empty());
+    assert!(p.seen.contains(&ValidatorEvent::SubscriptionCancelled(sub)));
+}
+
+/// RFC 8412 §3.5: a targeted request for unknown identifiers gets an empty answer, not an
+/// error; targeted answers are reported, not mirrored.
+#[test]
+fn targeted_request_for_unknown_identifiers() {
+    let mut p = Pair::new(collector(&[("a", 1), ("b", 1)]), ValidatorConfig::default());
+    p.v.send_initial();
+    p.run();
+    p.c.apply_changes(1, vec![Change::Upsert(item("a", 2))], &now())
+        .unwrap();
+    p.v.send_targeted(vec![Text::from("nobody__nothing")], 0)
+        .unwrap();
+    p.run();
+    let Some(ValidatorEvent::Targeted(SwimaAttribute::SoftwareInventory(inv))) = p.seen.last()
+    else {
+        panic!("{:?}", p.seen.last())
+    };
+    assert!(inv.records().is_empty());
+    assert!(p.errors().is_empty());
+    p.v.send_targeted(vec![item("a", 1).software_identifier], 1)
+        .unwrap();
+    p.run();
+    let Some(ValidatorEvent::Targeted(SwimaAttribute::SoftwareEvents(ev))) = p.seen.last() else {
+        panic!()
+    };
+    assert_eq!(ev.events().len(), 1);
+    p.v.send_targeted(vec![item("b", 1).software_identifier], 1)
+        .unwrap();
+    p.run();
+    let Some(ValidatorEvent::Targeted(SwimaAttribute::SoftwareEvents(ev))) = p.seen.last() else {
+        panic!()
+    };
+    assert!(ev.events().is_empty());
+    assert_eq!(ev.last_consulted_eid, 1);
+}
+
+/// RFC 8412 §3.7.6: a restart with the persisted log keeps epoch and EIDs; the net change
+/// during downtime is recorded with continuing EIDs and the validator just follows.
+#[test]
+fn restart_with_persisted_log() {
+    let mut p = Pair::new(collector(&[("a", 1), ("b", 1)]), ValidatorConfig::default());
+    p.v.send_initial();
+    p.run();
+    p.c.apply_changes(1, vec![Change::Upsert(item("c", 1))], &now())
+        .unwrap();
+    let epoch = p.c.epoch();
+    // Restart: same store, another fresh epoch offered (and ignored).
+    let store = core::mem::replace(
+        &mut p.c,
+        Collector::open(CollectorConfig::default(), MemoryStore::new(), 1).unwrap(),
+    )
+    .into_store();
+    let mut c = Collector::open(CollectorConfig::default(), store, 0xdead_beef).unwrap();
+    assert!(c.recovered());
+    assert_eq!((c.epoch(), c.last_eid()), (epoch, 1));
+    c.add_source(1, Text::from("dpkg status"));
+    // During downtime: b removed, d installed.
+    c.apply_snapshot(1, vec![item("a", 1), item("c", 1), item("d", 1)], &now())
+        .unwrap();
+    assert_eq!(c.last_eid(), 3);
+    p.c = c;
+    p.seen.clear();
+    p.v.send_sync_check();
+    p.run();
+    p.assert_mirrored();
+    assert!(
+        !p.seen
+            .iter()
+            .any(|e| matches!(e, ValidatorEvent::Resync(_)))
+    );
+}
+
+/// RFC 8412 §3.7.6: a lost log → new epoch → the validator notices and resyncs with a full
+/// inventory.
+#[test]
+fn lost_log_new_epoch_resync() {
+    let mut p = Pair::new(collector(&[("a", 1), ("b", 1)]), ValidatorConfig::default());
+    p.v.send_initial();
+    p.run();
+    p.c.apply_changes(1, vec![Change::Upsert(item("c", 1))], &now())
+        .unwrap();
+    let old = p.c.epoch();
+    let mut store = core::mem::replace(
+        &mut p.c,
+        Collector::open(CollectorConfig::default(), MemoryStore::new(), 1).unwrap(),
+    )
+    .into_store();
+    store.clear();
+    let mut c = Collector::open(CollectorConfig::default(), store, 0x0bad_cafe).unwrap();
+    assert!(!c.recovered());
+    c.add_source(1, Text::from("dpkg status"));
+    c.apply_snapshot(1, vec![item("a", 1), item("z", 1)], &now())
+        .unwrap();
+    c.apply_changes(1, vec![Change::Upsert(item("y", 1))], &now())
+        .unwrap();
+    p.c = c;
+    p.v.send_sync_check();
+    p.run();
+    assert!(
+        p.seen
+            .contains(&ValidatorEvent::Resync(ResyncReason::EpochChanged {
+                old,
+                new: 0x0bad_cafe
+            }))
+    );
+    p.assert_mirrored();
+    // rotate_epoch: same for a deliberate purge.
+    p.c.rotate_epoch(77).unwrap();
+    assert!(p.c.rotate_epoch(77).is_err());
+    p.c.apply_changes(1, vec![Change::Upsert(item("x", 1))], &now())
+        .unwrap();
+    p.v.send_sync_check();
+    p.run();
+    p.assert_mirrored();
+    assert_eq!(p.c.epoch(), 77);
+}
+
+/// RFC 8412 §5.13, §5.14, §3.9: source metadata; malformed requests get Invalid Parameter;
+/// responses and errors sent to a collector are ignored.
+#[test]
+fn metadata_malformed_and_ignored() {
+    let mut c = collector(&[("a", 1)]);
+    c.add_source(7, Text::from("tag directory"));
+    let mut v = Validator::new(ValidatorConfig::default());
+    v.send_source_metadata_request();
+    let m = PaTncMessage::new(1).with(v.poll_transmit().unwrap());
+    c.handle_message(PEER, &m, 0);
+    let r = SourceMetadataResponse::from_attribute(&c.poll_transmit().unwrap().attribute).unwrap();
+    assert_eq!(r.sources().len(), 2);
+    v.handle_attribute(&r.to_attribute());
+    assert!(matches!(
+        v.poll_event(),
+        Some(ValidatorEvent::SourceMetadata(_))
+    ));
+
+    // Malformed SWIMA Request: Invalid Parameter at the offset in the message.
+    let bad = Attribute::new(VendorId::IETF, 13, false, Bytes::from_static(&[0, 0, 0]));
+    let m = PaTncMessage::new(9).with(bad);
+    let m = PaTncMessage::decode(m.to_bytes()).unwrap();
+    c.handle_message(PEER, &m, 0);
+    let e = PaTncError::from_attribute(&c.poll_transmit().unwrap().attribute).unwrap();
+    assert_eq!(e.code, ErrorCode::INVALID_PARAMETER.0);
+    // Responses and PA-TNC errors are ignored by a collector (RFC 8412 §5.2, §5.15).
+    let m = PaTncMessage::new(10).with(r.to_attribute()).with(
+        SwimaErrorInfo::SwimaError {
+            request_id: 1,
+            description: Text::from("x"),
+        }
+        .to_pa_tnc_error()
+        .to_attribute(),
+    );
+    c.handle_message(PEER, &m, 0);
+    assert!(c.poll_transmit().is_none());
+    // A validator ignores requests, and answers to unknown requests (§3.3, §5.2).
+    v.handle_attribute(&SwimaRequest::inventory(5).to_attribute());
+    let stray = SoftwareInventory::new(0, 4242, 1, 0, vec![]).unwrap();
+    v.handle_attribute(&stray.to_attribute());
+    assert!(v.poll_event().is_none());
+    assert!(v.mirror().is_empty());
+}
+
+/// An unknown Action is ignored by the validator (RFC 8412 §5.8) without failing the rest.
+#[test]
+fn unknown_action_ignored() {
+    let mut p = Pair::new(collector(&[("a", 1)]), ValidatorConfig::default());
+    p.v.send_initial();
+    p.run();
+    let id = p.v.send_events_request(1);
+    let _ = p.v.poll_transmit();
+    let ts = now();
+    let mk = |eid, action, name: &str| Event {
+        eid,
+        timestamp: ts.clone(),
+        action,
+        item: SoftwareRecord {
+            id: SoftwareId::new(100 + eid, DataModelType::SWID_2015, 1, name, ""),
+            record: Bytes::new(),
+        },
+    };
+    let ev = SoftwareEvents::new(
+        0,
+        id,
+        p.c.epoch(),
+        2,
+        2,
+        vec![mk(1, Action(9), "odd"), mk(2, Action::CREATION, "ok")],
+    )
+    .unwrap();
+    p.v.handle_attribute(&ev.to_attribute());
+    assert_eq!(p.v.last_eid(), 2);
+    assert!(p.v.mirror().contains_key(&102));
+    assert!(!p.v.mirror().contains_key(&101));
+}
+
+#[cfg(feature = "fs")]
+#[test]
+fn file_store_restart_and_torn_tail() {
+    let dir = std::env::temp_dir().join(format!("swima-fs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("events.log");
+    let _ = std::fs::remove_file(&path);
+    let mut c = Collector::open(CollectorConfig::default(), FileStore::new(&path), 42).unwrap();
+    assert!(!c.recovered());
+    c.add_source(1, Text::from("s"));
+    c.apply_snapshot(1, vec![item("a", 1)], &now()).unwrap();
+    c.apply_changes(1, vec![Change::Upsert(item("b", 1))], &now())
+        .unwrap();
+    c.apply_changes(1, vec![Change::Upsert(item("a", 2))], &now())
+        .unwrap();
+    let inv: Vec<SoftwareRecord> = c.inventory().cloned().collect();
+    drop(c);
+    let c = Collector::open(CollectorConfig::default(), FileStore::new(&path), 43).unwrap();
+    assert!(c.recovered());
+    assert_eq!((c.epoch(), c.last_eid()), (42, 2));
+    assert_eq!(c.inventory().cloned().collect::<Vec<_>>(), inv);
+    drop(c);
+    // A torn last frame is dropped; EIDs continue after the last complete one.
+    let len = std::fs::metadata(&path).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.set_len(len - 3).unwrap();
+    drop(f);
+    let mut c = Collector::open(CollectorConfig::default(), FileStore::new(&path), 44).unwrap();
+    assert_eq!((c.epoch(), c.last_eid()), (42, 1));
+    c.add_source(1, Text::from("s"));
+    c.apply_snapshot(1, vec![item("a", 2), item("b", 1)], &now())
+        .unwrap();
+    assert_eq!(c.last_eid(), 2);
+    drop(c);
+    // Garbage → new epoch.
+    std::fs::write(&path, b"not a log").unwrap();
+    let c = Collector::open(CollectorConfig::default(), FileStore::new(&path), 45).unwrap();
+    assert!(!c.recovered());
+    assert_eq!((c.epoch(), c.last_eid()), (45, 0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Install(u8),
+    Upgrade(u8),
+    Remove(u8),
+    Snapshot(Vec<u8>),
+    SyncCheck,
+    Inventory,
+    Subscribe,
+    Clear,
+    Deliver,
+    Limit(u16),
+    Rotate,
+    Restart,
+    LoseLog,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0u8..12).prop_map(Op::Install),
+        2 => (0u8..12).prop_map(Op::Upgrade),
+        2 => (0u8..12).prop_map(Op::Remove),
+        1 => proptest::collection::vec(0u8..12, 0..8).prop_map(Op::Snapshot),
+        2 => Just(Op::SyncCheck),
+        1 => Just(Op::Inventory),
+        1 => Just(Op::Subscribe),
+        1 => Just(Op::Clear),
+        3 => Just(Op::Deliver),
+        1 => (200u16..2000).prop_map(Op::Limit),
+        1 => Just(Op::Rotate),
+        1 => Just(Op::Restart),
+        1 => Just(Op::LoseLog),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Any interleaving of inventory changes, requests, restarts and epoch changes leaves
+    /// the validator's mirror equal to the collector's inventory once it asks "all sent?".
+    #[test]
+    fn mirror_converges(ops in proptest::collection::vec(op(), 1..40)) {
+        let mut p = Pair::new(collector(&[("p0", 0), ("p1", 0)]), ValidatorConfig::default());
+        let mut versions = [0u32; 12];
+        let mut epoch = 1000u32;
+        p.v.send_initial();
+        for o in ops {
+            let name = |i: u8| format!("p{i}");
+            match o {
+                Op::Install(i) | Op::Upgrade(i) => {
+                    versions[usize::from(i)] += 1;
+                    let _ = p.c.apply_changes(1, vec![Change::Upsert(item(&name(i), versions[usize::from(i)]))], &now());
+                }
+                Op::Remove(i) => {
+                    let it = item(&name(i), 0);
+                    let _ = p.c.apply_changes(1, vec![Change::Remove { software_identifier: it.software_identifier, locator: it.locator }], &now());
+                }
+                Op::Snapshot(v) => {
+                    let items = v.iter().map(|i| item(&name(*i), versions[usize::from(*i)])).collect();
+                    p.c.apply_snapshot(1, items, &now()).unwrap();
+                }
+                Op::SyncCheck => { p.v.send_sync_check(); }
+                Op::Inventory => { p.v.send_inventory_request(); }
+                Op::Subscribe => { p.v.send_subscribe(); }
+                Op::Clear => { p.v.send_clear_subscriptions(); }
+                Op::Deliver => p.run(),
+                Op::Limit(n) => p.c.set_peer_limit(PEER, usize::from(n)),
+                Op::Rotate => { epoch += 1; p.c.rotate_epoch(epoch).unwrap(); }
+                Op::Restart | Op::LoseLog => {
+                    let lose = matches!(o, Op::LoseLog);
+                    p.run();
+                    let old = core::mem::replace(&mut p.c, Collector::open(CollectorConfig::default(), MemoryStore::new(), 1).unwrap());
+                    let mut store = old.into_store();
+                    if lose { store.clear(); }
+                    epoch += 1;
+                    let mut c = Collector::open(CollectorConfig::default(), store, epoch).unwrap();
+                    c.add_source(1, Text::from("dpkg status"));
+                    // After a restart the source is rescanned (net change, §3.6).
+                    let items = (0u8..12).filter(|i| p.c.inventory().any(|r| r.id.software_identifier.as_str().ends_with(&format!("__p{i}")))).map(|i| item(&name(i), versions[usize::from(i)])).collect();
+                    c.apply_snapshot(1, items, &now()).unwrap();
+                    // Subscriptions belonged to the old connection.
+                    p.c = c;
+                    p.v.disconnect();
+                }
+            }
+        }
+        // Final "all sent?" with a generous limit: inventories must fit.
+        p.c.set_peer_limit(PEER, 1 << 20);
+        p.run();
+        p.v.send_sync_check();
+        p.run();
+        p.v.send_sync_check();
+        p.run();
+        p.assert_mirrored();
+    }
+}
