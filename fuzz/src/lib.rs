@@ -4,6 +4,7 @@
 
 pub mod netconf;
 pub mod pa_tnc;
+pub mod pb_tnc;
 
 /// Runs `f` on every file of `corpus/<target>/` and returns how many seeds ran.
 ///
