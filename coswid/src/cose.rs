@@ -262,6 +262,35 @@ fn check(key: &VerifyingKey, alg: Option<i64>, msg: &[u8], sig: &[u8]) -> Result
         .map_err(|_| CoseError::BadSignature)
 }
 
+/// The payload of a signed CoSWID (tag 18 or 98, optionally inside tag 1398229316) **without**
+/// verifying anything: for inspection only.
+pub fn unverified_payload(signed: &[u8]) -> Result<&[u8], CoseError> {
+    let mut d = Decoder::new(signed);
+    let mut t = d.tag().map_err(m)?.as_u64();
+    if t == COSWID_TAG {
+        t = d.tag().map_err(m)?.as_u64();
+    }
+    if t != 18 && t != 98 {
+        return Err(CoseError::Malformed("not COSE_Sign1 (18) or COSE_Sign (98)"));
+    }
+    if d.array().map_err(m)? != Some(4) {
+        return Err(CoseError::Malformed("not a 4-element array"));
+    }
+    d.skip().map_err(m)?;
+    d.skip().map_err(m)?;
+    d.bytes().map_err(m)
+}
+
+/// Is `input` (by its leading CBOR tags) a COSE_Sign1 / COSE_Sign structure?
+pub fn is_signed(input: &[u8]) -> bool {
+    let mut d = Decoder::new(input);
+    let mut t = d.tag().ok().map(|t| t.as_u64());
+    if t == Some(COSWID_TAG) {
+        t = d.tag().ok().map(|t| t.as_u64());
+    }
+    matches!(t, Some(18 | 98))
+}
+
 /// Verify a signed CoSWID (COSE_Sign1 tag 18, or COSE_Sign tag 98 where any signer with `key`'s
 /// algorithm may match; optionally inside tag 1398229316) and return the payload bytes, which
 /// must hold a CoSWID that decodes strictly. RFC 9393 §7: the protected header MUST carry

@@ -1,3 +1,4 @@
 //! Shared code of the reference binaries.
 
+pub mod coswid_inspect;
 pub mod inspect;

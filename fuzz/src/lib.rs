@@ -3,6 +3,7 @@
 //! `cargo test --workspace` covers the fuzz code (see [`replay`]).
 
 pub mod netconf;
+pub mod coswid;
 pub mod pa_tnc;
 pub mod pb_tnc;
 
