@@ -206,7 +206,7 @@ impl SoftwareIdentity {
                 let p = hash_prefix(*id);
                 root.attrs.push(XmlAttr {
                     qname: format!("xmlns:{p}"),
-                    ns: None,
+                    ns: Some("http://www.w3.org/2000/xmlns/".into()),
                     local: p.into(),
                     value: (*ns).into(),
                 });

@@ -271,7 +271,9 @@ pub fn unverified_payload(signed: &[u8]) -> Result<&[u8], CoseError> {
         t = d.tag().map_err(m)?.as_u64();
     }
     if t != 18 && t != 98 {
-        return Err(CoseError::Malformed("not COSE_Sign1 (18) or COSE_Sign (98)"));
+        return Err(CoseError::Malformed(
+            "not COSE_Sign1 (18) or COSE_Sign (98)",
+        ));
     }
     if d.array().map_err(m)? != Some(4) {
         return Err(CoseError::Malformed("not a 4-element array"));
