@@ -25,4 +25,6 @@ pub use config::{CollectorConfig, ValidatorConfig};
 
 #[cfg(feature = "fs")]
 pub use collector::file_store::FileStore;
-pub use validator::{MirrorChange, MirrorRecord, ResyncReason, Validator, ValidatorEvent};
+pub use validator::{
+    MirrorChange, MirrorKey, MirrorRecord, ResyncReason, Validator, ValidatorEvent,
+};

@@ -36,6 +36,32 @@ pub struct MirrorRecord {
     pub record: Option<Bytes>,
 }
 
+/// How the mirror identifies a record: (Source Id Num, Software Identifier, Software Locator).
+///
+/// Not the Record Identifier alone: strongSwan sends Record Identifier 0 for every record of
+/// an inventory and other numbers in events, while an alteration never changes the Software
+/// Identifier (RFC 8412 §3.6) and a moved product gets a new locator (§3.4.4).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MirrorKey {
+    /// Source Id Num.
+    pub source_id: u8,
+    /// Software Identifier.
+    pub software_identifier: Text,
+    /// Software Locator.
+    pub locator: Text,
+}
+
+impl MirrorKey {
+    /// The key of a record.
+    pub fn of(id: &SoftwareId) -> Self {
+        Self {
+            source_id: id.source_id,
+            software_identifier: id.software_identifier.clone(),
+            locator: id.locator.clone(),
+        }
+    }
+}
+
 /// How the mirror changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MirrorChange {
@@ -117,7 +143,7 @@ pub struct Validator {
     last_eid: u32,
     synced: bool,
     resync_outstanding: Option<u32>,
-    mirror: BTreeMap<u32, MirrorRecord>,
+    mirror: BTreeMap<MirrorKey, MirrorRecord>,
     out: VecDeque<Attribute>,
     events: VecDeque<ValidatorEvent>,
 }
@@ -140,8 +166,8 @@ impl Validator {
         }
     }
 
-    /// The mirrored inventory, by Record Identifier.
-    pub fn mirror(&self) -> &BTreeMap<u32, MirrorRecord> {
+    /// The mirrored inventory, by (Source Id Num, Software Identifier, Software Locator).
+    pub fn mirror(&self) -> &BTreeMap<MirrorKey, MirrorRecord> {
         &self.mirror
     }
 
@@ -438,7 +464,7 @@ impl Validator {
         let (epoch, last_eid) = (inv.eid_epoch, inv.last_eid);
         for r in inv.into_records() {
             new.insert(
-                r.id().record_id,
+                MirrorKey::of(r.id()),
                 MirrorRecord {
                     id: r.id().clone(),
                     record: r.record().cloned(),
@@ -561,7 +587,7 @@ impl Validator {
             id: e.item.id().clone(),
             record: e.item.record().cloned(),
         };
-        let key = rec.id.record_id;
+        let key = MirrorKey::of(&rec.id);
         let change = match e.action {
             Action::CREATION | Action::ALTERATION => match self.mirror.insert(key, rec.clone()) {
                 Some(old) if old == rec => None,

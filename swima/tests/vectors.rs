@@ -168,3 +168,16 @@ fn strongswan_segmented_inventory() {
             .all(|r| range.contains(&(r.record.as_ptr() as usize)))
     );
 }
+
+/// The validator mirrors strongSwan's inventory although every record carries Record
+/// Identifier 0 there (records are keyed by source, identifier and locator).
+#[test]
+fn validator_mirrors_strongswan_inventory() {
+    let a = Attribute::decode(data("03-reassembled-sw-inventory.attr.bin"), 0).unwrap();
+    let mut v = swima::Validator::new(swima::ValidatorConfig::default());
+    assert_eq!(v.send_initial(), 1);
+    v.handle_attribute(&a);
+    assert_eq!(v.mirror().len(), 743);
+    assert_eq!((v.epoch(), v.last_eid()), (Some(0x1122_3344), 1));
+    assert!(v.is_synced());
+}
