@@ -6,6 +6,7 @@ pub mod netconf;
 pub mod coswid;
 pub mod pa_tnc;
 pub mod pb_tnc;
+pub mod pt_tls;
 
 /// Runs `f` on every file of `corpus/<target>/` and returns how many seeds ran.
 ///
