@@ -107,6 +107,8 @@ pub struct Collector<S: LogStore> {
     epoch: u32,
     /// Whether the base inventory of this epoch may still change without events.
     base_open: bool,
+    /// Sources whose first snapshot went into the open base.
+    based: BTreeSet<u8>,
     base: Vec<SoftwareRecord>,
     inventory: BTreeMap<Key, SoftwareRecord>,
     events: Vec<Event<SoftwareRecord>>,
@@ -141,6 +143,7 @@ impl<S: LogStore> Collector<S> {
             store,
             epoch: fresh_epoch,
             base_open: true,
+            based: BTreeSet::new(),
             base: Vec::new(),
             inventory: BTreeMap::new(),
             events: Vec::new(),
@@ -310,8 +313,8 @@ impl<S: LogStore> Collector<S> {
     /// creations, each with the next EID and timestamp `now`. Returns how many events were
     /// recorded; subscriptions are then fulfilled.
     ///
-    /// The first snapshots of a brand-new epoch, before anything was answered or logged,
-    /// form the epoch's base inventory (Last EID 0) instead.
+    /// The first snapshot of each source in a brand-new epoch, before anything was answered
+    /// or logged, forms the epoch's base inventory (Last EID 0) instead.
     pub fn apply_snapshot(
         &mut self,
         id: u8,
@@ -347,7 +350,12 @@ impl<S: LogStore> Collector<S> {
                 _ => changes.push(Change::Upsert(it)),
             }
         }
+        // A second snapshot of the same source reports changes as events.
+        if self.based.contains(&id) {
+            self.base_open = false;
+        }
         if self.base_open && self.events.is_empty() {
+            self.based.insert(id);
             for c in changes {
                 self.apply_to_base(id, c);
             }

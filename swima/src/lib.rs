@@ -3,6 +3,8 @@
 mod collector;
 mod config;
 mod error;
+#[cfg(feature = "fs")]
+pub mod tags;
 mod validator;
 mod wire;
 

@@ -753,3 +753,67 @@ proptest! {
         p.assert_mirrored();
     }
 }
+
+/// The tag directory source: identifiers derived from real SWID XML and CoSWID tags, and two
+/// scans reported as creation, alteration and deletion events (RFC 8412 §3.6).
+#[cfg(feature = "fs")]
+#[test]
+fn tag_directory_source() {
+    use swima::tags::TagDirSource;
+    let src = format!("{}/tests/data/tags", env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("swima-tags-{}", std::process::id()));
+    let sub = dir.join("nested");
+    std::fs::create_dir_all(&sub).unwrap();
+    for f in [
+        "adduser.swidtag",
+        "autoconf.coswid",
+        "minimal-tagged.coswid",
+    ] {
+        std::fs::copy(format!("{src}/{f}"), dir.join(f)).unwrap();
+    }
+    std::fs::copy(format!("{src}/apt.swidtag"), sub.join("apt.swidtag")).unwrap();
+    std::fs::write(dir.join("broken.swidtag"), b"<nothing/>").unwrap();
+    std::fs::write(dir.join("ignored.txt"), b"x").unwrap();
+
+    let mut tags = TagDirSource::new([&dir]);
+    let mut c = Collector::open(CollectorConfig::default(), MemoryStore::new(), 9).unwrap();
+    c.refresh(1, &mut tags, &now()).unwrap();
+    let mut ids: Vec<String> = c
+        .inventory()
+        .map(|r| r.id.software_identifier.to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "http://invalid.unavailable__example.com/coswid/minimal-1.0.0",
+            "strongswan.org__Debian_12-x86_64-adduser-3.134",
+            "strongswan.org__Debian_12-x86_64-apt-2.6.1",
+            "strongswan.org__Debian_12-x86_64-autoconf-2.71-3",
+        ]
+    );
+    assert_eq!(tags.skipped().len(), 1);
+    let adduser = c
+        .inventory()
+        .find(|r| r.id.software_identifier.as_str().contains("adduser"))
+        .unwrap();
+    assert_eq!(adduser.id.data_model, DataModelType::SWID_2015);
+    assert!(adduser.id.locator.as_str().starts_with("file:///"));
+    assert!(adduser.id.locator.as_str().ends_with("/adduser.swidtag"));
+    assert_eq!(c.last_eid(), 0);
+
+    // Second scan: apt removed, adduser's tag changed, a tag added.
+    std::fs::remove_file(sub.join("apt.swidtag")).unwrap();
+    let mut x = std::fs::read(dir.join("adduser.swidtag")).unwrap();
+    x.extend_from_slice(b"\n");
+    std::fs::write(dir.join("adduser.swidtag"), x).unwrap();
+    std::fs::copy(format!("{src}/apt.swidtag"), dir.join("apt-moved.swidtag")).unwrap();
+    assert_eq!(c.refresh(1, &mut tags, &now()).unwrap(), 3);
+    let mut actions: Vec<Action> = c.events().iter().map(|e| e.action).collect();
+    actions.sort();
+    assert_eq!(
+        actions,
+        [Action::CREATION, Action::DELETION, Action::ALTERATION]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
