@@ -326,8 +326,12 @@ impl Message {
 
     /// Decodes one message from its TLV (header already walked by [`TlvIter`]).
     pub(crate) fn decode(tlv: Tlv) -> Result<Self, DecodeError> {
-        let h = tlv.header;
-        let at = tlv.offset;
+        let value_at = tlv.value_offset();
+        let Tlv {
+            header: h,
+            offset: at,
+            value,
+        } = tlv;
         // RFC 5793 §4.2: vendor 0xffffff and type 0xffffffff are a fatal Invalid Parameter.
         h.check_reserved(at)?;
         let noskip = h.noskip();
@@ -335,18 +339,14 @@ impl Message {
             (h.vendor, h.kind),
             (VendorId::IETF, 1..=7) | (VendorId::TCG, 1)
         );
-        let value_at = tlv.value_offset();
-        let r = Reader::new(tlv.value.clone(), value_at);
+        // Each arm takes the value by move (no reference-count traffic on the hot path).
         let msg = match (h.vendor, h.kind) {
-            (VendorId::IETF, 0) => Self::Experimental(Experimental {
-                noskip,
-                value: tlv.value,
-            }),
-            (VendorId::IETF, 1) => Self::Pa(PbPa::decode_value(r, at)?),
+            (VendorId::IETF, 0) => Self::Experimental(Experimental { noskip, value }),
+            (VendorId::IETF, 1) => Self::Pa(PbPa::decode_value(value, value_at, at)?),
             (VendorId::IETF, 2) => {
                 // RFC 5793 §4.6: the length MUST be 16.
                 fixed_len(&h, at, 16)?;
-                let mut r = r;
+                let mut r = Reader::new(value, value_at);
                 let v = AssessmentResult(r.u32()?);
                 // RFC 5793 §4.6: any other value is a fatal Invalid Parameter.
                 if !v.is_valid() {
@@ -362,7 +362,7 @@ impl Message {
             (VendorId::IETF, 3) => {
                 // RFC 5793 §4.7: the length MUST be 16.
                 fixed_len(&h, at, 16)?;
-                let mut r = r;
+                let mut r = Reader::new(value, value_at);
                 let _reserved = r.u16()?;
                 let v = AccessRecommendation(r.u16()?);
                 // RFC 5793 §4.7: any other code is a fatal Invalid Parameter.
@@ -376,18 +376,26 @@ impl Message {
                 }
                 Self::AccessRecommendation(v)
             }
-            (VendorId::IETF, 4) => {
-                Self::RemediationParameters(RemediationParameters::decode_value(r, at)?)
+            (VendorId::IETF, 4) => Self::RemediationParameters(
+                RemediationParameters::decode_value(Reader::new(value, value_at), at)?,
+            ),
+            (VendorId::IETF, 5) => {
+                Self::Error(PbError::decode_value(Reader::new(value, value_at), at)?)
             }
-            (VendorId::IETF, 5) => Self::Error(PbError::decode_value(r, at)?),
-            (VendorId::IETF, 6) => Self::LanguagePreference(LanguagePreference::decode_value(r)?),
-            (VendorId::IETF, 7) => Self::ReasonString(ReasonString::decode_value(r)?),
-            (VendorId::TCG, 1) => Self::PdpReferral(PdpReferral::decode_value(r)?),
+            (VendorId::IETF, 6) => Self::LanguagePreference(LanguagePreference::decode_value(
+                Reader::new(value, value_at),
+            )?),
+            (VendorId::IETF, 7) => {
+                Self::ReasonString(ReasonString::decode_value(Reader::new(value, value_at))?)
+            }
+            (VendorId::TCG, 1) => {
+                Self::PdpReferral(PdpReferral::decode_value(Reader::new(value, value_at))?)
+            }
             _ => Self::Unknown(UnknownMessage {
                 flags: h.flags,
                 vendor: h.vendor,
                 message_type: MessageType(h.kind),
-                value: tlv.value,
+                value,
             }),
         };
         if known && msg.required_noskip() != Some(noskip) {
@@ -438,6 +446,17 @@ pub(crate) fn decode_messages(
     max_message_size: u32,
 ) -> Result<Vec<(usize, Message)>, DecodeError> {
     let mut out = Vec::new();
+    decode_messages_with(body, base, max_message_size, |at, m| out.push((at, m)))?;
+    Ok(out)
+}
+
+/// [`decode_messages`] handing each message (with its offset) to `push`.
+fn decode_messages_with(
+    body: Bytes,
+    base: usize,
+    max_message_size: u32,
+    mut push: impl FnMut(usize, Message),
+) -> Result<(), DecodeError> {
     for tlv in TlvIter::new(body, base) {
         let tlv = tlv?;
         if tlv.header.length > max_message_size {
@@ -450,9 +469,9 @@ pub(crate) fn decode_messages(
             ));
         }
         let at = tlv.offset;
-        out.push((at, Message::decode(tlv)?));
+        push(at, Message::decode(tlv)?);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A complete PB-TNC batch (RFC 5793 §4.1): header plus zero or more messages.
@@ -492,10 +511,10 @@ impl Batch {
     pub fn decode_at(input: Bytes, base: usize) -> Result<Self, DecodeError> {
         let header = BatchHeader::decode(&input, base)?;
         let body = input.slice(BATCH_HEADER_LEN..);
-        let messages = decode_messages(body, base + BATCH_HEADER_LEN, u32::MAX)?
-            .into_iter()
-            .map(|(_, m)| m)
-            .collect();
+        let mut messages = Vec::new();
+        decode_messages_with(body, base + BATCH_HEADER_LEN, u32::MAX, |_, m| {
+            messages.push(m)
+        })?;
         Ok(Self {
             sender: header.sender,
             batch_type: header.batch_type,

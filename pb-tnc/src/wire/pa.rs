@@ -13,8 +13,8 @@
 //! |                 PA Message Body (Variable Length)             |
 //! ```
 
-use bytes::{BufMut, Bytes, BytesMut};
-use nea_wire::{DecodeError, DecodeErrorKind, Reader, VendorId};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use nea_wire::{DecodeError, DecodeErrorKind, VendorId};
 
 use crate::Error;
 use crate::registry::PaSubtype;
@@ -108,32 +108,49 @@ impl PbPa {
         out.put_slice(&self.body);
     }
 
-    /// `r` covers the value; `at` is the message offset.
-    pub(crate) fn decode_value(mut r: Reader, at: usize) -> Result<Self, DecodeError> {
+    /// `value` is the message value, first byte at `value_at`; `at` is the message offset.
+    /// Reads the 12 fixed bytes from a slice and advances `value` past them, so the body is
+    /// the value itself (no reference-count traffic on the hot path).
+    pub(crate) fn decode_value(
+        mut value: Bytes,
+        value_at: usize,
+        at: usize,
+    ) -> Result<Self, DecodeError> {
         // RFC 5793 §4.5: Length below 24 is a fatal Invalid Parameter.
-        super::min_len(r.remaining() + super::MESSAGE_HEADER_LEN, at, 24)?;
-        let flags = r.u8()?;
-        let vendor_at = r.offset();
-        let vendor = VendorId::from_u24(r.u24()?);
+        super::min_len(value.len() + super::MESSAGE_HEADER_LEN, at, 24)?;
+        let Some(&[flags, v0, v1, v2, s0, s1, s2, s3, c0, c1, p0, p1]) = value.get(..PA_FIXED_LEN)
+        else {
+            return Err(DecodeError::new(
+                DecodeErrorKind::UnexpectedEnd {
+                    needed: PA_FIXED_LEN.saturating_sub(value.len()),
+                },
+                value_at,
+            ));
+        };
+        let vendor = VendorId::from_u24(u32::from_be_bytes([0, v0, v1, v2]));
         // RFC 5793 §4.5: a reserved PA Message Vendor ID is a fatal Invalid Parameter.
         if vendor.is_reserved() {
-            return Err(DecodeError::new(DecodeErrorKind::ReservedVendor, vendor_at));
+            return Err(DecodeError::new(
+                DecodeErrorKind::ReservedVendor,
+                value_at + 1,
+            ));
         }
-        let subtype_at = r.offset();
-        let subtype = PaSubtype(r.u32()?);
+        let subtype = PaSubtype(u32::from_be_bytes([s0, s1, s2, s3]));
         // RFC 5793 §4.5: a reserved PA Subtype is a fatal Invalid Parameter.
         if subtype == PaSubtype::RESERVED {
-            return Err(DecodeError::new(DecodeErrorKind::ReservedType, subtype_at));
+            return Err(DecodeError::new(
+                DecodeErrorKind::ReservedType,
+                value_at + 4,
+            ));
         }
-        let collector_id = r.u16()?;
-        let validator_id = r.u16()?;
+        value.advance(PA_FIXED_LEN);
         Ok(Self {
             exclusive: flags & EXCL != 0,
             vendor,
             subtype,
-            collector_id,
-            validator_id,
-            body: r.rest(),
+            collector_id: u16::from_be_bytes([c0, c1]),
+            validator_id: u16::from_be_bytes([p0, p1]),
+            body: value,
         })
     }
 }
