@@ -7,6 +7,7 @@ pub mod coswid;
 pub mod pa_tnc;
 pub mod pb_tnc;
 pub mod pt_tls;
+pub mod swima;
 
 /// Runs `f` on every file of `corpus/<target>/` and returns how many seeds ran.
 ///
