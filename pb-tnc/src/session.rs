@@ -338,6 +338,7 @@ impl Session {
                 Message::LanguagePreference(l) if Some(i) == last_lang => {
                     Some(Event::LanguagePreference(l))
                 }
+                Message::Unknown(u) => Some(Event::Unknown(u)),
                 Message::PdpReferral(p) if self.side == Side::Client => Some(Event::PdpReferral(p)),
                 Message::Error(e) => {
                     if e.fatal && fatal.is_none() {

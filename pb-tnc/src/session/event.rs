@@ -3,6 +3,7 @@
 use crate::registry::{AccessRecommendation, AssessmentResult, BatchType};
 use crate::wire::{
     LanguagePreference, PbError, PbPa, PdpReferral, ReasonString, RemediationParameters,
+    UnknownMessage,
 };
 
 /// Something the driver must act on, taken out with [`crate::Session::poll_event`].
@@ -24,6 +25,9 @@ pub enum Event {
     LanguagePreference(LanguagePreference),
     /// TCG PB-PDP-Referral (client only).
     PdpReferral(PdpReferral),
+    /// A message of a vendor/type this crate does not know, without NOSKIP (a receiver may
+    /// skip it, RFC 5793 §4.2; the driver may use it, e.g. strongSwan's PB-Mutual-Capability).
+    Unknown(UnknownMessage),
     /// A PB-Error the peer sent (fatal ones are followed by [`Event::Closed`]).
     PeerError(PbError),
     /// The batch's messages have all been delivered; if [`crate::Session::is_my_turn`] the
