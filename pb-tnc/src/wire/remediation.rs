@@ -17,7 +17,7 @@
 //! Lang Code`.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use nea_wire::{DecodeError, Reader, Text, VendorId};
+use nea_wire::{DecodeError, DecodeErrorKind, Reader, Text, VendorId};
 
 use super::result::{decode_text_lang, encode_text_lang, text_lang_len, validate_text_lang};
 use crate::Error;
@@ -114,6 +114,12 @@ impl RemediationParameters {
         let kind = RemediationType(r.u32()?);
         Ok(match (vendor, kind) {
             (VendorId::IETF, RemediationType::URI) => {
+                // RFC 5793 §4.8.1: the parameters MUST be a URI (so not empty).
+                if r.is_empty() {
+                    return Err(r.error(DecodeErrorKind::InvalidValue {
+                        field: "Remediation-URI",
+                    }));
+                }
                 let len = r.remaining();
                 Self::Uri(r.text_no_nul(len)?)
             }
@@ -136,7 +142,6 @@ impl RemediationParameters {
 mod tests {
     use super::*;
     use crate::wire::{Batch, Message};
-    use nea_wire::DecodeErrorKind;
 
     fn one(msg: &[u8]) -> Result<Batch, DecodeError> {
         let mut v = vec![2, 0x80, 0, 2, 0, 0, 0, 0];
@@ -191,6 +196,17 @@ mod tests {
 
     #[test]
     fn negative() {
+        // RFC 5793 §4.8.1: an empty Remediation-URI, at the end of the fixed part
+        let e = one(&[0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 1]).unwrap_err();
+        assert_eq!(
+            e,
+            DecodeError::new(
+                DecodeErrorKind::InvalidValue {
+                    field: "Remediation-URI"
+                },
+                28
+            )
+        );
         // RFC 5793 §4.8: Length < 20
         let e = one(&[0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 19, 0, 0, 0, 0, 0, 0, 0]).unwrap_err();
         assert_eq!(e.offset, 16);
