@@ -15,8 +15,9 @@ pub use error::{DecodeError, DecodeErrorKind, Error, error_code_for};
 pub use framer::Framer;
 pub use registry::{ErrorCode, MessageType, SaslResultCode};
 pub use sasl::{
-    ClientConversation, ClientMechanism, CredentialCheck, PlainClient, PlainServer, SaslAbort,
-    ServerConversation, ServerMechanism, ServerStep,
+    CertificateCheck, ClientConversation, ClientMechanism, CredentialCheck, ExternalClient,
+    ExternalServer, PlainClient, PlainServer, SaslAbort, SaslContext, ServerConversation,
+    ServerMechanism, ServerStep,
 };
 pub use session::{CloseReason, Event, PT_TLS_VERSION, Session, Side, TlsRole};
 pub use wire::{Body, Message, MessageHeader, PtTlsError};

@@ -38,12 +38,32 @@ pub trait ClientConversation: Send {
     }
 }
 
+/// What a server mechanism may know about the connection.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct SaslContext<'a> {
+    /// The TLS client certificate (DER), if the client presented one.
+    pub peer_certificate: Option<&'a [u8]>,
+}
+
+impl<'a> SaslContext<'a> {
+    /// A context with the peer's certificate.
+    pub fn new(peer_certificate: Option<&'a [u8]>) -> Self {
+        Self { peer_certificate }
+    }
+}
+
 /// A SASL mechanism the NEA Server can offer.
 pub trait ServerMechanism: Send + Sync {
     /// The mechanism's registered name.
     fn name(&self) -> MechanismName;
+    /// Whether to offer it on this connection (default: always).
+    fn available(&self, ctx: &SaslContext<'_>) -> bool {
+        let _ = ctx;
+        true
+    }
     /// Starts one authentication run.
-    fn start(&self) -> Box<dyn ServerConversation>;
+    fn start(&self, ctx: &SaslContext<'_>) -> Box<dyn ServerConversation>;
 }
 
 /// What a server conversation decided after a client message.
@@ -186,7 +206,7 @@ impl ServerMechanism for PlainServer {
         MechanismName::PLAIN
     }
 
-    fn start(&self) -> Box<dyn ServerConversation> {
+    fn start(&self, _ctx: &SaslContext<'_>) -> Box<dyn ServerConversation> {
         Box::new(PlainServerRun {
             check: Arc::clone(&self.check),
             challenged: false,
@@ -244,6 +264,111 @@ impl ServerConversation for PlainServerRun {
     }
 }
 
+/// Checks a TLS client certificate for EXTERNAL (RFC 4422 Appendix A) on the server.
+pub trait CertificateCheck: Send + Sync {
+    /// The identity the certificate (DER, already validated by TLS) authenticates, if it may
+    /// act as `authzid` (empty: as itself); `None` refuses.
+    fn check_certificate(&self, certificate: &[u8], authzid: &str) -> Option<String>;
+}
+
+/// EXTERNAL (RFC 4422 Appendix A) on the server: the TLS client certificate authenticates the
+/// client (RFC 6876 §3.8.1: MUST be provided when both ends authenticated in TLS). Offered only
+/// on connections with a client certificate.
+#[derive(Clone)]
+pub struct ExternalServer {
+    check: Arc<dyn CertificateCheck>,
+}
+
+impl ExternalServer {
+    /// EXTERNAL backed by `check`.
+    pub fn new(check: Arc<dyn CertificateCheck>) -> Self {
+        Self { check }
+    }
+}
+
+impl fmt::Debug for ExternalServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ExternalServer")
+    }
+}
+
+impl ServerMechanism for ExternalServer {
+    fn name(&self) -> MechanismName {
+        MechanismName::EXTERNAL
+    }
+
+    fn available(&self, ctx: &SaslContext<'_>) -> bool {
+        ctx.peer_certificate.is_some()
+    }
+
+    fn start(&self, ctx: &SaslContext<'_>) -> Box<dyn ServerConversation> {
+        Box::new(ExternalServerRun {
+            check: Arc::clone(&self.check),
+            certificate: ctx.peer_certificate.map(Bytes::copy_from_slice),
+        })
+    }
+}
+
+struct ExternalServerRun {
+    check: Arc<dyn CertificateCheck>,
+    certificate: Option<Bytes>,
+}
+
+impl ServerConversation for ExternalServerRun {
+    fn step(&mut self, response: Option<&[u8]>) -> ServerStep {
+        // The client's only message is the authorization identity (empty or absent: none).
+        let Ok(authzid) = core::str::from_utf8(response.unwrap_or_default()) else {
+            return ServerStep::Failure;
+        };
+        let identity = self
+            .certificate
+            .as_ref()
+            .and_then(|c| self.check.check_certificate(c, authzid));
+        match identity {
+            Some(identity) => ServerStep::Success {
+                identity,
+                additional: Bytes::new(),
+            },
+            None => ServerStep::Failure,
+        }
+    }
+}
+
+/// EXTERNAL (RFC 4422 Appendix A) on the client: no authorization identity (RFC 6876
+/// §3.8.5.2), the TLS client certificate does the rest.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExternalClient;
+
+impl ClientMechanism for ExternalClient {
+    fn name(&self) -> MechanismName {
+        MechanismName::EXTERNAL
+    }
+
+    fn start(&self) -> Box<dyn ClientConversation> {
+        Box::new(ExternalClientRun { answered: false })
+    }
+}
+
+struct ExternalClientRun {
+    answered: bool,
+}
+
+impl ClientConversation for ExternalClientRun {
+    fn initial_response(&mut self) -> Bytes {
+        Bytes::new()
+    }
+
+    fn step(&mut self, challenge: &[u8]) -> Result<Bytes, SaslAbort> {
+        // An empty challenge asks for the (empty) authorization identity, once.
+        if challenge.is_empty() && !self.answered {
+            self.answered = true;
+            Ok(Bytes::new())
+        } else {
+            Err(SaslAbort)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,7 +400,9 @@ mod tests {
     #[test]
     fn plain_server() {
         let s = PlainServer::new(Arc::new(Alice));
-        let ok = s.start().step(Some(b"\0alice\0s3cret"));
+        let ctx = SaslContext::default();
+        assert!(s.available(&ctx));
+        let ok = s.start(&ctx).step(Some(b"\0alice\0s3cret"));
         assert_eq!(
             ok,
             ServerStep::Success {
@@ -283,26 +410,66 @@ mod tests {
                 additional: Bytes::new()
             }
         );
-        assert_eq!(s.start().step(Some(b"\0alice\0wrong")), ServerStep::Failure);
-        assert_eq!(s.start().step(Some(b"alice\0s3cret")), ServerStep::Failure);
         assert_eq!(
-            s.start().step(Some(b"\0alice\0s3cret\0")),
+            s.start(&ctx).step(Some(b"\0alice\0wrong")),
             ServerStep::Failure
         );
-        assert_eq!(s.start().step(Some(b"\0\0s3cret")), ServerStep::Failure);
-        assert_eq!(s.start().step(Some(b"\0alice\0\xff")), ServerStep::Failure);
-        let mut run = s.start();
+        assert_eq!(
+            s.start(&ctx).step(Some(b"alice\0s3cret")),
+            ServerStep::Failure
+        );
+        assert_eq!(
+            s.start(&ctx).step(Some(b"\0alice\0s3cret\0")),
+            ServerStep::Failure
+        );
+        assert_eq!(s.start(&ctx).step(Some(b"\0\0s3cret")), ServerStep::Failure);
+        assert_eq!(
+            s.start(&ctx).step(Some(b"\0alice\0\xff")),
+            ServerStep::Failure
+        );
+        let mut run = s.start(&ctx);
         assert_eq!(run.step(None), ServerStep::Challenge(Bytes::new()));
         assert!(matches!(
             run.step(Some(b"\0alice\0s3cret")),
             ServerStep::Success { .. }
         ));
-        let mut run = s.start();
+        let mut run = s.start(&ctx);
         let _ = run.step(None);
         assert_eq!(run.step(Some(b"")), ServerStep::Failure);
         assert_eq!(
             format!("{:?}", ServerStep::Challenge(Bytes::from_static(b"pw"))),
             "Challenge(<2 bytes>)"
         );
+    }
+
+    struct Machine;
+    impl CertificateCheck for Machine {
+        fn check_certificate(&self, certificate: &[u8], authzid: &str) -> Option<String> {
+            (certificate == b"DER" && authzid.is_empty()).then(|| "machine".to_owned())
+        }
+    }
+
+    #[test]
+    fn external() {
+        let s = ExternalServer::new(Arc::new(Machine));
+        assert!(!s.available(&SaslContext::default()));
+        let ctx = SaslContext::new(Some(b"DER"));
+        assert!(s.available(&ctx));
+        assert!(
+            matches!(s.start(&ctx).step(None), ServerStep::Success { identity, .. } if identity == "machine")
+        );
+        assert_eq!(s.start(&ctx).step(Some(b"root")), ServerStep::Failure);
+        assert_eq!(s.start(&ctx).step(Some(b"\xff")), ServerStep::Failure);
+        let other = SaslContext::new(Some(b"OTHER"));
+        assert_eq!(s.start(&other).step(None), ServerStep::Failure);
+        assert_eq!(
+            s.start(&SaslContext::default()).step(None),
+            ServerStep::Failure
+        );
+        let mut c = ExternalClient.start();
+        assert!(c.initial_response().is_empty());
+        assert_eq!(c.step(b""), Ok(Bytes::new()));
+        assert_eq!(c.step(b""), Err(SaslAbort));
+        assert_eq!(ExternalClient.name(), MechanismName::EXTERNAL);
     }
 }

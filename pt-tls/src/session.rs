@@ -42,7 +42,9 @@ use crate::config::{Config, SaslPolicy};
 use crate::error::{Error, error_code_for};
 use crate::framer::Framer;
 use crate::registry::{ErrorCode, SaslResultCode};
-use crate::sasl::{ClientConversation, ServerConversation, ServerStep};
+use crate::sasl::{
+    ClientConversation, SaslContext, ServerConversation, ServerMechanism, ServerStep,
+};
 use crate::wire::{
     Body, HEADER_LEN, MAX_ORIGINAL_COPY, MechanismName, Message, PtTlsError,
     SaslMechanismSelection, SaslMechanisms, SaslResult, VersionRequest, VersionResponse,
@@ -392,7 +394,7 @@ impl Session {
                 SaslPolicy::UnlessCertificate => self.peer_certificate.is_none(),
                 SaslPolicy::Always => true,
             };
-            if want && !self.config.server_mechanisms.is_empty() {
+            if want && !self.offerable().is_empty() {
                 self.offer();
             } else {
                 self.end_negotiation();
@@ -400,13 +402,23 @@ impl Session {
         }
     }
 
-    fn offer(&mut self) {
-        let names = self
-            .config
+    fn ctx(&self) -> SaslContext<'_> {
+        SaslContext::new(self.peer_certificate.as_deref())
+    }
+
+    /// The configured server mechanisms available on this connection.
+    fn offerable(&self) -> Vec<Arc<dyn ServerMechanism>> {
+        let ctx = self.ctx();
+        self.config
             .server_mechanisms
             .iter()
-            .map(|m| m.name())
-            .collect();
+            .filter(|m| m.available(&ctx))
+            .cloned()
+            .collect()
+    }
+
+    fn offer(&mut self) {
+        let names = self.offerable().iter().map(|m| m.name()).collect();
         self.send(Body::SaslMechanisms(SaslMechanisms::new(names)));
         self.sasl = Sasl::ServerOffered;
     }
@@ -445,16 +457,14 @@ impl Session {
 
     fn on_selection(&mut self, sel: SaslMechanismSelection, frame: Bytes) {
         let mech = self
-            .config
-            .server_mechanisms
-            .iter()
-            .find(|m| m.name() == sel.mechanism)
-            .cloned();
+            .offerable()
+            .into_iter()
+            .find(|m| m.name() == sel.mechanism);
         let Some(mech) = mech else {
             // RFC 6876 §3.8.3: an unacceptable selection → SASL Mechanism Error.
             return self.fatal(ErrorCode::SASL_MECHANISM_ERROR, frame);
         };
-        let mut conv = mech.start();
+        let mut conv = mech.start(&self.ctx());
         let initial = (!sel.initial_response.is_empty()).then_some(&sel.initial_response[..]);
         let step = conv.step(initial);
         self.on_server_step(step, conv);

@@ -18,9 +18,10 @@ use bytes::Bytes;
 use pair::{Alice, FailFirst, Pair, client_config, drain, error_value, ietf, msg, server_config};
 use pt_tls::wire::MechanismName;
 use pt_tls::{
-    ClientConversation, ClientMechanism, CloseReason, Config, Error, ErrorCode, Event, PlainClient,
-    PlainServer, PtTlsError, SaslAbort, SaslPolicy, SaslResultCode, ServerConversation,
-    ServerMechanism, ServerStep, Session, Side, TlsRole,
+    CertificateCheck, ClientConversation, ClientMechanism, CloseReason, Config, Error, ErrorCode,
+    Event, ExternalClient, ExternalServer, PlainClient, PlainServer, PtTlsError, SaslAbort,
+    SaslContext, SaslPolicy, SaslResultCode, ServerConversation, ServerMechanism, ServerStep,
+    Session, Side, TlsRole,
 };
 
 const VERSION_REQUEST: &[u8] = &[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 20, 0, 0, 0, 0, 0, 1, 1, 1];
@@ -220,7 +221,7 @@ impl ServerMechanism for EchoMech {
     fn name(&self) -> MechanismName {
         MechanismName::new("X-ECHO").unwrap()
     }
-    fn start(&self) -> Box<dyn ServerConversation> {
+    fn start(&self, _ctx: &SaslContext<'_>) -> Box<dyn ServerConversation> {
         Box::new(EchoRun(EchoServer(0), self.0, self.1.clone()))
     }
 }
@@ -969,4 +970,79 @@ fn plain_credentials_never_debug_printed() {
     let s = Session::new(Arc::new(cfg), Side::Client, TlsRole::Initiator, None);
     assert!(!format!("{s:?}").contains("s3cret"));
     let _ = Alice;
+}
+
+struct Machine;
+
+impl CertificateCheck for Machine {
+    fn check_certificate(&self, certificate: &[u8], authzid: &str) -> Option<String> {
+        (certificate == b"DER" && authzid.is_empty()).then(|| "machine-1".to_owned())
+    }
+}
+
+fn external_server() -> Arc<Config> {
+    Arc::new(
+        Config::default()
+            .with_server_mechanism(Arc::new(PlainServer::new(Arc::new(Alice))))
+            .with_server_mechanism(Arc::new(ExternalServer::new(Arc::new(Machine))))
+            .with_sasl_policy(SaslPolicy::Always),
+    )
+}
+
+#[test]
+fn external_after_tls_client_auth() {
+    // RFC 6876 §3.8.1: EXTERNAL when both ends authenticated in TLS.
+    let client = Arc::new(Config::default().with_client_mechanism(Arc::new(ExternalClient)));
+    let mut p = Pair::new(client, external_server(), Some(Bytes::from_static(b"DER")));
+    p.drive();
+    assert_eq!(
+        p.server_log.sent[1],
+        Bytes::from(ietf(3, 1, b"\x05PLAIN\x08EXTERNAL"))
+    );
+    assert_eq!(
+        p.client_log.sent[1],
+        Bytes::from(ietf(4, 1, b"\x08EXTERNAL"))
+    );
+    assert_eq!(
+        p.server_log.events,
+        [
+            Event::Authenticated {
+                identity: Some("machine-1".into())
+            },
+            Event::Negotiated
+        ]
+    );
+    assert_eq!(p.client_log.events.last().unwrap(), &Event::Negotiated);
+}
+
+#[test]
+fn external_not_offered_without_certificate() {
+    let mut p = Pair::new(client_config(), external_server(), None);
+    p.drive();
+    assert_eq!(p.server_log.sent[1], Bytes::from(ietf(3, 1, b"\x05PLAIN")));
+    // Selecting it anyway is an unacceptable selection.
+    let mut s = server_offered_with(external_server());
+    expect_error(
+        &mut s,
+        &ietf(4, 1, b"\x08EXTERNAL"),
+        ErrorCode::SASL_MECHANISM_ERROR,
+        2,
+    );
+    // With EXTERNAL alone and no certificate there is nothing to offer: the empty list.
+    let only = Arc::new(
+        Config::default()
+            .with_server_mechanism(Arc::new(ExternalServer::new(Arc::new(Machine))))
+            .with_sasl_policy(SaslPolicy::Always),
+    );
+    let mut p = Pair::new(client_config(), only, None);
+    p.drive();
+    assert_eq!(types(&p.server_log.sent), [2, 3]);
+    assert_eq!(p.server_log.sent[1].len(), 16);
+}
+
+fn server_offered_with(cfg: Arc<Config>) -> Session {
+    let mut s = responder(Side::Server, cfg);
+    s.handle_bytes(VERSION_REQUEST);
+    assert_eq!(drain(&mut s).0.len(), 2);
+    s
 }

@@ -94,6 +94,7 @@ fn tls_configs(pki: &Pki, client_cert: bool) -> (Arc<ServerConfig>, Arc<ClientCo
 async fn run(
     client_cert: bool,
     client_cfg: Arc<Config>,
+    server_cfg: Arc<Config>,
 ) -> (Option<String>, Option<Vec<u8>>, Option<Vec<u8>>) {
     let pki = pki();
     let (server_tls, client_tls) = tls_configs(&pki, client_cert);
@@ -103,9 +104,7 @@ async fn run(
     let server = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
         let tls = TlsAcceptor::from(server_tls).accept(tcp).await.unwrap();
-        let mut conn = PtTlsConnection::server(pair::server_config(), tls)
-            .await
-            .unwrap();
+        let mut conn = PtTlsConnection::server(server_cfg, tls).await.unwrap();
         let batch = conn.recv_batch().await.unwrap().unwrap();
         conn.send_batch(Bytes::from([&b"pong:"[..], &batch].concat()))
             .await
@@ -138,7 +137,8 @@ async fn run(
 
 #[tokio::test]
 async fn sasl_plain_and_batches_over_tls() {
-    let (identity, client_seen, server_seen) = run(false, pair::client_config()).await;
+    let (identity, client_seen, server_seen) =
+        run(false, pair::client_config(), pair::server_config()).await;
     assert_eq!(identity.as_deref(), Some("alice"));
     assert_eq!(client_seen, None);
     assert!(server_seen.is_some());
@@ -147,7 +147,8 @@ async fn sasl_plain_and_batches_over_tls() {
 #[tokio::test]
 async fn mutual_tls_skips_sasl() {
     // The client has no SASL credentials at all: the certificate must be enough.
-    let (identity, client_seen, server_seen) = run(true, Arc::new(Config::default())).await;
+    let (identity, client_seen, server_seen) =
+        run(true, Arc::new(Config::default()), pair::server_config()).await;
     assert_eq!(identity, None);
     assert!(client_seen.is_some());
     assert!(server_seen.is_some());
@@ -192,4 +193,27 @@ async fn wrong_password_is_closed() {
         "{server_err:?}"
     );
     let _ = ErrorCode::INVALID_MESSAGE;
+}
+
+struct IssuedByTestCa;
+
+impl pt_tls::CertificateCheck for IssuedByTestCa {
+    fn check_certificate(&self, certificate: &[u8], authzid: &str) -> Option<String> {
+        // TLS already validated the chain; name the machine by its certificate size here.
+        (!certificate.is_empty() && authzid.is_empty()).then(|| "endpoint.example".to_owned())
+    }
+}
+
+#[tokio::test]
+async fn mutual_tls_plus_sasl_external() {
+    // RFC 6876 §3.8.1: EXTERNAL when both ends authenticated in TLS.
+    let server = Config::default()
+        .with_server_mechanism(Arc::new(pt_tls::ExternalServer::new(Arc::new(
+            IssuedByTestCa,
+        ))))
+        .with_sasl_policy(pt_tls::SaslPolicy::Always);
+    let client = Config::default().with_client_mechanism(Arc::new(pt_tls::ExternalClient));
+    let (identity, client_seen, _) = run(true, Arc::new(client), Arc::new(server)).await;
+    assert_eq!(identity.as_deref(), Some("endpoint.example"));
+    assert!(client_seen.is_some());
 }
