@@ -267,7 +267,7 @@ impl Message {
         }
     }
 
-    /// Exact number of bytes [`Message::encode`] writes, header included.
+    /// Exact number of bytes the message takes on the wire, header included.
     pub fn encoded_len(&self) -> usize {
         MESSAGE_HEADER_LEN.saturating_add(self.value_len())
     }
