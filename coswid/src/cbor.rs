@@ -65,6 +65,36 @@ impl<'a> ConciseSwidTag<'a> {
         })
     }
 
+    /// Decode an RFC 8742 CBOR sequence of CoSWIDs (e.g. the payload of a uSWID container).
+    pub fn decode_sequence(input: &'a [u8], mode: Mode) -> Result<Vec<Decoded<'a>>, DecodeError> {
+        let mut out = Vec::new();
+        let mut start = 0usize;
+        while start < input.len() {
+            let rest = input.get(start..).unwrap_or_default();
+            let mut d = minicbor::Decoder::new(rest);
+            d.skip().map_err(|e| DecodeError {
+                kind: if e.is_end_of_input() {
+                    DecodeErrorKind::EndOfInput
+                } else {
+                    DecodeErrorKind::Malformed
+                },
+                field: "coswid",
+                offset: start,
+            })?;
+            let item = rest.get(..d.position()).unwrap_or_default();
+            let mut one = Self::decode_with(item, mode).map_err(|mut e| {
+                e.offset = e.offset.saturating_add(start);
+                e
+            })?;
+            for dev in &mut one.deviations {
+                dev.offset = dev.offset.saturating_add(start);
+            }
+            out.push(one);
+            start = start.saturating_add(item.len().max(1));
+        }
+        Ok(out)
+    }
+
     /// Append the strict encoding (untagged) without validating: what the model holds is
     /// written, so a lenient-decoded tag that breaks a rule is written as it is.
     pub fn encode(&self, out: &mut Vec<u8>) {

@@ -187,7 +187,6 @@ impl SoftwareIdentity {
         root.attrs.push(XmlAttr {
             qname: "xmlns".into(),
             ns: None,
-            local: "xmlns".into(),
             value: SWID_NS.into(),
         });
         let mut algs = Vec::new();
@@ -205,9 +204,8 @@ impl SoftwareIdentity {
             if algs.contains(id) {
                 let p = hash_prefix(*id);
                 root.attrs.push(XmlAttr {
-                    qname: format!("xmlns:{p}"),
-                    ns: Some("http://www.w3.org/2000/xmlns/".into()),
-                    local: p.into(),
+                    qname: format!("xmlns:{p}").into(),
+                    ns: Some(crate::swid::XMLNS_NS.into()),
                     value: (*ns).into(),
                 });
             }
@@ -217,7 +215,6 @@ impl SoftwareIdentity {
             root.attrs.push(XmlAttr {
                 qname: "xml:lang".into(),
                 ns: Some(XML_NS.into()),
-                local: "lang".into(),
                 value: l.to_string(),
             });
         }
@@ -395,9 +392,8 @@ fn file_xml(f: &File<'_>, algs: &mut Vec<i64>) -> Element {
         }
         let p = hash_prefix(*id);
         el.attrs.push(XmlAttr {
-            qname: format!("{p}:hash"),
+            qname: format!("{p}:hash").into(),
             ns: Some((*ns).into()),
-            local: "hash".into(),
             value: to_hex(&h.value),
         });
     }

@@ -12,6 +12,8 @@
 //! (`http://standards.iso.org/iso/19770/-2/2015/schema.xsd`) or in no namespace (veraison/swid
 //! writes no namespace; HIRS puts Directory/File in none).
 
+use std::borrow::Cow;
+
 mod read;
 mod write;
 
@@ -21,6 +23,10 @@ pub use read::MAX_DEPTH;
 pub const SWID_NS: &str = "http://standards.iso.org/iso/19770/-2/2015/schema.xsd";
 /// The XML namespace (for `xml:lang`).
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+/// The namespace of `xmlns` declarations.
+pub const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+/// The NISTIR 8060 extension namespace.
+pub const N8060_NS: &str = "http://csrc.nist.gov/ns/swid/2015-extensions/1.0";
 
 /// File hash attribute namespaces (`<prefix>:hash`, hex) and their named-information ids.
 pub const HASH_NAMESPACES: &[(&str, i64)] = &[
@@ -33,11 +39,9 @@ pub const HASH_NAMESPACES: &[(&str, i64)] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XmlAttr {
     /// Qualified name as written (`name`, `SHA256:hash`, `xmlns:n8060`).
-    pub qname: String,
+    pub qname: Cow<'static, str>,
     /// Namespace URI the prefix resolves to (`None` for unprefixed attributes and `xmlns`).
-    pub ns: Option<String>,
-    /// Local name.
-    pub local: String,
+    pub ns: Option<Cow<'static, str>>,
     /// Unescaped value.
     pub value: String,
 }
@@ -46,19 +50,76 @@ impl XmlAttr {
     /// An unprefixed attribute.
     pub fn new(local: &str, value: impl Into<String>) -> Self {
         Self {
-            qname: local.to_owned(),
+            qname: intern(local),
             ns: None,
-            local: local.to_owned(),
             value: value.into(),
         }
     }
+    /// The local name (after the prefix).
+    pub fn local(&self) -> &str {
+        self.qname.rsplit(':').next().unwrap_or_default()
+    }
+}
+
+/// Names and namespace URIs seen in practically every tag, shared instead of allocated.
+pub(crate) fn intern(s: &str) -> Cow<'static, str> {
+    let known: &'static str = match s {
+        "name" => "name",
+        "size" => "size",
+        "root" => "root",
+        "File" => "File",
+        "Directory" => "Directory",
+        "SHA256:hash" => "SHA256:hash",
+        "SHA384:hash" => "SHA384:hash",
+        "SHA512:hash" => "SHA512:hash",
+        "SHA-256:hash" => "SHA-256:hash",
+        "SHA-512:hash" => "SHA-512:hash",
+        "n8060:mutable" => "n8060:mutable",
+        "version" => "version",
+        "key" => "key",
+        "location" => "location",
+        "SoftwareIdentity" => "SoftwareIdentity",
+        "Entity" => "Entity",
+        "Link" => "Link",
+        "Meta" => "Meta",
+        "Payload" => "Payload",
+        "Evidence" => "Evidence",
+        "Process" => "Process",
+        "Resource" => "Resource",
+        "tagId" => "tagId",
+        "versionScheme" => "versionScheme",
+        "tagVersion" => "tagVersion",
+        "xml:lang" => "xml:lang",
+        "xmlns" => "xmlns",
+        "regid" => "regid",
+        "role" => "role",
+        "product" => "product",
+        "rel" => "rel",
+        "href" => "href",
+        "xmlns:n8060" => "xmlns:n8060",
+        "xmlns:SHA256" => "xmlns:SHA256",
+        "n8060:pathSeparator" => "n8060:pathSeparator",
+        "n8060:envVarPrefix" => "n8060:envVarPrefix",
+        "n8060:envVarSuffix" => "n8060:envVarSuffix",
+        SWID_NS => SWID_NS,
+        XML_NS => XML_NS,
+        XMLNS_NS => XMLNS_NS,
+        N8060_NS => N8060_NS,
+        "http://www.w3.org/2001/04/xmlenc#sha256" => "http://www.w3.org/2001/04/xmlenc#sha256",
+        "http://www.w3.org/2001/04/xmldsig-more#sha384" => {
+            "http://www.w3.org/2001/04/xmldsig-more#sha384"
+        }
+        "http://www.w3.org/2001/04/xmlenc#sha512" => "http://www.w3.org/2001/04/xmlenc#sha512",
+        _ => return Cow::Owned(s.to_owned()),
+    };
+    Cow::Borrowed(known)
 }
 
 /// A SWID element's name and attributes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Element {
     /// Qualified name as written (`SoftwareIdentity`, `ns2:SoftwareIdentity`).
-    pub qname: String,
+    pub qname: Cow<'static, str>,
     /// All attributes in document order.
     pub attrs: Vec<XmlAttr>,
 }
@@ -67,7 +128,7 @@ impl Element {
     /// An element with an unprefixed name and no attributes.
     pub fn new(qname: &str) -> Self {
         Self {
-            qname: qname.to_owned(),
+            qname: intern(qname),
             attrs: Vec::new(),
         }
     }
@@ -75,14 +136,14 @@ impl Element {
     pub fn attr(&self, local: &str) -> Option<&str> {
         self.attrs
             .iter()
-            .find(|a| a.ns.is_none() && a.local == local && !a.qname.starts_with("xmlns"))
+            .find(|a| a.ns.is_none() && a.qname == local)
             .map(|a| a.value.as_str())
     }
     /// The value of an attribute in namespace `ns`.
     pub fn attr_ns(&self, ns: &str, local: &str) -> Option<&str> {
         self.attrs
             .iter()
-            .find(|a| a.ns.as_deref() == Some(ns) && a.local == local)
+            .find(|a| a.ns.as_deref() == Some(ns) && a.local() == local)
             .map(|a| a.value.as_str())
     }
     /// `xml:lang`.
@@ -164,7 +225,7 @@ impl SoftwareIdentity {
 pub fn file_hashes(file: &Element) -> Vec<(i64, Vec<u8>)> {
     let mut out = Vec::new();
     for a in &file.attrs {
-        if a.local != "hash" {
+        if a.local() != "hash" {
             continue;
         }
         match a.ns.as_deref() {

@@ -360,3 +360,23 @@ fn truncations_never_panic() {
         }
     }
 }
+
+#[test]
+fn uswid_cbor_sequences() {
+    for name in ["dell-xps13", "lenovo-x1-carbon"] {
+        let seq = std::fs::read(data(&format!(
+            "coswid/third-party/python-uswid/{name}.cborseq"
+        )))
+        .unwrap();
+        assert!(ConciseSwidTag::decode_sequence(&seq, Mode::Strict).is_err());
+        let tags = ConciseSwidTag::decode_sequence(&seq, Mode::Lenient).unwrap();
+        assert_eq!(tags.len(), 3);
+        for (i, t) in tags.iter().enumerate() {
+            let one = std::fs::read(data(&format!(
+                "coswid/third-party/python-uswid/{name}-{i}.cbor"
+            )))
+            .unwrap();
+            assert_eq!(t.tag, ConciseSwidTag::decode_lenient(&one).unwrap().tag);
+        }
+    }
+}

@@ -255,7 +255,7 @@ fn element_json(e: &Element) -> Value {
     m.insert("element".into(), json!(e.qname));
     let mut a = Map::new();
     for x in &e.attrs {
-        a.insert(x.qname.clone(), json!(x.value));
+        a.insert(x.qname.to_string(), json!(x.value));
     }
     m.insert("attributes".into(), Value::Object(a));
     Value::Object(m)

@@ -95,9 +95,59 @@ pub(crate) fn raw<'b>(d: &mut Dec<'b>, cx: &Ctx, field: &'static str) -> Res<Raw
         .ok_or_else(|| cx.err(DecodeErrorKind::Malformed, field, start))
 }
 
+// ---- fast paths: definite-length heads read straight from the input ----
+
+/// The head at the current position: (major type, argument, head length); `None` for
+/// indefinite lengths, simple values/floats with info 24..27, reserved values and end of input
+/// (the minicbor slow path then handles or reports them).
+#[inline(always)]
+fn head(d: &Dec<'_>) -> Option<(u8, u64, usize)> {
+    let input = d.input();
+    let p = d.position();
+    let b = *input.get(p)?;
+    let (major, info) = (b >> 5, b & 0x1f);
+    if info < 24 {
+        return Some((major, u64::from(info), 1));
+    }
+    let arg = |n: usize| -> Option<u64> {
+        let s = input.get(p.checked_add(1)?..p.checked_add(1)?.checked_add(n)?)?;
+        Some(s.iter().fold(0u64, |a, x| (a << 8) | u64::from(*x)))
+    };
+    match info {
+        0..=23 => Some((major, u64::from(info), 1)),
+        24 => Some((major, arg(1)?, 2)),
+        25 => Some((major, arg(2)?, 3)),
+        26 => Some((major, arg(4)?, 5)),
+        27 => Some((major, arg(8)?, 9)),
+        _ => None,
+    }
+}
+
+/// A definite text or byte string of `major` borrowed from the input; `None` → slow path.
+#[inline]
+fn fast_str<'b>(d: &mut Dec<'b>, major: u8) -> Option<&'b [u8]> {
+    let (m, len, hl) = head(d)?;
+    if m != major {
+        return None;
+    }
+    let start = d.position().checked_add(hl)?;
+    let end = start.checked_add(usize::try_from(len).ok()?)?;
+    let input: &'b [u8] = d.input();
+    let s = input.get(start..end)?;
+    d.set_position(end);
+    Some(s)
+}
+
 // ---- scalar readers: Ok(None) = type mismatch (the caller rewinds) ----
 
 fn text<'b>(d: &mut Dec<'b>, cx: &mut Ctx, field: &'static str) -> Res<Option<Text<'b>>> {
+    let pos = d.position();
+    if let Some(b) = fast_str(d, 3) {
+        return match core::str::from_utf8(b) {
+            Ok(t) => Ok(Some(Cow::Borrowed(t))),
+            Err(_) => Err(cx.err(DecodeErrorKind::Malformed, field, pos)),
+        };
+    }
     match ty(d, cx, field)? {
         Type::String => Ok(Some(Cow::Borrowed(
             d.str().map_err(|e| cx.cbor(&e, d, field))?,
@@ -134,6 +184,9 @@ fn byte_string<'b>(
     cx: &mut Ctx,
     field: &'static str,
 ) -> Res<Option<Cow<'b, [u8]>>> {
+    if let Some(b) = fast_str(d, 2) {
+        return Ok(Some(Cow::Borrowed(b)));
+    }
     match ty(d, cx, field)? {
         Type::Bytes => Ok(Some(Cow::Borrowed(
             d.bytes().map_err(|e| cx.cbor(&e, d, field))?,
@@ -162,6 +215,17 @@ fn byte_string<'b>(
 }
 
 fn boolean(d: &mut Dec<'_>, cx: &mut Ctx, field: &'static str) -> Res<Option<bool>> {
+    match d.input().get(d.position()) {
+        Some(0xf4) => {
+            d.set_position(d.position().saturating_add(1));
+            return Ok(Some(false));
+        }
+        Some(0xf5) => {
+            d.set_position(d.position().saturating_add(1));
+            return Ok(Some(true));
+        }
+        _ => {}
+    }
     match ty(d, cx, field)? {
         Type::Bool => Ok(Some(d.bool().map_err(|e| cx.cbor(&e, d, field))?)),
         _ => Ok(None),
@@ -185,6 +249,13 @@ fn is_int(t: Type) -> bool {
 
 /// `int` (plain CBOR integer) as i64.
 fn int(d: &mut Dec<'_>, cx: &mut Ctx, field: &'static str) -> Res<Option<i64>> {
+    if let Some((m @ (0 | 1), arg, hl)) = head(d) {
+        let pos = d.position();
+        let v = i64::try_from(arg)
+            .map_err(|_| cx.err(DecodeErrorKind::IntegerOutOfRange, field, pos))?;
+        d.set_position(pos.saturating_add(hl));
+        return Ok(Some(if m == 0 { v } else { -1 - v }));
+    }
     if !is_int(ty(d, cx, field)?) {
         return Ok(None);
     }
@@ -221,6 +292,10 @@ fn integer(d: &mut Dec<'_>, cx: &mut Ctx, field: &'static str) -> Res<Option<i64
 }
 
 fn uint(d: &mut Dec<'_>, cx: &mut Ctx, field: &'static str) -> Res<Option<u64>> {
+    if let Some((0, arg, hl)) = head(d) {
+        d.set_position(d.position().saturating_add(hl));
+        return Ok(Some(arg));
+    }
     match ty(d, cx, field)? {
         Type::U8 | Type::U16 | Type::U32 | Type::U64 => {
             Ok(Some(d.u64().map_err(|e| cx.cbor(&e, d, field))?))
@@ -238,6 +313,10 @@ fn code<'b>(d: &mut Dec<'b>, cx: &mut Ctx, field: &'static str) -> Res<Option<Co
 
 /// `any-uri = #6.32(tstr)`; plain text is a lenient deviation.
 fn uri<'b>(d: &mut Dec<'b>, cx: &mut Ctx, field: &'static str) -> Res<Option<Text<'b>>> {
+    if let Some((6, 32, hl)) = head(d) {
+        d.set_position(d.position().saturating_add(hl));
+        return text(d, cx, field);
+    }
     let pos = d.position();
     match ty(d, cx, field)? {
         Type::Tag => {
@@ -301,11 +380,9 @@ fn hash_entry<'b>(
     cx: &mut Ctx,
     field: &'static str,
 ) -> Res<Option<HashEntry<'b>>> {
-    if ty(d, cx, field)? != Type::Array {
-        return Ok(None);
-    }
-    if d.array().map_err(|e| cx.cbor(&e, d, field))? != Some(2) {
-        return Ok(None);
+    match head(d) {
+        Some((4, 2, hl)) => d.set_position(d.position().saturating_add(hl)),
+        _ => return Ok(None),
     }
     let Some(alg) = int(d, cx, field)? else {
         return Ok(None);
@@ -321,11 +398,17 @@ fn one_or_more<'b, T>(
     item: impl Fn(&mut Dec<'b>, &mut Ctx, &'static str) -> Res<Option<T>>,
 ) -> Res<Option<Vec<T>>> {
     let pos = d.position();
-    match ty(d, cx, field)? {
-        Type::Array | Type::ArrayIndef => {
+    let is_array = match head(d) {
+        Some((m, _, _)) => m == 4,
+        None => ty(d, cx, field)? == Type::ArrayIndef,
+    };
+    if is_array {
+        {
             cx.enter(field, pos)?;
             let len = d.array().map_err(|e| cx.cbor(&e, d, field))?;
-            let mut out = Vec::new();
+            // capacity from the wire, but capped: every element takes at least one byte
+            let cap = len.map_or(0, |n| usize::try_from(n.min(64)).unwrap_or(0));
+            let mut out = Vec::with_capacity(cap);
             loop {
                 match len {
                     Some(n) if out.len() as u64 >= n => break,
@@ -351,7 +434,8 @@ fn one_or_more<'b, T>(
             }
             Ok(Some(out))
         }
-        _ => Ok(item(d, cx, field)?.map(|v| vec![v])),
+    } else {
+        Ok(item(d, cx, field)?.map(|v| vec![v]))
     }
 }
 
@@ -378,6 +462,15 @@ impl MapIter {
     /// `None` when the next item is not a map.
     fn begin(d: &mut Dec<'_>, cx: &mut Ctx, field: &'static str) -> Res<Option<Self>> {
         let start = d.position();
+        if let Some((5, n, hl)) = head(d) {
+            cx.enter(field, start)?;
+            d.set_position(start.saturating_add(hl));
+            return Ok(Some(Self {
+                left: Some(n),
+                seen: 0,
+                start,
+            }));
+        }
         if !matches!(ty(d, cx, field)?, Type::Map | Type::MapIndef) {
             return Ok(None);
         }
@@ -390,7 +483,42 @@ impl MapIter {
         }))
     }
 
+    #[inline(always)]
     fn next<'b>(
+        &mut self,
+        d: &mut Dec<'b>,
+        cx: &mut Ctx,
+        field: &'static str,
+    ) -> Res<Option<(Label<'b>, usize)>> {
+        if let Some(n) = self.left {
+            if n == 0 {
+                cx.leave();
+                return Ok(None);
+            }
+            // fast path: a small non-negative integer key (every registered key)
+            let pos = d.position();
+            match d.input().get(pos) {
+                Some(&b) if b < 0x18 => {
+                    self.left = Some(n.saturating_sub(1));
+                    d.set_position(pos.saturating_add(1));
+                    return Ok(Some((Label::Int(i64::from(b)), pos)));
+                }
+                Some(0x18) => {
+                    if let Some(&k) = d.input().get(pos.saturating_add(1)) {
+                        self.left = Some(n.saturating_sub(1));
+                        d.set_position(pos.saturating_add(2));
+                        return Ok(Some((Label::Int(i64::from(k)), pos)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.next_slow(d, cx, field)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn next_slow<'b>(
         &mut self,
         d: &mut Dec<'b>,
         cx: &mut Ctx,
@@ -411,6 +539,20 @@ impl MapIter {
             }
         }
         let pos = d.position();
+        // fast path: small non-negative integer keys (all registered keys)
+        match d.input().get(pos) {
+            Some(&b) if b < 0x18 => {
+                d.set_position(pos.saturating_add(1));
+                return Ok(Some((Label::Int(i64::from(b)), pos)));
+            }
+            Some(0x18) => {
+                if let Some(&k) = d.input().get(pos.saturating_add(1)) {
+                    d.set_position(pos.saturating_add(2));
+                    return Ok(Some((Label::Int(i64::from(k)), pos)));
+                }
+            }
+            _ => {}
+        }
         Ok(Some((label(d, cx, field)?, pos)))
     }
 
@@ -434,6 +576,7 @@ impl MapIter {
 /// Read a registered field with `read`; on a type mismatch, reject (strict) or keep the raw
 /// value as an unknown attribute (lenient).
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn field<'b, T>(
     d: &mut Dec<'b>,
     cx: &mut Ctx,

@@ -5,7 +5,7 @@ use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
-use super::{Element, Resource, ResourceTree, SWID_NS, SoftwareIdentity, XmlAttr};
+use super::{Element, Resource, ResourceTree, SWID_NS, SoftwareIdentity, XmlAttr, intern};
 use crate::error::XmlError;
 
 /// Deepest element nesting followed (Directory nests).
@@ -30,19 +30,18 @@ fn swid_ns(ns: &ResolveResult<'_>) -> bool {
 }
 
 fn element(r: &Reader<'_>, e: &BytesStart<'_>) -> Result<Element, XmlError> {
-    let qname = e.name().as_ref().to_owned();
+    let qname = intern(e.name().as_ref());
     let mut attrs = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|x| malformed(r, x))?;
-        let (res, local) = r.resolver().resolve_attribute(a.key);
+        let (res, _) = r.resolver().resolve_attribute(a.key);
         let ns = match res {
-            ResolveResult::Bound(n) => Some(n.as_ref().to_owned()),
+            ResolveResult::Bound(n) => Some(intern(n.as_ref())),
             _ => None,
         };
         attrs.push(XmlAttr {
-            qname: a.key.as_ref().to_owned(),
+            qname: intern(a.key.as_ref()),
             ns,
-            local: local.as_ref().to_owned(),
             value: a
                 .normalized_value(XmlVersion::Implicit1_0)
                 .map_err(|x| malformed(r, x))?
