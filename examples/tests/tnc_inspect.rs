@@ -1,7 +1,12 @@
 //! `tnc-inspect` end to end: every captured strongSwan unit decodes at its layer, nesting
 //! reaches the innermost layer, and bad input gives exit 1 with a one-line error naming the
 //! byte offset.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -113,7 +118,10 @@ fn every_pt_tls_capture_decodes() {
 
 #[test]
 fn session_sample_nests_down_to_attributes() {
-    let v = json_of("pt-tls", &root().join("examples/samples/strongswan-sasl-plain-session.pttls.bin"));
+    let v = json_of(
+        "pt-tls",
+        &root().join("examples/samples/strongswan-sasl-plain-session.pttls.bin"),
+    );
     // Five PB-TNC batches, four of which carry PB-PA messages with PA-TNC inside.
     assert_eq!(count(&v, "pb_tnc_batch"), 5);
     assert!(count(&v, "pa_tnc_message") >= 5);
@@ -124,27 +132,46 @@ fn session_sample_nests_down_to_attributes() {
 
 #[test]
 fn swima_sample_shows_software_identifiers() {
-    let v = json_of("pt-tls", &root().join("examples/samples/strongswan-swima-events-session.pttls.bin"));
+    let v = json_of(
+        "pt-tls",
+        &root().join("examples/samples/strongswan-swima-events-session.pttls.bin"),
+    );
     let mut ids = Vec::new();
     find(&v, "software_identifier", &mut ids);
     assert!(ids.len() >= 887, "found {} software identifiers", ids.len());
-    assert!(ids.iter().all(|i| i.as_str().is_some_and(|s| s.contains("__"))));
+    assert!(
+        ids.iter()
+            .all(|i| i.as_str().is_some_and(|s| s.contains("__")))
+    );
 }
 
 #[test]
 fn text_output_and_hex_input() {
-    let out = run(&["--layer", "pa-tnc", "--hex"], Some(b"01000000 00000007\n00000000 0000000b 00000010 00000001\n"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &["--layer", "pa-tnc", "--hex"],
+        Some(b"01000000 00000007\n00000000 0000000b 00000010 00000001\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("message_identifier: 7"), "{text}");
-    assert!(text.contains("attribute_type_name: Forwarding Enabled"), "{text}");
+    assert!(
+        text.contains("attribute_type_name: Forwarding Enabled"),
+        "{text}"
+    );
     assert!(text.contains("forwarding_enabled: 1"), "{text}");
 }
 
 #[test]
 fn errors_name_the_offset_on_one_line() {
     // A PA-TNC attribute whose Length (at offset 16) is 11.
-    let out = run(&["--layer", "pa-tnc", "--hex"], Some(b"0100000000000007 000000000000000b0000000b"));
+    let out = run(
+        &["--layer", "pa-tnc", "--hex"],
+        Some(b"0100000000000007 000000000000000b0000000b"),
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -156,4 +183,49 @@ fn errors_name_the_offset_on_one_line() {
     let out = run(&["--layer", "pt-tls"], Some(&[0, 0, 0, 0, 0, 0, 0, 1, 0]));
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8(out.stderr).unwrap().contains("offset"));
+}
+
+#[test]
+fn swid_and_coswid_layers_convert_both_ways() {
+    // Real tags from swidGenerator (dpkg), with and without file payloads.
+    let mut swid = files(&root().join("coswid/tests/data/swid-xml/dpkg-full"), ".xml");
+    swid.truncate(10);
+    swid.extend(
+        files(&root().join("coswid/tests/data/swid-xml/dpkg-min"), ".xml")
+            .into_iter()
+            .take(10),
+    );
+    assert_eq!(swid.len(), 20);
+    for f in &swid {
+        let xml = std::fs::read(f).unwrap();
+        let shown = run(&["--layer", "swid", "--json", f.to_str().unwrap()], None);
+        assert!(
+            shown.status.success(),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&shown.stderr)
+        );
+        let cbor = run(&["--layer", "swid", "--to-coswid"], Some(&xml));
+        assert!(
+            cbor.status.success(),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&cbor.stderr)
+        );
+        let coswid = run(&["--layer", "coswid", "--json"], Some(&cbor.stdout));
+        assert!(coswid.status.success(), "{}", f.display());
+        let v: Value = serde_json::from_slice(&coswid.stdout).unwrap();
+        let tag_id = v["tag_id"].as_str().unwrap().to_owned();
+        let back = run(&["--layer", "coswid", "--to-swid"], Some(&cbor.stdout));
+        assert!(back.status.success(), "{}", f.display());
+        let back = String::from_utf8(back.stdout).unwrap();
+        assert!(
+            back.contains(&format!("tagId=\"{tag_id}\"")),
+            "{}: {back}",
+            f.display()
+        );
+    }
+    // Conversion flags must match the layer.
+    let out = run(&["--layer", "pa-tnc", "--to-swid"], Some(b""));
+    assert_eq!(out.status.code(), Some(1));
 }

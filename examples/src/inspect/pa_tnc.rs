@@ -5,8 +5,8 @@ use bytes::Bytes;
 use nea_wire::{DecodeError, VendorId};
 use pa_tnc::segmentation::{ContractRequest, ContractResponse, NextSegment, SegmentationEnvelope};
 use pa_tnc::{
-    Attribute, AttributeType, ErrorCode, ErrorInfo, IetfAttribute, Limits, PaAttribute, PaTncMessage,
-    RemediationParameters, TcgAttributeType,
+    Attribute, AttributeType, ErrorCode, ErrorInfo, IetfAttribute, Limits, PaAttribute,
+    PaTncMessage, RemediationParameters, TcgAttributeType,
 };
 use serde_json::{Map, Value, json};
 
@@ -62,21 +62,27 @@ fn text(t: &nea_wire::Text) -> Value {
 }
 
 fn typed_value(a: &Attribute) -> Result<Value, DecodeError> {
-    if let Some(r) = super::swima::attribute_to_json(a.vendor, a.kind, a.value.clone(), a.value_offset) {
+    if let Some(r) =
+        super::swima::attribute_to_json(a.vendor, a.kind, a.value.clone(), a.value_offset)
+    {
         return r;
     }
     if let Some(r) = IetfAttribute::decode(a) {
-        return Ok(ietf_to_json(&r?));
+        return ietf_to_json(&r?, a.value_offset);
     }
     if a.vendor == VendorId::TCG {
         match TcgAttributeType(a.kind) {
             TcgAttributeType::SEGMENTATION_CONTRACT_REQUEST => {
                 let c = ContractRequest::from_attribute(a)?;
-                return Ok(json!({"max_message_size": c.max_message_size, "max_segment_size": c.max_segment_size}));
+                return Ok(
+                    json!({"max_message_size": c.max_message_size, "max_segment_size": c.max_segment_size}),
+                );
             }
             TcgAttributeType::SEGMENTATION_CONTRACT_RESPONSE => {
                 let c = ContractResponse::from_attribute(a)?;
-                return Ok(json!({"max_message_size": c.max_message_size, "max_segment_size": c.max_segment_size}));
+                return Ok(
+                    json!({"max_message_size": c.max_message_size, "max_segment_size": c.max_segment_size}),
+                );
             }
             TcgAttributeType::SEGMENTATION_ENVELOPE => {
                 let e = SegmentationEnvelope::from_attribute(a)?;
@@ -90,7 +96,9 @@ fn typed_value(a: &Attribute) -> Result<Value, DecodeError> {
             }
             TcgAttributeType::NEXT_SEGMENT => {
                 let n = NextSegment::from_attribute(a)?;
-                return Ok(json!({"flags": n.flags, "cancel": n.is_cancel(), "base_message_id": n.base_message_id}));
+                return Ok(
+                    json!({"flags": n.flags, "cancel": n.is_cancel(), "base_message_id": n.base_message_id}),
+                );
             }
             _ => {}
         }
@@ -98,8 +106,8 @@ fn typed_value(a: &Attribute) -> Result<Value, DecodeError> {
     Ok(json!({ "hex": hex::encode(&a.value) }))
 }
 
-fn ietf_to_json(t: &IetfAttribute) -> Value {
-    match t {
+fn ietf_to_json(t: &IetfAttribute, value_offset: usize) -> Result<Value, DecodeError> {
+    Ok(match t {
         IetfAttribute::Testing(v) => json!({ "hex": hex::encode(v) }),
         IetfAttribute::AttributeRequest(r) => json!({
             "attributes": r.entries().iter().map(|(v, t)| json!({"attribute_vendor_id": vendor(*v), "attribute_type": t})).collect::<Vec<_>>()
@@ -141,21 +149,45 @@ fn ietf_to_json(t: &IetfAttribute) -> Value {
                 o.insert("error_code_name".into(), json!(n));
             }
             let info = match &e.info {
-                ErrorInfo::InvalidParameter { message_header, offset } => {
+                ErrorInfo::InvalidParameter {
+                    message_header,
+                    offset,
+                } => {
                     json!({"message_header": hex::encode(message_header), "offset": offset})
                 }
-                ErrorInfo::VersionNotSupported { message_header, max_version, min_version } => json!({
+                ErrorInfo::VersionNotSupported {
+                    message_header,
+                    max_version,
+                    min_version,
+                } => json!({
                     "message_header": hex::encode(message_header),
                     "max_version": max_version,
                     "min_version": min_version,
                 }),
-                ErrorInfo::AttributeTypeNotSupported { message_header, flags, vendor: v, kind } => json!({
+                ErrorInfo::AttributeTypeNotSupported {
+                    message_header,
+                    flags,
+                    vendor: v,
+                    kind,
+                } => json!({
                     "message_header": hex::encode(message_header),
                     "flags": flags,
                     "attribute_vendor_id": vendor(*v),
                     "attribute_type": kind,
                 }),
-                ErrorInfo::Other(b) => json!({ "hex": hex::encode(b) }),
+                ErrorInfo::Other(b) => {
+                    // SWIMA's codes 4–8 (RFC 8412 §5.15); the information follows the 8-byte
+                    // error header.
+                    let swima = (e.vendor == VendorId::IETF)
+                        .then(|| {
+                            super::swima::error_info_to_json(e.code, b.clone(), value_offset + 8)
+                        })
+                        .flatten();
+                    match swima {
+                        Some(v) => v?,
+                        None => json!({ "hex": hex::encode(b) }),
+                    }
+                }
                 _ => Value::Null,
             };
             o.insert("error_information".into(), info);
@@ -163,20 +195,28 @@ fn ietf_to_json(t: &IetfAttribute) -> Value {
         }
         IetfAttribute::AssessmentResult(r) => json!({ "assessment_result": r.0 }),
         IetfAttribute::RemediationInstructions(r) => match &r.0 {
-            RemediationParameters::Uri(u) => json!({"remediation_parameters_type": 1, "remediation_uri": text(u)}),
+            RemediationParameters::Uri(u) => {
+                json!({"remediation_parameters_type": 1, "remediation_uri": text(u)})
+            }
             RemediationParameters::String { text: t, lang } => json!({
                 "remediation_parameters_type": 2,
                 "remediation_string": text(t),
                 "lang_code": text(lang),
             }),
-            RemediationParameters::Other { vendor: v, kind, data } => json!({
+            RemediationParameters::Other {
+                vendor: v,
+                kind,
+                data,
+            } => json!({
                 "remediation_parameters_vendor_id": vendor(*v),
                 "remediation_parameters_type": kind,
                 "hex": hex::encode(data),
             }),
         },
         IetfAttribute::ForwardingEnabled(f) => json!({ "forwarding_enabled": f.0 }),
-        IetfAttribute::FactoryDefaultPasswordEnabled(f) => json!({ "factory_default_password_enabled": f.0 }),
+        IetfAttribute::FactoryDefaultPasswordEnabled(f) => {
+            json!({ "factory_default_password_enabled": f.0 })
+        }
         _ => Value::Null,
-    }
+    })
 }
