@@ -2,7 +2,12 @@
 //! captured scenarios replay through our client and server sessions.
 
 #![allow(unreachable_pub, dead_code)]
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::expect_used
+)]
 
 #[path = "common/pair.rs"]
 mod pair;
