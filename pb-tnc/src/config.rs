@@ -15,6 +15,9 @@ pub struct Config {
     /// session with a fatal Local Error, so two misbehaving peers cannot loop forever
     /// (default 1000).
     pub max_round_trips: u32,
+    /// The PT below is half-duplex (e.g. PT-EAP): the server may not send SRETRY from
+    /// Decided, since it sent the last batch (RFC 5793 §3.2). Default `false` (PT-TLS).
+    pub half_duplex: bool,
 }
 
 impl Default for Config {
@@ -23,6 +26,7 @@ impl Default for Config {
             max_batch_size: 2_097_136,
             max_message_size: 2_097_128,
             max_round_trips: 1000,
+            half_duplex: false,
         }
     }
 }
@@ -39,6 +43,13 @@ impl Config {
     #[must_use]
     pub fn with_max_message_size(mut self, n: usize) -> Self {
         self.max_message_size = n;
+        self
+    }
+
+    /// Sets [`Config::half_duplex`].
+    #[must_use]
+    pub fn with_half_duplex(mut self, half_duplex: bool) -> Self {
+        self.half_duplex = half_duplex;
         self
     }
 

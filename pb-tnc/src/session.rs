@@ -121,7 +121,7 @@ impl Session {
 
     /// Whether the state machine lets this side send a `batch_type` batch now.
     pub fn can_send(&self, batch_type: BatchType) -> bool {
-        rules::on_send(self.side, self.state, batch_type).is_some()
+        self.check_send(batch_type).is_ok()
     }
 
     /// Whether this side may send its next data batch now (CDATA for the client; SDATA or
@@ -418,11 +418,15 @@ impl Session {
         if self.state == State::End {
             return Err(Error::Closed);
         }
-        rules::on_send(self.side, self.state, bt).ok_or(Error::IllegalBatch {
-            batch_type: bt,
-            side: self.side,
-            state: self.state,
-        })
+        // RFC 5793 §3.2: over a half-duplex PT the server cannot SRETRY from Decided.
+        let half_duplex_sretry = self.config.half_duplex && bt == BatchType::Sretry;
+        rules::on_send(self.side, self.state, bt)
+            .filter(|_| !half_duplex_sretry)
+            .ok_or(Error::IllegalBatch {
+                batch_type: bt,
+                side: self.side,
+                state: self.state,
+            })
     }
 
     fn check_batch_size(&self, size: usize) -> Result<(), Error> {

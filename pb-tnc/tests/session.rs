@@ -554,6 +554,28 @@ fn sretry_from_decided() {
 }
 
 #[test]
+fn no_sretry_over_half_duplex() {
+    // RFC 5793 §3.2: over a half-duplex PT the server sent the last batch (RESULT).
+    let mut p = Pair::with_config(Config::default().with_half_duplex(true));
+    p.client.end_turn().unwrap();
+    p.drive();
+    p.server
+        .send_result(AssessmentResult::COMPLIANT, None)
+        .unwrap();
+    p.drive();
+    assert!(!p.server.can_send(BatchType::Sretry));
+    assert_eq!(
+        p.server.retry(),
+        Err(Error::IllegalBatch {
+            batch_type: BatchType::Sretry,
+            side: Side::Server,
+            state: State::Decided
+        })
+    );
+    assert!(p.client.can_send(BatchType::Cretry));
+}
+
+#[test]
 fn crossing_retries_are_ignored_but_delivered() {
     // RFC 5793 §3.2 "Receive CRETRY or SRETRY"; NEA-WIRE-FACTS §7 #4: deliver, keep state.
     let mut p = decided_pair();
