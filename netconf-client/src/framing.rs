@@ -259,17 +259,19 @@ fn parse_chunk_header(buf: &[u8]) -> Header {
 }
 
 fn find_eom(hay: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(rest) = hay.get(from..) {
-        let p = rest.iter().position(|&b| b == b']')?;
-        let at = from + p;
-        if hay.get(at..)?.starts_with(EOM_MARKER) {
-            return Some(at);
+    // Every occurrence of the 6-byte marker covers exactly one index i with i % 6 == 5, and
+    // that byte is ']' or '>': probe those indexes only, verify around a hit.
+    let n = EOM_MARKER.len();
+    let mut i = n - 1;
+    while let Some(&b) = hay.get(i) {
+        if b == b']' || b == b'>' {
+            for s in i + 1 - n..=i {
+                if hay.get(s..s + n) == Some(EOM_MARKER) {
+                    return Some(s);
+                }
+            }
         }
-        if hay.len() - at < EOM_MARKER.len() {
-            return None;
-        }
-        from = at + 1;
+        i += n;
     }
     None
 }
@@ -324,6 +326,21 @@ mod tests {
             }
         }
         Ok(out)
+    }
+
+    #[test]
+    fn find_eom_every_position() {
+        for len in 0..20 {
+            for at in 0..=len {
+                let mut hay = vec![b'x'; len];
+                hay.splice(at..at, EOM_MARKER.iter().copied());
+                assert_eq!(find_eom(&hay), Some(at), "len {len} at {at}");
+                hay.truncate(at + 5);
+                assert_eq!(find_eom(&hay), None);
+            }
+        }
+        assert_eq!(find_eom(b"]]]>]]>"), Some(1));
+        assert_eq!(find_eom(b">]]>]]]>]]>"), Some(5));
     }
 
     #[test]

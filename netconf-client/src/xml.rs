@@ -46,6 +46,8 @@ pub struct DataReader<'i> {
     base: u64,
     ns_buf: String,
     name_buf: String,
+    qname_buf: String,
+    last_was_start: bool,
     text_buf: String,
     attrs: Vec<(String, String)>,
 }
@@ -79,6 +81,8 @@ impl<'i> DataReader<'i> {
             base,
             ns_buf: String::new(),
             name_buf: String::new(),
+            qname_buf: String::new(),
+            last_was_start: false,
             text_buf: String::new(),
             attrs: Vec::new(),
         }
@@ -125,6 +129,7 @@ impl<'i> DataReader<'i> {
     /// The next event, or `None` at the end of input. Errors if the XML is not well-formed
     /// or nests deeper than the limit.
     pub fn next_event(&mut self) -> Result<Option<XmlEvent<'_>>, DecodeError> {
+        self.last_was_start = false;
         loop {
             let (ns, ev) = match self.reader.read_resolved_event() {
                 Ok(x) => x,
@@ -148,6 +153,8 @@ impl<'i> DataReader<'i> {
                     }
                     self.name_buf.clear();
                     self.name_buf.push_str(e.local_name().as_ref());
+                    self.qname_buf.clear();
+                    self.qname_buf.push_str(e.name().as_ref());
                     self.attrs.clear();
                     for a in e.attributes() {
                         let a = a.map_err(|_| self.err(DecodeErrorKind::Xml))?;
@@ -157,6 +164,7 @@ impl<'i> DataReader<'i> {
                         self.attrs.push((a.key.0.to_owned(), v.into_owned()));
                     }
                     self.depth += 1;
+                    self.last_was_start = true;
                     if self.depth > self.max_depth {
                         return Err(self.err(DecodeErrorKind::TooMany));
                     }
@@ -227,6 +235,24 @@ impl<'i> DataReader<'i> {
     pub fn skip_element(&mut self) -> Result<Range<usize>, DecodeError> {
         let start = self.pos();
         let target = self.depth.saturating_sub(1);
+        if self.last_was_start {
+            // fast path: quick-xml matches the end tag without namespace work
+            self.last_was_start = false;
+            let qname = std::mem::take(&mut self.qname_buf);
+            let span = self
+                .reader
+                .read_to_end(quick_xml::name::QName(&qname))
+                .map_err(|_| DecodeError {
+                    kind: DecodeErrorKind::Xml,
+                    offset: self.base.saturating_add(self.reader.error_position()),
+                });
+            self.qname_buf = qname;
+            let span = span?;
+            self.depth = target;
+            let a = usize::try_from(span.start).unwrap_or(usize::MAX);
+            let b = usize::try_from(span.end).unwrap_or(usize::MAX);
+            return Ok(a.max(start)..b.max(start));
+        }
         loop {
             let before = self.pos();
             let is_end = match self.next_event()? {
