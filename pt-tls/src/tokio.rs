@@ -47,6 +47,7 @@ pub struct PtTlsConnection<IO> {
     peer_certificate: Option<CertificateDer<'static>>,
     events: VecDeque<Event>,
     eof: bool,
+    read_buf: Box<[u8]>,
 }
 
 impl<IO> core::fmt::Debug for PtTlsConnection<IO> {
@@ -81,6 +82,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
             peer_certificate,
             events: VecDeque::new(),
             eof: false,
+            read_buf: vec![0u8; READ_CHUNK].into_boxed_slice(),
         }
     }
 
@@ -137,7 +139,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
 
     /// The next event, reading from TLS as needed; `None` once the stream ended.
     pub async fn next_event(&mut self) -> Result<Option<Event>, AdapterError> {
-        let mut buf = vec![0u8; READ_CHUNK];
         loop {
             self.flush().await?;
             if let Some(e) = self.events.pop_front() {
@@ -150,12 +151,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
             if self.eof || self.session.is_closed() {
                 return Ok(None);
             }
-            let n = match self.stream.read(&mut buf).await {
+            let n = match self.stream.read(&mut self.read_buf).await {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
                 Err(e) => return Err(e.into()),
             };
-            match buf.get(..n) {
+            match self.read_buf.get(..n) {
                 Some(data) if n > 0 => self.session.handle_bytes(data),
                 _ => {
                     self.eof = true;
@@ -193,8 +194,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
         self.flush().await
     }
 
-    /// Waits for the next PB-TNC batch; `Ok(None)` when the peer closed the connection or
-    /// [`PtTlsConnection::close`]-style local close happened.
+    /// Waits for the next PB-TNC batch; `Ok(None)` once the peer closed the connection, and
+    /// [`AdapterError::Closed`] when a fatal PT-TLS Error (sent or received) ended it.
     pub async fn recv_batch(&mut self) -> Result<Option<Bytes>, AdapterError> {
         loop {
             match self.next_event().await? {
