@@ -2,12 +2,14 @@
 
 mod error;
 mod reader;
+mod registry;
 mod text;
 mod tlv;
 mod vendor;
 
 pub use error::{DecodeError, DecodeErrorKind};
 pub use reader::{Reader, put_u24};
+pub use registry::PaSubtype;
 pub use text::Text;
 pub use tlv::{NOSKIP, TLV_HEADER_LEN, Tlv, TlvHeader, TlvIter};
 pub use vendor::VendorId;

@@ -1,92 +1,59 @@
 //! Numeric registries of RFC 5792 (and the values RFC 8412 and the TCG added to them), as
 //! open newtypes: unknown values pass through, known ones print their RFC name.
 
-use core::fmt;
+use nea_wire::registry;
 
-macro_rules! registry {
-    ($(#[$m:meta])* $name:ident($int:ty) { $($(#[$cm:meta])* $c:ident = $v:expr, $s:literal;)* }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub $int);
-
-        impl $name {
-            $($(#[$cm])* pub const $c: Self = Self($v);)*
-
-            /// The registry name of an IETF value, if assigned.
-            pub const fn name(self) -> Option<&'static str> {
-                match self.0 {
-                    $($v => Some($s),)*
-                    _ => None,
-                }
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self.name() {
-                    Some(n) => write!(f, "{}({})", stringify!($name), n),
-                    None => write!(f, "{}({})", stringify!($name), self.0),
-                }
-            }
-        }
-
-        impl From<$int> for $name {
-            fn from(v: $int) -> Self {
-                Self(v)
-            }
-        }
-    };
-}
+pub use nea_wire::PaSubtype;
 
 registry! {
     /// PA-TNC Attribute Type (RFC 5792 §7.3, RFC 8412 §10.3), IETF namespace (vendor 0).
     AttributeType(u32) {
         /// Testing (§4.2).
-        TESTING = 0, "Testing";
+        TESTING = 0 => "Testing",
         /// Attribute Request (§4.2.1).
-        ATTRIBUTE_REQUEST = 1, "Attribute Request";
+        ATTRIBUTE_REQUEST = 1 => "Attribute Request",
         /// Product Information (§4.2.2).
-        PRODUCT_INFORMATION = 2, "Product Information";
+        PRODUCT_INFORMATION = 2 => "Product Information",
         /// Numeric Version (§4.2.3).
-        NUMERIC_VERSION = 3, "Numeric Version";
+        NUMERIC_VERSION = 3 => "Numeric Version",
         /// String Version (§4.2.4).
-        STRING_VERSION = 4, "String Version";
+        STRING_VERSION = 4 => "String Version",
         /// Operational Status (§4.2.5).
-        OPERATIONAL_STATUS = 5, "Operational Status";
+        OPERATIONAL_STATUS = 5 => "Operational Status",
         /// Port Filter (§4.2.6).
-        PORT_FILTER = 6, "Port Filter";
+        PORT_FILTER = 6 => "Port Filter",
         /// Installed Packages (§4.2.7).
-        INSTALLED_PACKAGES = 7, "Installed Packages";
+        INSTALLED_PACKAGES = 7 => "Installed Packages",
         /// PA-TNC Error (§4.2.8).
-        PA_TNC_ERROR = 8, "PA-TNC Error";
+        PA_TNC_ERROR = 8 => "PA-TNC Error",
         /// Assessment Result (§4.2.9).
-        ASSESSMENT_RESULT = 9, "Assessment Result";
+        ASSESSMENT_RESULT = 9 => "Assessment Result",
         /// Remediation Instructions (§4.2.10).
-        REMEDIATION_INSTRUCTIONS = 10, "Remediation Instructions";
+        REMEDIATION_INSTRUCTIONS = 10 => "Remediation Instructions",
         /// Forwarding Enabled (§4.2.11).
-        FORWARDING_ENABLED = 11, "Forwarding Enabled";
+        FORWARDING_ENABLED = 11 => "Forwarding Enabled",
         /// Factory Default Password Enabled (§4.2.12).
-        FACTORY_DEFAULT_PASSWORD_ENABLED = 12, "Factory Default Password Enabled";
+        FACTORY_DEFAULT_PASSWORD_ENABLED = 12 => "Factory Default Password Enabled",
         /// SWIMA Request (RFC 8412 §5.6).
-        SWIMA_REQUEST = 13, "SWIMA Request";
+        SWIMA_REQUEST = 13 => "SWIMA Request",
         /// Software Identifier Inventory (RFC 8412 §5.7).
-        SOFTWARE_IDENTIFIER_INVENTORY = 14, "Software Identifier Inventory";
+        SOFTWARE_IDENTIFIER_INVENTORY = 14 => "Software Identifier Inventory",
         /// Software Identifier Events (RFC 8412 §5.8).
-        SOFTWARE_IDENTIFIER_EVENTS = 15, "Software Identifier Events";
+        SOFTWARE_IDENTIFIER_EVENTS = 15 => "Software Identifier Events",
         /// Software Inventory (RFC 8412 §5.9).
-        SOFTWARE_INVENTORY = 16, "Software Inventory";
+        SOFTWARE_INVENTORY = 16 => "Software Inventory",
         /// Software Events (RFC 8412 §5.10).
-        SOFTWARE_EVENTS = 17, "Software Events";
+        SOFTWARE_EVENTS = 17 => "Software Events",
         /// Subscription Status Request (RFC 8412 §5.11).
-        SUBSCRIPTION_STATUS_REQUEST = 18, "Subscription Status Request";
+        SUBSCRIPTION_STATUS_REQUEST = 18 => "Subscription Status Request",
         /// Subscription Status Response (RFC 8412 §5.12).
-        SUBSCRIPTION_STATUS_RESPONSE = 19, "Subscription Status Response";
+        SUBSCRIPTION_STATUS_RESPONSE = 19 => "Subscription Status Response",
         /// Source Metadata Request (RFC 8412 §5.13).
-        SOURCE_METADATA_REQUEST = 20, "Source Metadata Request";
+        SOURCE_METADATA_REQUEST = 20 => "Source Metadata Request",
         /// Source Metadata Response (RFC 8412 §5.14).
-        SOURCE_METADATA_RESPONSE = 21, "Source Metadata Response";
+        SOURCE_METADATA_RESPONSE = 21 => "Source Metadata Response",
         /// Reserved, never sent (§4.1).
-        RESERVED = 0xffff_ffff, "Reserved";
+        RESERVED = 0xffff_ffff => "Reserved",
     }
 }
 
@@ -94,19 +61,19 @@ registry! {
     /// TCG attribute types (vendor `0x005597`) of IF-M Segmentation.
     TcgAttributeType(u32) {
         /// Segmentation Contract Request.
-        SEGMENTATION_CONTRACT_REQUEST = 0x21, "Segmentation Contract Request";
+        SEGMENTATION_CONTRACT_REQUEST = 0x21 => "Segmentation Contract Request",
         /// Segmentation Contract Response.
-        SEGMENTATION_CONTRACT_RESPONSE = 0x22, "Segmentation Contract Response";
+        SEGMENTATION_CONTRACT_RESPONSE = 0x22 => "Segmentation Contract Response",
         /// Segmentation Envelope.
-        SEGMENTATION_ENVELOPE = 0x23, "Segmentation Envelope";
+        SEGMENTATION_ENVELOPE = 0x23 => "Segmentation Envelope",
         /// Next Segment.
-        NEXT_SEGMENT = 0x24, "Next Segment";
+        NEXT_SEGMENT = 0x24 => "Next Segment",
         /// Cancel Segment Exchange.
-        CANCEL_SEGMENT = 0x25, "Cancel Segment Exchange";
+        CANCEL_SEGMENT = 0x25 => "Cancel Segment Exchange",
         /// Oversized Attribute.
-        OVERSIZED_ATTRIBUTE = 0x26, "Oversized Attribute";
+        OVERSIZED_ATTRIBUTE = 0x26 => "Oversized Attribute",
         /// Contract Exemption.
-        CONTRACT_EXEMPTION = 0x27, "Contract Exemption";
+        CONTRACT_EXEMPTION = 0x27 => "Contract Exemption",
     }
 }
 
@@ -114,52 +81,23 @@ registry! {
     /// PA-TNC Error Code (RFC 5792 §7.4, RFC 8412 §10.4), IETF namespace.
     ErrorCode(u32) {
         /// Reserved.
-        RESERVED = 0, "Reserved";
+        RESERVED = 0 => "Reserved",
         /// Invalid Parameter (§4.2.8.1).
-        INVALID_PARAMETER = 1, "Invalid Parameter";
+        INVALID_PARAMETER = 1 => "Invalid Parameter",
         /// Version Not Supported (§4.2.8.2).
-        VERSION_NOT_SUPPORTED = 2, "Version Not Supported";
+        VERSION_NOT_SUPPORTED = 2 => "Version Not Supported",
         /// Attribute Type Not Supported (§4.2.8.3).
-        ATTRIBUTE_TYPE_NOT_SUPPORTED = 3, "Attribute Type Not Supported";
+        ATTRIBUTE_TYPE_NOT_SUPPORTED = 3 => "Attribute Type Not Supported",
         /// SWIMA_ERROR (RFC 8412 §5.15.1).
-        SWIMA_ERROR = 4, "SWIMA_ERROR";
+        SWIMA_ERROR = 4 => "SWIMA_ERROR",
         /// SWIMA_SUBSCRIPTION_DENIED_ERROR (RFC 8412 §5.15.1).
-        SWIMA_SUBSCRIPTION_DENIED_ERROR = 5, "SWIMA_SUBSCRIPTION_DENIED_ERROR";
+        SWIMA_SUBSCRIPTION_DENIED_ERROR = 5 => "SWIMA_SUBSCRIPTION_DENIED_ERROR",
         /// SWIMA_RESPONSE_TOO_LARGE_ERROR (RFC 8412 §5.15.2).
-        SWIMA_RESPONSE_TOO_LARGE_ERROR = 6, "SWIMA_RESPONSE_TOO_LARGE_ERROR";
+        SWIMA_RESPONSE_TOO_LARGE_ERROR = 6 => "SWIMA_RESPONSE_TOO_LARGE_ERROR",
         /// SWIMA_SUBSCRIPTION_FULFILLMENT_ERROR (RFC 8412 §5.15.3).
-        SWIMA_SUBSCRIPTION_FULFILLMENT_ERROR = 7, "SWIMA_SUBSCRIPTION_FULFILLMENT_ERROR";
+        SWIMA_SUBSCRIPTION_FULFILLMENT_ERROR = 7 => "SWIMA_SUBSCRIPTION_FULFILLMENT_ERROR",
         /// SWIMA_SUBSCRIPTION_ID_REUSE_ERROR (RFC 8412 §5.15.1).
-        SWIMA_SUBSCRIPTION_ID_REUSE_ERROR = 8, "SWIMA_SUBSCRIPTION_ID_REUSE_ERROR";
-    }
-}
-
-registry! {
-    /// PA Subtype (component type) carried by PB-PA (RFC 5792 §7.2, RFC 8412 §10.2), IETF
-    /// namespace. TCG subtypes are in [`TcgPaSubtype`].
-    PaSubtype(u32) {
-        /// Testing.
-        TESTING = 0, "Testing";
-        /// Operating System.
-        OPERATING_SYSTEM = 1, "Operating System";
-        /// Anti-Virus.
-        ANTI_VIRUS = 2, "Anti-Virus";
-        /// Anti-Spyware.
-        ANTI_SPYWARE = 3, "Anti-Spyware";
-        /// Anti-Malware.
-        ANTI_MALWARE = 4, "Anti-Malware";
-        /// Firewall.
-        FIREWALL = 5, "Firewall";
-        /// Intrusion Detection/Prevention System.
-        IDPS = 6, "IDPS";
-        /// VPN.
-        VPN = 7, "VPN";
-        /// NEA Client.
-        NEA_CLIENT = 8, "NEA Client";
-        /// SWIMA Attributes (RFC 8412).
-        SWIMA = 9, "SWIMA Attributes";
-        /// Reserved, never sent.
-        RESERVED = 0xffff_ffff, "Reserved";
+        SWIMA_SUBSCRIPTION_ID_REUSE_ERROR = 8 => "SWIMA_SUBSCRIPTION_ID_REUSE_ERROR",
     }
 }
 
@@ -167,11 +105,11 @@ registry! {
     /// PA subtypes of the TCG namespace (vendor `0x005597`).
     TcgPaSubtype(u32) {
         /// Platform Trust Services.
-        PTS = 1, "PTS";
+        PTS = 1 => "PTS",
         /// SCAP.
-        SCAP = 2, "SCAP";
+        SCAP = 2 => "SCAP",
         /// SWID.
-        SWID = 3, "SWID";
+        SWID = 3 => "SWID",
     }
 }
 
@@ -179,11 +117,11 @@ registry! {
     /// PA-TNC Remediation Parameters Type (RFC 5792 §7.5), IETF namespace.
     RemediationType(u32) {
         /// Reserved.
-        RESERVED = 0, "Reserved";
+        RESERVED = 0 => "Reserved",
         /// Remediation URI (§4.2.10.1).
-        URI = 1, "Remediation URI";
+        URI = 1 => "Remediation URI",
         /// Remediation String (§4.2.10.2).
-        STRING = 2, "Remediation String";
+        STRING = 2 => "Remediation String",
     }
 }
 

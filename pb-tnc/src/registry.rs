@@ -3,59 +3,9 @@
 
 use core::fmt;
 
-macro_rules! registry {
-    (
-        $(#[$meta:meta])*
-        $name:ident($repr:ty) {
-            $( $(#[$cmeta:meta])* $konst:ident = $value:expr => $rfc:literal, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub $repr);
+use nea_wire::registry;
 
-        impl $name {
-            $( $(#[$cmeta])* pub const $konst: Self = Self($value); )*
-
-            /// The RFC name of a known value.
-            pub const fn name(self) -> Option<&'static str> {
-                match self.0 {
-                    $( $value => Some($rfc), )*
-                    _ => None,
-                }
-            }
-
-            /// The number as on the wire.
-            pub const fn get(self) -> $repr {
-                self.0
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self.name() {
-                    Some(n) => write!(f, "{}({})", stringify!($name), n),
-                    None => write!(f, "{}({})", stringify!($name), self.0),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self.name() {
-                    Some(n) => f.write_str(n),
-                    None => write!(f, "{}", self.0),
-                }
-            }
-        }
-
-        impl From<$repr> for $name {
-            fn from(v: $repr) -> Self {
-                Self(v)
-            }
-        }
-    };
-}
+pub use nea_wire::PaSubtype;
 
 registry! {
     /// PB-TNC Message Type (RFC 5793 §4.3, §6.2), qualified by a vendor ID; the names are
@@ -138,35 +88,6 @@ registry! {
         URI = 1 => "Remediation-URI",
         /// Remediation-String.
         STRING = 2 => "Remediation-String",
-    }
-}
-
-registry! {
-    /// PA Subtype (RFC 5793 §4.5, §6.3; RFC 5792 §7.2; RFC 8412 §10.2), qualified by the PA
-    /// message vendor ID; the names are those of the IETF namespace.
-    PaSubtype(u32) {
-        /// Testing.
-        TESTING = 0 => "Testing",
-        /// Operating System.
-        OPERATING_SYSTEM = 1 => "Operating System",
-        /// Anti-Virus.
-        ANTI_VIRUS = 2 => "Anti-Virus",
-        /// Anti-Spyware.
-        ANTI_SPYWARE = 3 => "Anti-Spyware",
-        /// Anti-Malware.
-        ANTI_MALWARE = 4 => "Anti-Malware",
-        /// Firewall.
-        FIREWALL = 5 => "Firewall",
-        /// IDPS.
-        IDPS = 6 => "IDPS",
-        /// VPN.
-        VPN = 7 => "VPN",
-        /// NEA Client.
-        NEA_CLIENT = 8 => "NEA Client",
-        /// SWIMA Attributes (RFC 8412).
-        SWIMA = 9 => "SWIMA Attributes",
-        /// Reserved, never sent (§4.5).
-        RESERVED = 0xffff_ffff => "reserved",
     }
 }
 
