@@ -40,6 +40,10 @@ pub struct Config {
     /// NEA Server: admit a client whose authentication failed into Data Transport (RFC 6876
     /// §3.4.2.2 allows it) instead of closing.
     pub admit_unauthenticated: bool,
+    /// NEA Server: successful SASL runs required before Data Transport (RFC 6876 §3.8.5.4:
+    /// after a run completes the server may start another, e.g. a user after a machine); each
+    /// further run offers the mechanisms again. 0 behaves as 1.
+    pub required_authentications: u32,
 }
 
 impl Default for Config {
@@ -51,6 +55,7 @@ impl Default for Config {
             sasl_policy: SaslPolicy::default(),
             max_sasl_attempts: 3,
             admit_unauthenticated: false,
+            required_authentications: 1,
         }
     }
 }
@@ -99,6 +104,15 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Sets how many successful SASL runs the server requires.
+    #[must_use]
+    pub fn with_required_authentications(mut self, n: u32) -> Self {
+        self.required_authentications = n;
+        self
+    }
+}
+
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names = |v: Vec<String>| v.join(",");
@@ -125,6 +139,7 @@ impl fmt::Debug for Config {
             .field("sasl_policy", &self.sasl_policy)
             .field("max_sasl_attempts", &self.max_sasl_attempts)
             .field("admit_unauthenticated", &self.admit_unauthenticated)
+            .field("required_authentications", &self.required_authentications)
             .finish()
     }
 }

@@ -145,6 +145,7 @@ pub struct Session {
     phase: Phase,
     sasl: Sasl,
     failed_runs: u32,
+    successful_runs: u32,
     identity: Option<String>,
     next_identifier: u32,
     transmits: VecDeque<Bytes>,
@@ -185,6 +186,7 @@ impl Session {
             phase: Phase::AwaitVersionRequest,
             sasl: Sasl::Idle,
             failed_runs: 0,
+            successful_runs: 0,
             identity: None,
             next_identifier: 0,
             transmits: VecDeque::new(),
@@ -486,7 +488,13 @@ impl Session {
                 self.events.push_back(Event::Authenticated {
                     identity: Some(identity),
                 });
-                return self.end_negotiation();
+                self.successful_runs = self.successful_runs.saturating_add(1);
+                return if self.successful_runs < self.config.required_authentications {
+                    // RFC 6876 §3.8.5.4: another run starts with another SASL Mechanisms.
+                    self.offer()
+                } else {
+                    self.end_negotiation()
+                };
             }
             ServerStep::Failure => SaslResultCode::FAILURE,
             ServerStep::MechanismFailure => SaslResultCode::MECHANISM_FAILURE,

@@ -1046,3 +1046,27 @@ fn server_offered_with(cfg: Arc<Config>) -> Session {
     assert_eq!(drain(&mut s).0.len(), 2);
     s
 }
+
+#[test]
+fn two_authentications_in_a_row() {
+    // RFC 6876 §3.8.5.4: after a run completes the server may trigger another.
+    let server = Arc::new(
+        Config::default()
+            .with_server_mechanism(Arc::new(PlainServer::new(Arc::new(Alice))))
+            .with_required_authentications(2),
+    );
+    let mut p = Pair::new(client_config(), server, None);
+    p.drive();
+    assert_eq!(types(&p.client_log.sent), [1, 4, 4]);
+    assert_eq!(types(&p.server_log.sent), [2, 3, 6, 3, 6, 3]);
+    assert_eq!(p.server_log.sent[3], Bytes::from(ietf(3, 3, b"\x05PLAIN")));
+    assert_eq!(p.server_log.sent[5].len(), 16);
+    assert_eq!(
+        p.client_log.events,
+        [
+            Event::Authenticated { identity: None },
+            Event::Authenticated { identity: None },
+            Event::Negotiated
+        ]
+    );
+}
