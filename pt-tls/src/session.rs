@@ -299,6 +299,7 @@ impl Session {
     }
 
     fn closed(&mut self, reason: CloseReason) {
+        tracing::debug!(side = ?self.side, ?reason, "pt-tls: session closed");
         self.phase = Phase::Closed;
         self.sasl = Sasl::Idle;
         self.inbuf = BytesMut::new();
@@ -308,6 +309,7 @@ impl Session {
     /// Sends a PT-TLS Error carrying (the first 1024 bytes of) `original`; closes on a fatal
     /// code (RFC 6876 §3.9: sender and receiver close TLS).
     fn error(&mut self, code: ErrorCode, original: Bytes) {
+        tracing::debug!(side = ?self.side, ?code, "pt-tls: sending PT-TLS Error");
         self.send(Body::Error(PtTlsError::ietf(code, original)));
         if code.is_fatal() {
             self.closed(CloseReason::SentError(code));
@@ -345,6 +347,7 @@ impl Session {
 
     fn on_peer_error(&mut self, e: PtTlsError) {
         let fatal = e.is_fatal();
+        tracing::debug!(side = ?self.side, code = ?e.code, vendor = %e.vendor, fatal, "pt-tls: received PT-TLS Error");
         let code = e.code;
         self.events.push_back(Event::PeerError(e));
         if fatal {
@@ -388,6 +391,7 @@ impl Session {
     }
 
     fn enter_negotiation(&mut self) {
+        tracing::trace!(side = ?self.side, "pt-tls: version 1 negotiated");
         self.phase = Phase::Negotiation;
         self.sasl = Sasl::Idle;
         if self.side == Side::Server {
@@ -431,6 +435,7 @@ impl Session {
         self.send(Body::SaslMechanisms(SaslMechanisms::empty()));
         self.sasl = Sasl::Idle;
         self.phase = Phase::DataTransport;
+        tracing::debug!(side = ?self.side, "pt-tls: data transport");
         self.events.push_back(Event::Negotiated);
     }
 
@@ -520,6 +525,7 @@ impl Session {
                 if list.is_empty() {
                     // RFC 6876 §3.8.3: Data Transport only after the empty list.
                     self.phase = Phase::DataTransport;
+                    tracing::debug!(side = ?self.side, "pt-tls: data transport");
                     self.events.push_back(Event::Negotiated);
                 } else {
                     self.select(&list.mechanisms, frame);
