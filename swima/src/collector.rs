@@ -118,6 +118,8 @@ pub struct Collector<S: LogStore> {
     limits: HashMap<Peer, usize>,
     out: VecDeque<Transmit>,
     recovered: bool,
+    /// The store failed: events may be lost, so nothing is answered until a new epoch.
+    store_failed: bool,
 }
 
 fn key_of(r: &SoftwareRecord) -> Key {
@@ -153,6 +155,7 @@ impl<S: LogStore> Collector<S> {
             limits: HashMap::new(),
             out: VecDeque::new(),
             recovered: loaded.is_some(),
+            store_failed: false,
         };
         match loaded {
             Some(state) => {
@@ -190,6 +193,11 @@ impl<S: LogStore> Collector<S> {
         }
     }
 
+    /// Whether the store failed; requests are refused until [`Collector::rotate_epoch`].
+    pub fn store_failed(&self) -> bool {
+        self.store_failed
+    }
+
     /// Whether `open` found a stored log (same epoch, continuing EIDs).
     pub fn recovered(&self) -> bool {
         self.recovered
@@ -218,6 +226,11 @@ impl<S: LogStore> Collector<S> {
     /// The store.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// The store, mutably (e.g. to compact it or inject failures in tests).
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
     }
 
     /// The collector's store, for a restart.
@@ -276,6 +289,7 @@ impl<S: LogStore> Collector<S> {
         self.base = state.base;
         self.events.clear();
         self.base_open = false;
+        self.store_failed = false;
         // RFC 8412 §3.8.5.2: the trackers restart at zero after a full purge.
         for s in &mut self.subscriptions {
             s.last_reported = 0;
@@ -416,6 +430,11 @@ impl<S: LogStore> Collector<S> {
         if !self.sources.contains_key(&id) {
             return Err(Error::UnknownSource(id));
         }
+        if self.store_failed {
+            return Err(Error::Store(
+                "the event log failed: rotate the epoch".into(),
+            ));
+        }
         let mut n = 0;
         let mut touched = BTreeSet::new();
         let mut result = Ok(());
@@ -458,6 +477,7 @@ impl<S: LogStore> Collector<S> {
             };
             // The log is written before the change is visible to anyone.
             if let Err(e) = self.store.append(self.epoch, &event) {
+                self.store_failed = true;
                 result = Err(e);
                 break;
             }
@@ -468,7 +488,13 @@ impl<S: LogStore> Collector<S> {
             n += 1;
         }
         if n > 0 {
-            self.fulfil(&touched);
+            // Durable before anything is reported.
+            if let Err(e) = self.store.flush() {
+                self.store_failed = true;
+                result = Err(e);
+            } else {
+                self.fulfil(&touched);
+            }
         }
         result.map(|()| n)
     }
@@ -526,9 +552,16 @@ impl<S: LogStore> Collector<S> {
     }
 
     /// Answers one SWIMA Request (RFC 8412 §3.9: all or nothing, one answer or one error).
+    ///
+    /// After a [`LogStore`] failure every request gets SWIMA_ERROR until
+    /// [`Collector::rotate_epoch`] succeeds: events might be lost, and a gap MUST NOT be
+    /// reported as continuity (RFC 8412 §3.7.1).
     pub fn handle_request(&mut self, peer: Peer, req: SwimaRequest) {
         self.base_open = false;
         let id = req.request_id;
+        if self.store_failed {
+            return self.send_error(peer, swima_error(id, "event log unavailable"));
+        }
         let cleared = req.clear_subscriptions();
         let active = |s: &&Subscription| s.peer == peer && !cleared;
         // RFC 8412 §5.5: a Request ID equal to an active Subscription ID of this peer.

@@ -817,3 +817,60 @@ fn tag_directory_source() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A store that fails on demand.
+#[derive(Default)]
+struct Flaky {
+    inner: MemoryStore,
+    fail: bool,
+}
+
+impl LogStore for Flaky {
+    fn load(&mut self) -> Result<Option<LogState>, Error> {
+        self.inner.load()
+    }
+    fn append(&mut self, epoch: u32, e: &Event<SoftwareRecord>) -> Result<(), Error> {
+        if self.fail {
+            return Err(Error::Store("disk full".into()));
+        }
+        self.inner.append(epoch, e)
+    }
+    fn reset(&mut self, s: &LogState) -> Result<(), Error> {
+        self.inner.reset(s)
+    }
+}
+
+/// RFC 8412 §3.7.1: after a log failure events may be missing, so the collector answers with
+/// SWIMA_ERROR until a new epoch starts, and then the validator resyncs.
+#[test]
+fn store_failure_needs_new_epoch() {
+    let mut c = Collector::open(CollectorConfig::default(), Flaky::default(), 1).unwrap();
+    c.add_source(1, Text::from("s"));
+    c.apply_snapshot(1, vec![item("a", 1)], &now()).unwrap();
+    let mut p = Pair::new(c, ValidatorConfig::default());
+    p.v.send_initial();
+    p.run();
+    p.c.store_mut().fail = true;
+    assert!(
+        p.c.apply_changes(1, vec![Change::Upsert(item("b", 1))], &now())
+            .is_err()
+    );
+    assert!(p.c.store_failed());
+    assert!(
+        p.c.apply_changes(1, vec![Change::Upsert(item("b", 1))], &now())
+            .is_err()
+    );
+    p.v.send_sync_check();
+    p.run();
+    assert!(matches!(
+        p.errors().last(),
+        Some(SwimaErrorInfo::SwimaError { .. })
+    ));
+    p.c.store_mut().fail = false;
+    p.c.rotate_epoch(2).unwrap();
+    p.c.apply_changes(1, vec![Change::Upsert(item("b", 1))], &now())
+        .unwrap();
+    p.v.send_sync_check();
+    p.run();
+    p.assert_mirrored();
+}

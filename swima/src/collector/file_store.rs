@@ -117,8 +117,14 @@ impl LogStore for FileStore {
         let mut buf = BytesMut::with_capacity(5 + event.encoded_len());
         frame(b'E', event, &mut buf);
         let f = self.open_append()?;
-        f.write_all(&buf).map_err(io)?;
-        f.sync_data().map_err(io)
+        f.write_all(&buf).map_err(io)
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        match &mut self.file {
+            Some(f) => f.sync_data().map_err(io),
+            None => Ok(()),
+        }
     }
 
     fn reset(&mut self, state: &LogState) -> Result<(), Error> {

@@ -33,8 +33,13 @@ pub trait LogStore {
     /// The stored log, `Ok(None)` if there is none. An `Err` (corrupt or unreadable log) makes
     /// the collector start a new epoch (RFC 8412 §3.7.6).
     fn load(&mut self) -> Result<Option<LogState>, Error>;
-    /// Appends one event of the current epoch.
+    /// Appends one event of the current epoch (it may stay buffered until [`LogStore::flush`]).
     fn append(&mut self, epoch: u32, event: &Event<SoftwareRecord>) -> Result<(), Error>;
+    /// Makes every appended event durable; called once per batch of changes, before any of
+    /// them is reported.
+    fn flush(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
     /// Replaces the whole log (new epoch, or new base before the first event).
     fn reset(&mut self, state: &LogState) -> Result<(), Error>;
 }
@@ -91,6 +96,10 @@ impl<T: LogStore + ?Sized> LogStore for &mut T {
 
     fn append(&mut self, epoch: u32, event: &Event<SoftwareRecord>) -> Result<(), Error> {
         (**self).append(epoch, event)
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        (**self).flush()
     }
 
     fn reset(&mut self, state: &LogState) -> Result<(), Error> {
