@@ -570,8 +570,9 @@ impl Validator {
         }
         self.last_eid = self.last_eid.max(ev.last_consulted_eid);
         if ev.is_partial() {
-            if !fulfillment {
-                // RFC 8412 §3.7.5: ask again from Last Consulted EID + 1.
+            // A partial answer to an establishing request is completed by pushes (RFC 8412
+            // §3.8.5.2); otherwise ask again from Last Consulted EID + 1 (§3.7.5).
+            if !fulfillment && !req.subscribe() {
                 self.send_events_request(ev.last_consulted_eid.saturating_add(1));
             }
         } else {

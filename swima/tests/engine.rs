@@ -874,3 +874,34 @@ fn store_failure_needs_new_epoch() {
     p.run();
     p.assert_mirrored();
 }
+
+/// RFC 8412 §3.8.5.2: a partial direct answer to the establishing request is followed at once
+/// by pushes (S_F = 1) until every event is reported; the validator does not re-ask.
+#[test]
+fn partial_establishing_answer_is_completed_by_pushes() {
+    let mut p = Pair::new(collector(&[("a", 1)]), ValidatorConfig::default());
+    p.v.send_initial();
+    p.run();
+    for i in 0..6 {
+        p.c.apply_changes(1, vec![Change::Upsert(item(&format!("n{i}"), 1))], &now())
+            .unwrap();
+    }
+    let ev_len = p.c.events()[0].encoded_len();
+    p.c.set_peer_limit(PEER, 32 + 2 * ev_len + 4);
+    let n = p.sent.len();
+    let sub = p.v.send_subscribe();
+    p.run();
+    let lists: Vec<SoftwareEvents> = p.sent[n..]
+        .iter()
+        .map(|a| SoftwareEvents::from_attribute(a).unwrap())
+        .collect();
+    assert_eq!(lists.len(), 3);
+    assert!(!lists[0].subscription_fulfillment() && lists[0].is_partial());
+    assert!(
+        lists[1..]
+            .iter()
+            .all(|l| l.subscription_fulfillment() && l.request_id == sub)
+    );
+    assert!(!lists[2].is_partial());
+    p.assert_mirrored();
+}
