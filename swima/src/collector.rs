@@ -99,7 +99,20 @@ struct Subscription {
     last_reported: u32,
 }
 
-/// The SWIMA-PC engine. See the module docs for the drain contract.
+/// The SWIMA-PC engine (RFC 8412 §3, §4): inventory model, event log with EIDs and epochs,
+/// answers to every request form, subscriptions and size rules. Sans-IO.
+///
+/// ```text
+///  embedder                          Collector                          SWIMA-PV
+///  add_source / apply_snapshot  ──▶  inventory + event log ──store──▶ LogStore
+///  apply_change (now)                 subscriptions
+///  handle_message(peer, msg)    ──▶  answer / PA-TNC Error / pushes ──▶ poll_transmit()
+///  disconnect(peer)                   (drops the peer's subscriptions)
+/// ```
+///
+/// Drain contract: after each `handle_*`, `apply_*`, `rotate_epoch` or `disconnect` call,
+/// call [`Collector::poll_transmit`] until it returns `None` and send each attribute to its
+/// peer (exclusively, RFC 8412 §3.3) in a PA-TNC message of PA subtype SWIMA.
 #[derive(Debug)]
 pub struct Collector<S: LogStore> {
     config: CollectorConfig,

@@ -132,7 +132,21 @@ pub enum ValidatorEvent {
     Malformed(DecodeError),
 }
 
-/// The SWIMA-PV engine for one endpoint. See the module docs for the drain contract.
+/// The SWIMA-PV engine (RFC 8412 §3, §4): builds requests, mirrors one endpoint's inventory
+/// from responses, events and subscription pushes, resynchronises on epoch changes and gaps,
+/// and reports every change. Sans-IO; one `Validator` per endpoint (SWIMA-PC).
+///
+/// ```text
+///  embedder                         Validator                          SWIMA-PC
+///  send_initial / send_* ──▶  pending requests, subscriptions ──▶ poll_transmit()
+///  handle_message(msg)   ──▶  mirror (record id → record), epoch, last EID
+///                              ──▶ poll_event(): Changed, Synced, Resync, Targeted, PeerError …
+/// ```
+///
+/// Drain contract: after each `handle_*` or `send_*` call, call [`Validator::poll_transmit`]
+/// (requests to send to the SWIMA-PC, in a PA-TNC message of PA subtype SWIMA) and
+/// [`Validator::poll_event`] until both return `None`. The validator never sends a PA-TNC
+/// Error (RFC 8412 §3.9): malformed input is reported as [`ValidatorEvent::Malformed`].
 #[derive(Debug)]
 pub struct Validator {
     config: ValidatorConfig,
