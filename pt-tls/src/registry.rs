@@ -1,56 +1,7 @@
 //! The PT-TLS numeric registries (RFC 6876 §6) as open newtypes: unknown values pass through
 //! and `Debug` prints the RFC name where one is assigned.
 
-use core::fmt;
-
-macro_rules! registry {
-    (
-        $(#[$meta:meta])*
-        $name:ident($int:ty) {
-            $( $(#[$cmeta:meta])* $konst:ident = $val:expr => $rfc:expr, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub $int);
-
-        impl $name {
-            $( $(#[$cmeta])* pub const $konst: Self = Self($val); )*
-
-            /// The RFC name, if this value is assigned.
-            pub const fn name(self) -> Option<&'static str> {
-                match self.0 {
-                    $( $val => Some($rfc), )*
-                    _ => None,
-                }
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self.name() {
-                    Some(n) => write!(f, "{}({})", stringify!($name), n),
-                    None => write!(f, "{}({})", stringify!($name), self.0),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self.name() {
-                    Some(n) => f.write_str(n),
-                    None => write!(f, "{}", self.0),
-                }
-            }
-        }
-
-        impl From<$int> for $name {
-            fn from(v: $int) -> Self {
-                Self(v)
-            }
-        }
-    };
-}
+use nea_wire::registry;
 
 registry! {
     /// PT-TLS Message Type in the IETF namespace (RFC 6876 §3.6, registry §6.2).
