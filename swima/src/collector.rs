@@ -13,7 +13,7 @@
 //! call [`Collector::poll_transmit`] until it returns `None` and send each attribute to its
 //! peer (exclusively, RFC 8412 §3.3) in a PA-TNC message of PA subtype SWIMA.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use bytes::Bytes;
 use nea_wire::{DecodeError, Text};
@@ -652,10 +652,11 @@ impl<S: LogStore> Collector<S> {
         id: u32,
         limit: usize,
     ) -> Result<Attribute, SwimaErrorInfo> {
+        let sel = Selector::new(req);
         let selected: Vec<&SoftwareRecord> = self
             .inventory
             .values()
-            .filter(|r| req.selects(&r.id.software_identifier))
+            .filter(|r| sel.selects(&r.id.software_identifier))
             .collect();
         let header = nea_wire::TLV_HEADER_LEN + Inventory::<SoftwareId>::HEADER_LEN;
         let size = header
@@ -710,6 +711,7 @@ impl<S: LogStore> Collector<S> {
         if size > limit {
             return Err(too_large(id, limit));
         }
+        let sel = Selector::new(req);
         let mut picked: Vec<&Event<SoftwareRecord>> = Vec::new();
         // RFC 8412 §3.7.5: an Earliest EID beyond the last event → zero events and Last
         // Consulted EID = Last EID.
@@ -717,7 +719,7 @@ impl<S: LogStore> Collector<S> {
         let start = usize::try_from(from.max(1) - 1).unwrap_or(usize::MAX);
         for e in self.events.get(start..).unwrap_or_default() {
             // RFC 8412 §3.7.4: only events matching a target (if targeted).
-            if !req.selects(&e.item.id.software_identifier) {
+            if !sel.selects(&e.item.id.software_identifier) {
                 continue;
             }
             let len = if req.identifiers_only() {
@@ -788,9 +790,10 @@ impl<S: LogStore> Collector<S> {
         let limit = self.limit(sub.peer);
         let id = sub.request.request_id;
         let flags = FLAG_SUBSCRIPTION_FULFILLMENT;
+        let sel = Selector::new(&sub.request);
         if !sub.request.wants_events() {
             // RFC 8412 §3.8.5.3: targeted subscriptions fire only for matching records.
-            if touched.is_some_and(|t| !t.iter().any(|x| sub.request.selects(x))) {
+            if touched.is_some_and(|t| !t.iter().any(|x| sel.selects(x))) {
                 return true;
             }
             // RFC 8412 §3.8.5.1: resend the (targeted) inventory.
@@ -811,7 +814,7 @@ impl<S: LogStore> Collector<S> {
                 .get(usize::try_from(from - 1).unwrap_or(usize::MAX)..)
                 .unwrap_or_default()
                 .iter()
-                .any(|e| sub.request.selects(&e.item.id.software_identifier));
+                .any(|e| sel.selects(&e.item.id.software_identifier));
             if !applicable {
                 from = self.last_eid().saturating_add(1);
                 break;
@@ -854,6 +857,30 @@ impl<S: LogStore> Collector<S> {
     /// The next attribute to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.out.pop_front()
+    }
+}
+
+/// Which identifiers a request selects (RFC 8412 §3.5: exact match), as a set so a request
+/// with many targets costs O(records + targets), not their product.
+enum Selector<'a> {
+    All,
+    Some(HashSet<&'a Text>),
+}
+
+impl<'a> Selector<'a> {
+    fn new(req: &'a SwimaRequest) -> Self {
+        if req.is_targeted() {
+            Self::Some(req.targets().iter().collect())
+        } else {
+            Self::All
+        }
+    }
+
+    fn selects(&self, t: &Text) -> bool {
+        match self {
+            Self::All => true,
+            Self::Some(set) => set.contains(t),
+        }
     }
 }
 
