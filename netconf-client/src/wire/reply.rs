@@ -255,6 +255,27 @@ impl RpcReply {
             .find(|e| e.severity == ErrorSeverity::Error)
     }
 
+    /// The RFC 8639 subscription `<id>` of an establish-subscription reply (§2.4.2).
+    #[must_use]
+    pub fn subscription_id(&self) -> Option<u32> {
+        let ReplyContent::Other(x) = &self.content else {
+            return None;
+        };
+        let mut r = DataReader::new(x, 16).ok()?;
+        loop {
+            match r.next_event().ok()?? {
+                XmlEvent::Start {
+                    namespace: crate::wire::operation::NS_SUBSCRIBED,
+                    name: "id",
+                } => return r.read_text().ok()?.trim().parse().ok(),
+                XmlEvent::Start { .. } => {
+                    r.skip_element().ok()?;
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// The `<data>`, if the reply carries one.
     #[must_use]
     pub fn data(&self) -> Option<&Data> {
