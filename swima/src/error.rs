@@ -35,6 +35,9 @@ pub enum Error {
     /// The event log store failed.
     #[error("event log store: {0}")]
     Store(String),
+    /// An inventory source could not be read.
+    #[error("inventory source: {0}")]
+    Source(String),
     /// The source named is not registered with the collector.
     #[error("unknown source {0}")]
     UnknownSource(u8),

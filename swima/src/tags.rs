@@ -66,7 +66,7 @@ impl TagDirSource {
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(Error::Store(format!("{}: {e}", dir.display()))),
+            Err(e) => return Err(Error::Source(format!("{}: {e}", dir.display()))),
         };
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
