@@ -563,6 +563,15 @@ fn metadata_malformed_and_ignored() {
     c.handle_message(PEER, &m, 0);
     let e = PaTncError::from_attribute(&c.poll_transmit().unwrap().attribute).unwrap();
     assert_eq!(e.code, ErrorCode::INVALID_PARAMETER.0);
+    // RFC 5792 §4.2.8.1: the offending message's header and the offset of the bad field (the
+    // 3-byte count at message offset 21 runs out).
+    assert_eq!(
+        e.info,
+        pa_tnc::ErrorInfo::InvalidParameter {
+            message_header: [1, 0, 0, 0, 0, 0, 0, 9],
+            offset: 21
+        }
+    );
     // Responses and PA-TNC errors are ignored by a collector (RFC 8412 §5.2, §5.15).
     let m = PaTncMessage::new(10).with(r.to_attribute()).with(
         SwimaErrorInfo::SwimaError {
@@ -904,4 +913,34 @@ fn partial_establishing_answer_is_completed_by_pushes() {
     );
     assert!(!lists[2].is_partial());
     p.assert_mirrored();
+}
+
+/// RFC 8412 §3.7.6: a Last EID going backwards within one epoch is treated like an epoch
+/// change: the validator asks for a full inventory.
+#[test]
+fn last_eid_backwards_resyncs() {
+    let mut p = Pair::new(collector(&[("a", 1)]), ValidatorConfig::default());
+    p.v.send_initial();
+    p.run();
+    for i in 0..3 {
+        p.c.apply_changes(1, vec![Change::Upsert(item(&format!("n{i}"), 1))], &now())
+            .unwrap();
+    }
+    p.v.send_sync_check();
+    p.run();
+    assert_eq!(p.v.last_eid(), 3);
+    let id = p.v.send_sync_check();
+    let _ = p.v.poll_transmit();
+    let stale = SoftwareEvents::new(0, id, p.c.epoch(), 2, 2, vec![]).unwrap();
+    p.v.handle_attribute(&stale.to_attribute());
+    assert_eq!(
+        p.v.poll_event(),
+        Some(ValidatorEvent::Resync(ResyncReason::LastEidWentBackwards {
+            mirrored: 3,
+            reported: 2
+        }))
+    );
+    assert!(!p.v.is_synced());
+    let req = SwimaRequest::from_attribute(&p.v.poll_transmit().unwrap()).unwrap();
+    assert_eq!(req.earliest_eid, 0);
 }
