@@ -48,6 +48,25 @@ case "$STATE" in /*) ;; *) die "NETCONF_STATE_DIR must be absolute";; esac
 case "${NETCONF_TARGET:-candidate}" in candidate|running) ;; *) die "NETCONF_TARGET must be candidate or running";; esac
 case "${NETCONF_NMDA:-false}" in true|false) ;; *) die "NETCONF_NMDA must be true or false";; esac
 
+# ---------------------------------------------------------------- fast path
+# Already up (env file written, every process ours and alive): print the details, do nothing.
+up_alive() { # up_alive PIDFILE PATTERN
+  local pid
+  [ -s "$1" ] || return 1
+  pid=$(cat "$1"); [[ "$pid" =~ ^[0-9]+$ ]] && [ -r "/proc/$pid/cmdline" ] || return 1
+  [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo Z)" != Z ] || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$2"
+}
+if [ -s "$STATE/env" ] &&
+   up_alive "$STATE/netconfd.pid" "--ncxserver-sockname=$STATE/netconfd/ncxserver.sock" &&
+   up_alive "$STATE/sshd.pid" "$STATE/ssh/sshd_config" &&
+   { [ "$TLS_PORT" = 0 ] || up_alive "$STATE/tls.pid" "$STATE/tls/server.pem"; } &&
+   grep -qx "NETCONF_PORT=$PORT" "$STATE/env"; then
+  cat "$STATE/env"
+  log "already up"
+  exit 0
+fi
+
 # ---------------------------------------------------------------- packages
 PKGS=(netconfd netconfd-module-ietf-system yangcli openssh-server openssh-client)
 [ "$TLS_PORT" = 0 ] || PKGS+=(socat openssl)

@@ -293,6 +293,7 @@ async fn copy_config_running_to_candidate() {
 
 #[tokio::test]
 async fn get_schema_ietf_system() {
+    let _g = serial().await; // the access-denied test denies get-schema for a moment
     let mut c = connect().await;
     let text = c
         .get_schema("ietf-system", Some("2014-08-06"), Some("yang"))
@@ -398,6 +399,47 @@ async fn rpc_errors_invalid_value_unknown_element_access_denied() {
         "{e}"
     );
     c.discard_changes().await.unwrap();
+
+    // access-denied: NACM rules deny the harmless <get-schema> RPC. yuma123 appends new rules
+    // (ignores yang:insert), so permit-rest is taken out while the deny rules are in (the
+    // *-default leaves permit meanwhile; the three guard rules stay), then put back last.
+    // As in scripts/netconfd-up.sh: yuma123 2.13 denies with a matching rpc rule lacking
+    // "exec" (the "-yuma" rule); the "exec"/deny rule is the standard form.
+    const NACM: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-acm";
+    const NC: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
+    let rule = |name: &str, ops: &str| {
+        format!(
+            "<rule><name>{name}</name><module-name>ietf-netconf-monitoring</module-name>\
+             <rpc-name>get-schema</rpc-name><access-operations>{ops}</access-operations>\
+             <action>deny</action></rule>"
+        )
+    };
+    let deny = format!(
+        "<nacm xmlns=\"{NACM}\" xmlns:nc=\"{NC}\"><rule-list><name>interop-guard</name>\
+         <rule nc:operation=\"delete\"><name>permit-rest</name></rule>{}{}</rule-list></nacm>",
+        rule("test-deny-get-schema-yuma", "read"),
+        rule("test-deny-get-schema", "exec"),
+    );
+    let restore = format!(
+        "<nacm xmlns=\"{NACM}\" xmlns:nc=\"{NC}\"><rule-list><name>interop-guard</name>\
+         <rule nc:operation=\"delete\"><name>test-deny-get-schema-yuma</name></rule>\
+         <rule nc:operation=\"delete\"><name>test-deny-get-schema</name></rule>\
+         <rule><name>permit-rest</name><module-name>*</module-name>\
+         <access-operations>*</access-operations><action>permit</action></rule>\
+         </rule-list></nacm>"
+    );
+    c.edit_config(EditConfig::new(Datastore::Candidate, deny))
+        .await
+        .unwrap();
+    c.commit(Commit::default()).await.unwrap();
+    let denied = c.get_schema("ietf-system", None, None).await;
+    c.edit_config(EditConfig::new(Datastore::Candidate, restore))
+        .await
+        .unwrap();
+    c.commit(Commit::default()).await.unwrap();
+    let e = rpc_error(denied.unwrap_err());
+    assert_eq!(e.tag, ErrorTag::AccessDenied, "{e}");
+    assert!(c.get_schema("ietf-system", None, None).await.is_ok());
     c.close().await.unwrap();
 }
 
