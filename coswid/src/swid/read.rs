@@ -1,5 +1,7 @@
 //! SWID XML parser over quick-xml's `NsReader` events.
 
+use std::borrow::Cow;
+
 use quick_xml::NsReader;
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
@@ -36,7 +38,10 @@ fn element(r: &Reader<'_>, e: &BytesStart<'_>) -> Result<Element, XmlError> {
         let a = a.map_err(|x| malformed(r, x))?;
         let (res, _) = r.resolver().resolve_attribute(a.key);
         let ns = match res {
-            ResolveResult::Bound(n) => Some(intern(n.as_ref())),
+            // the resolver keeps the declaration's raw text; compare URIs unescaped
+            ResolveResult::Bound(n) => Some(intern(
+                &quick_xml::escape::unescape(n.as_ref()).unwrap_or(Cow::Borrowed(n.as_ref())),
+            )),
             _ => None,
         };
         attrs.push(XmlAttr {

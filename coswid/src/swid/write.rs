@@ -1,7 +1,5 @@
 //! SWID XML emitter.
 
-use quick_xml::escape::escape;
-
 use super::{Element, Resource, ResourceTree, SoftwareIdentity};
 
 fn open(out: &mut String, el: &Element) {
@@ -11,8 +9,24 @@ fn open(out: &mut String, el: &Element) {
         out.push(' ');
         out.push_str(&a.qname);
         out.push_str("=\"");
-        out.push_str(&escape(a.value.as_str()));
+        escape_attr(out, &a.value);
         out.push('"');
+    }
+}
+
+/// Escape for a double-quoted attribute value: `&`, `<`, `"` and the whitespace characters
+/// that attribute-value normalisation would otherwise turn into spaces.
+fn escape_attr(out: &mut String, v: &str) {
+    for c in v.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
     }
 }
 
