@@ -280,3 +280,204 @@ fn assessment_with_segmented_attribute_over_the_whole_stack() {
         Some(pb_tnc::Event::Closed { .. })
     ));
 }
+
+/// Endpoint side of SWIMA: the collector engine plus its segmentation endpoint.
+struct SwimaPc {
+    pc: swima::Collector<swima::MemoryStore>,
+    seg: SegmentationEndpoint,
+}
+
+/// Manager side of SWIMA: the validator engine plus its segmentation endpoint.
+struct SwimaPv {
+    pv: swima::Validator,
+    seg: SegmentationEndpoint,
+}
+
+fn tag(name: &str) -> swima::SourceItem {
+    // A realistic ~1 KiB ISO 2015 SWID tag.
+    let xml = format!(
+        "<SoftwareIdentity xmlns=\"http://standards.iso.org/iso/19770/-2/2015/schema.xsd\" \
+         name=\"{name}\" tagId=\"Debian_12-x86_64-{name}-1.0\" version=\"1.0\">\
+         <Entity name=\"strongSwan Project\" regid=\"strongswan.org\" role=\"tagCreator\"/>{}\
+         </SoftwareIdentity>",
+        "<Meta summary=\"padding to a realistic size\"/>".repeat(20)
+    );
+    swima::SourceItem {
+        data_model: swima::DataModelType::SWID_2015,
+        software_identifier: format!("strongswan.org__Debian_12-x86_64-{name}-1.0").into(),
+        locator: "".into(),
+        record: Bytes::from(xml),
+    }
+}
+
+#[test]
+fn software_inventory_and_subscription_over_the_whole_stack() {
+    let now = pa_tnc::DateTime20::new("2026-11-27T03:00:00Z").unwrap();
+    let (mut c, mut s) = pair();
+    pump(&mut c, &mut s);
+
+    let mut pc = SwimaPc {
+        pc: swima::Collector::open(
+            swima::CollectorConfig::default(),
+            swima::MemoryStore::new(),
+            0x5eed,
+        )
+        .unwrap(),
+        seg: SegmentationEndpoint::new(&Limits::default(), u32::MAX, 65_512),
+    };
+    pc.pc.add_source(1, "dpkg".into());
+    let packages: Vec<_> = (0..400).map(|i| tag(&format!("pkg{i:03}"))).collect();
+    pc.pc.apply_snapshot(1, packages, &now).unwrap();
+    let mut pv = SwimaPv {
+        pv: swima::Validator::new(swima::ValidatorConfig::default()),
+        seg: SegmentationEndpoint::new(&Limits::default(), u32::MAX, 16_384),
+    };
+
+    // The endpoint's first batch: the segmentation contract request.
+    c.pb.send_pa(pa(PaSubtype::SWIMA, 1, vec![pc.seg.contract_request()]))
+        .unwrap();
+    c.pb.end_turn().unwrap();
+
+    let peer = swima::Peer {
+        connection: 1,
+        validator: 1,
+    };
+    let mut id = 100;
+    let mut requested = false;
+    let mut subscribed = false;
+    let mut results = 0;
+    let mut retried = false;
+    let mut envelopes = 0;
+    for _ in 0..200 {
+        pump(&mut c, &mut s);
+        // ---- manager ----
+        let mut sent = false;
+        for ev in take_pb(&mut s) {
+            match ev {
+                pb_tnc::Event::Pa(p) => {
+                    let m = PaTncMessage::decode(p.body).unwrap();
+                    let mut out = Vec::new();
+                    for a in &m.attributes {
+                        match pv.seg.handle(a) {
+                            Some(SegmentationEvent::Reply(r)) => out.push(r),
+                            Some(SegmentationEvent::Delivered(x)) => pv.pv.handle_attribute(&x),
+                            Some(other) => panic!("manager: {other:?}"),
+                            None => pv.pv.handle_attribute(a),
+                        }
+                    }
+                    if !requested {
+                        pv.pv.send_initial();
+                        requested = true;
+                    }
+                    while let Some(e) = pv.pv.poll_event() {
+                        if let swima::ValidatorEvent::Synced { .. } = e {
+                            if !subscribed {
+                                pv.pv.send_subscribe();
+                                subscribed = true;
+                            }
+                        }
+                    }
+                    while let Some(a) = pv.pv.poll_transmit() {
+                        out.push(a);
+                    }
+                    if !out.is_empty() {
+                        id += 1;
+                        s.pb.send_pa(pa(PaSubtype::SWIMA, id, out).with_exclusive(true))
+                            .unwrap();
+                        sent = true;
+                    }
+                }
+                pb_tnc::Event::EndOfBatch { .. } if s.pb.is_my_turn() => {
+                    // Decide once the validator has nothing left to ask.
+                    if !sent && pv.pv.is_synced() && subscribed {
+                        s.pb.send_result(
+                            AssessmentResult::COMPLIANT,
+                            Some(AccessRecommendation::ACCESS_ALLOWED),
+                        )
+                        .unwrap();
+                        results += 1;
+                    } else {
+                        s.pb.end_turn().unwrap();
+                    }
+                }
+                pb_tnc::Event::Closed { .. } => {}
+                other => panic!("manager: unexpected {other:?}"),
+            }
+        }
+        pump(&mut c, &mut s);
+        // ---- endpoint ----
+        let mut decided = false;
+        for ev in take_pb(&mut c) {
+            match ev {
+                pb_tnc::Event::Pa(p) => {
+                    let m = PaTncMessage::decode(p.body).unwrap();
+                    for a in &m.attributes {
+                        match pc.seg.handle(a) {
+                            Some(SegmentationEvent::Reply(r)) => {
+                                envelopes += 1;
+                                id += 1;
+                                c.pb.send_pa(pa(PaSubtype::SWIMA, id, vec![r])).unwrap();
+                            }
+                            Some(SegmentationEvent::ContractAgreed(_)) => {}
+                            Some(other) => panic!("endpoint: {other:?}"),
+                            None => pc.pc.handle_attribute(peer, a).unwrap(),
+                        }
+                    }
+                    while let Some(t) = pc.pc.poll_transmit() {
+                        id += 1;
+                        let first = pc.seg.prepare(t.attribute);
+                        c.pb.send_pa(pa(PaSubtype::SWIMA, id, vec![first])).unwrap();
+                    }
+                }
+                pb_tnc::Event::AssessmentResult(r) => assert_eq!(r, AssessmentResult::COMPLIANT),
+                pb_tnc::Event::AccessRecommendation(_) => {}
+                pb_tnc::Event::EndOfBatch {
+                    batch_type: BatchType::Result,
+                } => decided = true,
+                pb_tnc::Event::EndOfBatch { .. } if c.pb.is_my_turn() => c.pb.end_turn().unwrap(),
+                other => panic!("endpoint: unexpected {other:?}"),
+            }
+        }
+        if decided && !retried {
+            // After the first decision a package is installed: the subscription pushes the
+            // event (S_F = 1), carried in a CRETRY that starts a new exchange.
+            assert_eq!(pv.pv.mirror().len(), 400);
+            pc.pc
+                .apply_changes(1, vec![swima::Change::Upsert(tag("curl"))], &now)
+                .unwrap();
+            while let Some(t) = pc.pc.poll_transmit() {
+                id += 1;
+                c.pb.send_pa(pa(PaSubtype::SWIMA, id, vec![pc.seg.prepare(t.attribute)]))
+                    .unwrap();
+            }
+            c.pb.retry().unwrap();
+            retried = true;
+        } else if decided {
+            c.pb.close().unwrap();
+            pump(&mut c, &mut s);
+            break;
+        }
+    }
+    assert!(c.pb.is_closed());
+    assert_eq!(results, 2);
+    // The 400-record inventory (≈ 450 KB) crossed in 16 KiB segments.
+    assert!(envelopes >= 25, "only {envelopes} envelopes");
+    // The manager's mirror equals the endpoint's inventory, including the pushed install.
+    let mirror: Vec<_> = pv
+        .pv
+        .mirror()
+        .values()
+        .map(|r| r.id.software_identifier.as_str().to_owned())
+        .collect();
+    let mut inventory: Vec<_> = pc
+        .pc
+        .inventory()
+        .map(|r| r.id.software_identifier.as_str().to_owned())
+        .collect();
+    inventory.sort();
+    let mut mirror_sorted = mirror.clone();
+    mirror_sorted.sort();
+    assert_eq!(mirror_sorted, inventory);
+    assert_eq!(mirror.len(), 401);
+    assert_eq!((pv.pv.epoch(), pv.pv.last_eid()), (Some(0x5eed), 1));
+}
