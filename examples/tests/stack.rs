@@ -370,11 +370,9 @@ fn software_inventory_and_subscription_over_the_whole_stack() {
                         requested = true;
                     }
                     while let Some(e) = pv.pv.poll_event() {
-                        if let swima::ValidatorEvent::Synced { .. } = e {
-                            if !subscribed {
-                                pv.pv.send_subscribe();
-                                subscribed = true;
-                            }
+                        if matches!(e, swima::ValidatorEvent::Synced { .. }) && !subscribed {
+                            pv.pv.send_subscribe();
+                            subscribed = true;
                         }
                     }
                     while let Some(a) = pv.pv.poll_transmit() {
