@@ -108,3 +108,13 @@ pub async fn connect(
     .await
     .map_err(|_| ClientError::Timeout)?
 }
+
+/// Blocking [`connect`].
+pub fn connect_blocking(
+    cfg: &TlsConfig,
+    config: Config,
+) -> Result<crate::blocking::BlockingClient<TlsStream<TcpStream>>, ClientError> {
+    let rt = crate::blocking::runtime()?;
+    let client = rt.block_on(connect(cfg, config))?;
+    Ok(crate::blocking::BlockingClient::new(rt, client))
+}

@@ -592,3 +592,20 @@ fn blocking_wrapper() {
     assert!(matches!(r.content, ReplyContent::Data(_)));
     c.close().unwrap();
 }
+
+#[test]
+fn blocking_wrapper_over_tls() {
+    let cfg = tls::TlsConfig::new(
+        var("NETCONF_HOST"),
+        var("NETCONF_TLS_PORT").parse().unwrap(),
+        var("NETCONF_TLS_CA"),
+        var("NETCONF_TLS_CERT"),
+        var("NETCONF_TLS_KEY"),
+    );
+    let mut c = tls::connect_blocking(&cfg, Config::default()).unwrap();
+    let d = c
+        .get_config(Datastore::Running, Some(sys_subtree("<location/>")))
+        .unwrap();
+    assert!(d.as_str().contains("<location>"));
+    c.close().unwrap();
+}
