@@ -1,4 +1,4 @@
-//! A blocking wrapper around the async [`Client`](crate::tokio::Client) for simple tools:
+//! A blocking wrapper around the async [`crate::tokio::Client`] for simple tools:
 //! it owns a current-thread tokio runtime.
 
 use crate::tokio::{Client, ClientError};
