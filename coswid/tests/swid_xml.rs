@@ -215,3 +215,10 @@ fn malformed_xml_is_an_error() {
         assert!(SoftwareIdentity::parse(bad.as_bytes()).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn byte_order_mark_does_not_shift_raw_elements() {
+    let doc = "\u{feff}<SoftwareIdentity name=\"n\" tagId=\"t\"><x:Unknown xmlns:x=\"urn:x\" a=\"1\"/></SoftwareIdentity>";
+    let si = SoftwareIdentity::parse(doc.as_bytes()).unwrap();
+    assert_eq!(si.other, ["<x:Unknown xmlns:x=\"urn:x\" a=\"1\"/>"]);
+}

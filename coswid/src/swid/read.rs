@@ -38,10 +38,8 @@ fn element(r: &Reader<'_>, e: &BytesStart<'_>) -> Result<Element, XmlError> {
         let a = a.map_err(|x| malformed(r, x))?;
         let (res, _) = r.resolver().resolve_attribute(a.key);
         let ns = match res {
-            // the resolver keeps the declaration's raw text; compare URIs unescaped
-            ResolveResult::Bound(n) => Some(intern(
-                &quick_xml::escape::unescape(n.as_ref()).unwrap_or(Cow::Borrowed(n.as_ref())),
-            )),
+            // the resolver keeps the declaration's raw text: normalise it as an attribute value
+            ResolveResult::Bound(n) => Some(namespace_uri(n.as_ref())),
             _ => None,
         };
         attrs.push(XmlAttr {
@@ -54,6 +52,17 @@ fn element(r: &Reader<'_>, e: &BytesStart<'_>) -> Result<Element, XmlError> {
         });
     }
     Ok(Element { qname, attrs })
+}
+
+/// A namespace URI as the attribute-value normalisation of its declaration (XML 1.0 §3.3.3):
+/// literal whitespace becomes a space, then references are expanded.
+fn namespace_uri(raw: &str) -> Cow<'static, str> {
+    if !raw.contains(['\t', '\n', '\r', '&']) {
+        return intern(raw);
+    }
+    let spaced = raw.replace("\r\n", " ").replace(['\t', '\n', '\r'], " ");
+    let v = quick_xml::escape::unescape(&spaced).map_or_else(|_| spaced.clone(), Cow::into_owned);
+    Cow::Owned(v)
 }
 
 fn slice(r: &Reader<'_>, input: &[u8], start: u64) -> Result<String, XmlError> {
@@ -180,6 +189,9 @@ fn resources(r: &mut Reader<'_>, input: &[u8], depth: usize) -> Result<Vec<Resou
 impl SoftwareIdentity {
     /// Parse one SWID XML document (UTF-8).
     pub fn parse(input: &[u8]) -> Result<Self, XmlError> {
+        // quick-xml skips a UTF-8 byte order mark without counting it in buffer_position(),
+        // which would shift the raw slices kept for unknown elements
+        let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
         let mut r = NsReader::from_reader(input);
         loop {
             let start = r.buffer_position();
