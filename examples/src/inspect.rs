@@ -78,6 +78,9 @@ mod tests {
     #[test]
     fn text_rendering() {
         let v = json!({"a": 1, "b": {"c": "x"}, "d": [true, {"e": null}]});
-        assert_eq!(to_text(&v), "a: 1\nb:\n  c: x\nd: [2]\n  [0]: true\n  [1]:\n    e: -");
+        assert_eq!(
+            to_text(&v),
+            "a: 1\nb:\n  c: x\nd: [2]\n  [0]: true\n  [1]:\n    e: -"
+        );
     }
 }

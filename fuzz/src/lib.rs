@@ -2,8 +2,8 @@
 //! A `#[test]` in each module replays the committed seeds in `corpus/<target>/`, so stable
 //! `cargo test --workspace` covers the fuzz code (see [`replay`]).
 
-pub mod netconf;
 pub mod coswid;
+pub mod netconf;
 pub mod pa_tnc;
 pub mod pb_tnc;
 pub mod pt_tls;
