@@ -11,9 +11,20 @@ fn many_small(n: usize) -> PaTncMessage {
     let mut m = PaTncMessage::new(1);
     for i in 0..n {
         if i % 2 == 0 {
-            m.attributes.push(NumericVersion { major: 12, ..Default::default() }.to_attribute());
+            m.attributes.push(
+                NumericVersion {
+                    major: 12,
+                    ..Default::default()
+                }
+                .to_attribute(),
+            );
         } else {
-            m.attributes.push(Attribute::new(VendorId::ITA, 7, false, Bytes::from_static(b"isolate")));
+            m.attributes.push(Attribute::new(
+                VendorId::ITA,
+                7,
+                false,
+                Bytes::from_static(b"isolate"),
+            ));
         }
     }
     m
