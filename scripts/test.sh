@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # netconf-client integration tests need the real NETCONF server (idempotent: no-op when it is up).
-scripts/netconfd-up.sh >/dev/null
+scripts/netconfd-up.sh >/dev/null ||
+  echo "test.sh: scripts/netconfd-up.sh failed; the netconf-client server tests will fail" >&2
 cargo test --workspace --locked
 cargo test --workspace --locked --benches
