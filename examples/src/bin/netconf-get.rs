@@ -77,6 +77,9 @@ struct Args {
     /// JSON output.
     #[arg(long)]
     json: bool,
+    /// Give up after this many seconds (connect, authenticate, query, close).
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
 }
 
 fn one_line(s: impl std::fmt::Display) -> String {
@@ -89,7 +92,11 @@ fn one_line(s: impl std::fmt::Display) -> String {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args).await {
+    let limit = std::time::Duration::from_secs(args.timeout);
+    let result = tokio::time::timeout(limit, run(&args))
+        .await
+        .unwrap_or(Err(ClientError::Timeout));
+    match result {
         Ok(out) => {
             println!("{out}");
             ExitCode::SUCCESS
