@@ -136,3 +136,47 @@ impl<'a> ConciseSwidTag<'a> {
 pub fn canonicalize(input: &[u8]) -> Result<Vec<u8>, DecodeError> {
     canonical::canonicalize(input)
 }
+
+macro_rules! fragment {
+    ($t:ident, $reader:path, $name:literal) => {
+        impl<'a> crate::model::$t<'a> {
+            #[doc = concat!("Decode one `", $name, "` map on its own (a fragment, as other libraries' unit tests")]
+            /// hold them), borrowing from `input`; returns the deviations accepted in lenient mode.
+            pub fn decode_fragment(
+                input: &'a [u8],
+                mode: Mode,
+            ) -> Result<(Self, Vec<Deviation>), DecodeError> {
+                let mut cx = decode::Ctx::new(mode == Mode::Strict, 0);
+                let mut d = minicbor::Decoder::new(input);
+                let v = $reader(&mut d, &mut cx, $name)?.ok_or(DecodeError {
+                    kind: DecodeErrorKind::WrongType { expected: "map" },
+                    field: $name,
+                    offset: 0,
+                })?;
+                if d.position() != input.len() {
+                    return Err(DecodeError {
+                        kind: DecodeErrorKind::TrailingBytes,
+                        field: $name,
+                        offset: d.position(),
+                    });
+                }
+                Ok((v, cx.deviations))
+            }
+
+            /// Append the strict encoding of this map on its own.
+            pub fn encode_fragment(&self, out: &mut Vec<u8>) {
+                self.enc(out);
+            }
+        }
+    };
+}
+
+fragment!(Entity, decode::entity_entry, "entity");
+fragment!(Link, decode::link_entry, "link");
+fragment!(SoftwareMeta, decode::software_meta, "software-meta");
+fragment!(Payload, decode::payload_entry, "payload");
+fragment!(Evidence, decode::evidence_entry, "evidence");
+fragment!(Directory, decode::directory_entry, "directory");
+fragment!(File, decode::file_entry, "file");
+fragment!(Process, decode::process_entry, "process");
+fragment!(Resource, decode::resource_entry, "resource");

@@ -380,3 +380,67 @@ fn uswid_cbor_sequences() {
         }
     }
 }
+
+type FragmentDecoder<T> =
+    fn(&'static [u8], Mode) -> Result<(T, Vec<coswid::Deviation>), coswid::DecodeError>;
+
+#[test]
+fn veraison_fragments() {
+    use coswid::{Directory, Entity, Evidence, File, Link, SoftwareMeta};
+    // fragments are leaked so the decoded values may borrow for 'static
+    fn check<T: PartialEq + std::fmt::Debug>(
+        name: &str,
+        bytes: &'static [u8],
+        dec: FragmentDecoder<T>,
+        enc: fn(&T, &mut Vec<u8>),
+    ) {
+        let (v, _) = dec(bytes, Mode::Lenient).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut out = Vec::new();
+        enc(&v, &mut out);
+        let out: &'static [u8] = Box::leak(out.into_boxed_slice());
+        let (again, _) = dec(out, Mode::Lenient).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(again, v, "{name}");
+    }
+    let mut n = 0;
+    for (name, bytes) in files("coswid/third-party/veraison-swid-tests/fragments", "cbor") {
+        let b: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+        match name.split('-').next().unwrap() {
+            "entity" => check(&name, b, Entity::decode_fragment, Entity::encode_fragment),
+            "link" => check(&name, b, Link::decode_fragment, Link::encode_fragment),
+            "softwaremeta" => check(
+                &name,
+                b,
+                SoftwareMeta::decode_fragment,
+                SoftwareMeta::encode_fragment,
+            ),
+            "evidence" => check(
+                &name,
+                b,
+                Evidence::decode_fragment,
+                Evidence::encode_fragment,
+            ),
+            "directory" => check(
+                &name,
+                b,
+                Directory::decode_fragment,
+                Directory::encode_fragment,
+            ),
+            "file" => check(&name, b, File::decode_fragment, File::encode_fragment),
+            "files" if b[0] >> 5 == 5 => {
+                check(&name, b, File::decode_fragment, File::encode_fragment)
+            }
+            _ => continue,
+        }
+        n += 1;
+    }
+    assert_eq!(n, 14);
+    // re-encoded fragments decode to the same value
+    let b = std::fs::read(data("coswid/third-party/veraison-swid-tests/fragments/entity-TestEntity_UnnknownGlobalAttributesAndExtensionsToo-tv-L254.cbor")).unwrap();
+    let (e, devs) = Entity::decode_fragment(&b, Mode::Lenient).unwrap();
+    assert!(devs.is_empty());
+    assert_eq!(e.attributes.extra.len(), 4);
+    let mut out = Vec::new();
+    e.encode_fragment(&mut out);
+    assert_eq!(Entity::decode_fragment(&out, Mode::Strict).unwrap().0, e);
+    assert_eq!(canonicalize(&out).unwrap(), canonicalize(&b).unwrap());
+}

@@ -849,7 +849,11 @@ pub(crate) fn concise_swid_tag<'b>(
     }))
 }
 
-fn entity_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Option<Entity<'b>>> {
+pub(crate) fn entity_entry<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    _f: &'static str,
+) -> Res<Option<Entity<'b>>> {
     const M: &str = "entity";
     let Some(mut it) = MapIter::begin(d, cx, M)? else {
         return Ok(None);
@@ -933,7 +937,11 @@ fn entity_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Opti
     }))
 }
 
-fn link_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Option<Link<'b>>> {
+pub(crate) fn link_entry<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    _f: &'static str,
+) -> Res<Option<Link<'b>>> {
     const M: &str = "link";
     let Some(mut it) = MapIter::begin(d, cx, M)? else {
         return Ok(None);
@@ -1034,7 +1042,7 @@ fn link_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Option
     }))
 }
 
-fn software_meta<'b>(
+pub(crate) fn software_meta<'b>(
     d: &mut Dec<'b>,
     cx: &mut Ctx,
     _f: &'static str,
@@ -1316,7 +1324,11 @@ fn collection_key<'b>(
     Ok(true)
 }
 
-fn payload_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Option<Payload<'b>>> {
+pub(crate) fn payload_entry<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    _f: &'static str,
+) -> Res<Option<Payload<'b>>> {
     const M: &str = "payload";
     let Some(mut it) = MapIter::begin(d, cx, M)? else {
         return Ok(None);
@@ -1342,7 +1354,7 @@ fn payload_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Opt
     Ok(Some(p))
 }
 
-fn evidence_entry<'b>(
+pub(crate) fn evidence_entry<'b>(
     d: &mut Dec<'b>,
     cx: &mut Ctx,
     _f: &'static str,
@@ -1401,7 +1413,7 @@ fn evidence_entry<'b>(
     Ok(Some(e))
 }
 
-fn directory_entry<'b>(
+pub(crate) fn directory_entry<'b>(
     d: &mut Dec<'b>,
     cx: &mut Ctx,
     _f: &'static str,
@@ -1514,7 +1526,11 @@ fn path_elements<'b>(
     }))
 }
 
-fn file_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Option<File<'b>>> {
+pub(crate) fn file_entry<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    _f: &'static str,
+) -> Res<Option<File<'b>>> {
     const M: &str = "file";
     let Some(mut it) = MapIter::begin(d, cx, M)? else {
         return Ok(None);
@@ -1597,7 +1613,11 @@ fn file_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Option
     }))
 }
 
-fn process_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Option<Process<'b>>> {
+pub(crate) fn process_entry<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    _f: &'static str,
+) -> Res<Option<Process<'b>>> {
     const M: &str = "process";
     let Some(mut it) = MapIter::begin(d, cx, M)? else {
         return Ok(None);
@@ -1641,7 +1661,7 @@ fn process_entry<'b>(d: &mut Dec<'b>, cx: &mut Ctx, _f: &'static str) -> Res<Opt
     }))
 }
 
-fn resource_entry<'b>(
+pub(crate) fn resource_entry<'b>(
     d: &mut Dec<'b>,
     cx: &mut Ctx,
     _f: &'static str,
