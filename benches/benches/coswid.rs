@@ -1,7 +1,7 @@
 //! CoSWID / SWID XML benchmarks over the shared corpus copied into `coswid/tests/data`
 //! (`coswid/<op>/<case>`): CBOR decode (borrowing, lenient because the corpus writes reg-id
 //! untagged) and encode of the 728 dpkg-full and 732 dpkg-min tags, SWID XML parse of the
-//! dpkg-full sample and dpkg-min, XML -> CoSWID conversion.
+//! 728 dpkg-full and 732 dpkg-min tags, XML -> CoSWID conversion.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -88,7 +88,7 @@ fn xml(c: &mut Criterion, case: &str, files: &[Vec<u8>]) {
 fn bench(c: &mut Criterion) {
     cbor(c, "dpkg_full", &load("coswid/dpkg-full"));
     cbor(c, "dpkg_min", &load("coswid/dpkg-min"));
-    xml(c, "dpkg_full_sample", &load("swid-xml/dpkg-full"));
+    xml(c, "dpkg_full", &load("swid-xml/dpkg-full"));
     xml(c, "dpkg_min", &load("swid-xml/dpkg-min"));
 }
 
