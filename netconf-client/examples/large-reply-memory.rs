@@ -4,9 +4,17 @@
 //!
 //! ```text
 //! cargo run --release -p netconf-client --example large-reply-memory [FILE.chunked.bin]
+//! cargo run --release -p netconf-client --example large-reply-memory --stream FILE.chunked.bin
 //! ```
 //! Without FILE, a 12,000-user reply shaped like netconfd's is generated in memory. Figures
 //! are the process's peak RSS (VmHWM) growth over the input it already holds.
+//!
+//! With `--stream`, FILE is read from disk in 1,986-byte reads (it is never held) and fed to
+//! a `Session` whose RPC was sent with `send_rpc_streaming`; the reply's pieces are walked
+//! by a `ReplyStream` as they arrive (every element counted), so nothing holds the reply.
+//! The capture's `urn:uuid:` message-id (ncclient's) is rewritten to the session's id in
+//! the first chunk. Printed: the peak RSS growth over the process before the first read,
+//! and the walker's own high-water mark.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -46,7 +54,88 @@ fn generated(users: usize) -> Vec<u8> {
     out.to_vec()
 }
 
+/// `--stream FILE`: receive and walk the reply without holding it.
+fn streaming(path: &str) {
+    use netconf_client::{Limits, ReplyStream, StreamStep};
+    use std::io::Read;
+
+    let mut file = std::io::BufReader::with_capacity(1986, std::fs::File::open(path).unwrap());
+    let hello = b"<hello xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\"><capabilities><capability>urn:ietf:params:netconf:base:1.1</capability></capabilities><session-id>1</session-id></hello>]]>]]>";
+    let mut s = Session::new(Arc::new(Config::default()));
+    s.handle_bytes(hello);
+    while s.poll_event().is_some() {}
+    while s.poll_transmit().is_some() {}
+    let id = s.send_rpc_streaming(&Operation::get(None)).unwrap();
+    while s.poll_transmit().is_some() {}
+    let base = vm_hwm_kib();
+    // first chunk: rewrite the captured message-id to ours, re-frame it
+    let mut header = Vec::new();
+    let mut byte = [0u8; 1];
+    while header.len() < 2 || header.last() != Some(&b'\n') {
+        file.read_exact(&mut byte).unwrap();
+        header.push(byte[0]);
+    }
+    let size: usize = std::str::from_utf8(&header[2..header.len() - 1])
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut first = vec![0u8; size];
+    file.read_exact(&mut first).unwrap();
+    let first = String::from_utf8(first).unwrap();
+    let at = first.find("message-id=\"").unwrap() + "message-id=\"".len();
+    let end = at + first[at..].find('"').unwrap();
+    let first = format!("{}{id}{}", &first[..at], &first[end..]);
+    s.handle_bytes(format!("\n#{}\n{first}", first.len()).as_bytes());
+    let mut walker = ReplyStream::new(&Limits::default());
+    let (mut elements, mut users, mut wire) = (0usize, 0usize, header.len() + size);
+    let mut done = false;
+    let mut buf = [0u8; 1986];
+    loop {
+        while let Some(ev) = s.poll_event() {
+            match ev {
+                Event::ReplyPart { data, .. } => walker.push(data),
+                Event::ReplyEnd { .. } => walker.finish(),
+                other => panic!("{other:?}"),
+            }
+            loop {
+                match walker.next_event().unwrap() {
+                    StreamStep::Event(XmlEvent::Start { name, .. }) => {
+                        elements += 1;
+                        users += usize::from(name == "user");
+                    }
+                    StreamStep::Event(_) => {}
+                    StreamStep::NeedMore => break,
+                    StreamStep::Done => {
+                        done = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if done {
+            break;
+        }
+        let n = file.read(&mut buf).unwrap();
+        assert!(n > 0, "end of file before the end of the reply");
+        wire += n;
+        s.handle_bytes(&buf[..n]);
+    }
+    let after = vm_hwm_kib();
+    println!(
+        "reply: {wire} bytes on the wire, {} bytes of XML, {elements} elements in <data>, {users} <user>",
+        walker.offset()
+    );
+    println!(
+        "streaming: peak RSS growth {} KiB (receive + walk), walker high-water {} bytes",
+        after.saturating_sub(base),
+        walker.high_water()
+    );
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--stream") {
+        return streaming(&std::env::args().nth(2).expect("--stream FILE"));
+    }
     let stream = match std::env::args().nth(1) {
         Some(p) => std::fs::read(p).unwrap(),
         None => generated(12_000),

@@ -4,6 +4,7 @@
 use crate::tokio::{Client, ClientError};
 use crate::wire::operation::{Datastore, Filter, Operation};
 use crate::wire::reply::{Data, RpcReply};
+use crate::xml::XmlEvent;
 
 /// A blocking NETCONF client.
 #[derive(Debug)]
@@ -38,6 +39,28 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> BlockingClient<S> 
     /// `<get>`.
     pub fn get(&mut self, filter: Option<Filter>) -> Result<Data, ClientError> {
         self.rt.block_on(self.inner.get(filter))
+    }
+
+    /// `<get>` whose `<data>` is walked while it arrives, without holding the reply whole
+    /// (see [`Client::get_streaming`]); returns the most bytes the walk held at once.
+    pub fn get_streaming<F>(
+        &mut self,
+        filter: Option<Filter>,
+        on_event: F,
+    ) -> Result<usize, ClientError>
+    where
+        F: FnMut(XmlEvent<'_>, usize),
+    {
+        self.rt.block_on(self.inner.get_streaming(filter, on_event))
+    }
+
+    /// Sends `op` and walks the `<data>` of its reply while it arrives (see
+    /// [`Client::rpc_streaming`]).
+    pub fn rpc_streaming<F>(&mut self, op: &Operation, on_event: F) -> Result<usize, ClientError>
+    where
+        F: FnMut(XmlEvent<'_>, usize),
+    {
+        self.rt.block_on(self.inner.rpc_streaming(op, on_event))
     }
 
     /// `<get-config>`.

@@ -197,6 +197,113 @@ impl Framer {
     }
 }
 
+/// One piece of an in-flight message, from [`Framer::decode_part`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FramePart {
+    /// The next bytes of the message body (a zero-copy slice of the read buffer).
+    Data(Bytes),
+    /// The message ended: the next part belongs to the next message.
+    End,
+}
+
+impl Framer {
+    /// Like [`Framer::decode`], but hands out the body of the message in flight as it
+    /// arrives instead of holding it until its end: the data of each chunk (or of each read,
+    /// with end-of-message framing, minus the few bytes that may start the marker) leaves as
+    /// a zero-copy `split_to(..).freeze()` of `buf`, followed by [`FramePart::End`].
+    /// `Ok(None)` means more bytes are needed. The same limits apply: a chunk or message
+    /// larger than allowed is an error as soon as its header (or its bytes) are in.
+    ///
+    /// The two methods may be mixed between messages; switching to `decode_part` in the
+    /// middle of a message first hands out what `decode` had already collected.
+    pub fn decode_part(&mut self, buf: &mut BytesMut) -> Result<Option<FramePart>, DecodeError> {
+        if let Some(first) = self.first.take() {
+            return Ok(Some(FramePart::Data(first)));
+        }
+        if !self.joined.is_empty() {
+            return Ok(Some(FramePart::Data(
+                std::mem::take(&mut self.joined).freeze(),
+            )));
+        }
+        match self.framing {
+            Framing::EndOfMessage => self.part_eom(buf),
+            Framing::Chunked => self.part_chunked(buf),
+        }
+    }
+
+    fn part_eom(&mut self, buf: &mut BytesMut) -> Result<Option<FramePart>, DecodeError> {
+        self.scanned = 0;
+        let take = match find_eom(buf) {
+            Some(0) => {
+                self.advance(buf, EOM_MARKER.len());
+                self.total = 0;
+                return Ok(Some(FramePart::End));
+            }
+            Some(pos) => pos,
+            // the last 5 bytes may be the start of a marker split across reads
+            None => buf.len().saturating_sub(EOM_MARKER.len() - 1),
+        };
+        if take == 0 {
+            return Ok(None);
+        }
+        match self.total.checked_add(take) {
+            Some(t) if t <= self.max_message => self.total = t,
+            _ => return Err(self.err(DecodeErrorKind::MessageTooLarge, 0)),
+        }
+        let data = buf.split_to(take).freeze();
+        self.consumed = self
+            .consumed
+            .saturating_add(u64::try_from(take).unwrap_or(u64::MAX));
+        Ok(Some(FramePart::Data(data)))
+    }
+
+    fn part_chunked(&mut self, buf: &mut BytesMut) -> Result<Option<FramePart>, DecodeError> {
+        loop {
+            match self.state {
+                ChunkState::Header => match parse_chunk_header(buf) {
+                    Header::Partial => return Ok(None),
+                    Header::Bad(kind, at) => return Err(self.err(kind, at)),
+                    Header::End => {
+                        // RFC 6242 §4.2: a message has at least one chunk (of size >= 1).
+                        if self.total == 0 {
+                            return Err(self.err(DecodeErrorKind::EmptyMessage, 0));
+                        }
+                        self.advance(buf, END_OF_CHUNKS.len());
+                        self.reset_chunks();
+                        return Ok(Some(FramePart::End));
+                    }
+                    Header::Chunk { size, header_len } => {
+                        if size > self.max_chunk {
+                            return Err(self.err(DecodeErrorKind::ChunkTooLarge, 2));
+                        }
+                        match self.total.checked_add(size) {
+                            Some(t) if t <= self.max_message => self.total = t,
+                            _ => return Err(self.err(DecodeErrorKind::MessageTooLarge, 2)),
+                        }
+                        self.advance(buf, header_len);
+                        self.state = ChunkState::Data(size);
+                    }
+                },
+                ChunkState::Data(left) => {
+                    let take = left.min(buf.len());
+                    if take == 0 {
+                        return Ok(None);
+                    }
+                    let data = buf.split_to(take).freeze();
+                    self.consumed = self
+                        .consumed
+                        .saturating_add(u64::try_from(take).unwrap_or(u64::MAX));
+                    self.state = match left - take {
+                        0 => ChunkState::Header,
+                        rest => ChunkState::Data(rest),
+                    };
+                    return Ok(Some(FramePart::Data(data)));
+                }
+            }
+        }
+    }
+}
+
 enum Header {
     Partial,
     Bad(DecodeErrorKind, usize),
@@ -417,6 +524,67 @@ mod tests {
         assert_eq!(f.decode(&mut buf).unwrap(), None);
         buf.extend_from_slice(b">");
         assert_eq!(f.decode(&mut buf).unwrap().unwrap(), &b"abcd"[..]);
+    }
+
+    /// `decode_part` on every split yields the bodies `decode` yields, piece by piece.
+    #[test]
+    fn parts_every_split() {
+        let chunked = b"\n#4\n<rpc\n#18\n message-id=\"102\"\n\n#3\n/>x\n##\n\n#2\nab\n##\n";
+        let eom = b"<a>]]</a>]]>]]><b/>]]>]]>]]>]]>";
+        for (framing, input, want) in [
+            (
+                Framing::Chunked,
+                &chunked[..],
+                vec![&b"<rpc message-id=\"102\"\n/>x"[..], &b"ab"[..]],
+            ),
+            (
+                Framing::EndOfMessage,
+                &eom[..],
+                vec![&b"<a>]]</a>"[..], &b"<b/>"[..], &b""[..]],
+            ),
+        ] {
+            for step in 1..=input.len() {
+                let mut f = framer();
+                f.set_framing(framing);
+                let mut buf = BytesMut::new();
+                let (mut got, mut cur) = (Vec::new(), Vec::new());
+                for part in input.chunks(step) {
+                    buf.extend_from_slice(part);
+                    while let Some(p) = f.decode_part(&mut buf).unwrap() {
+                        match p {
+                            FramePart::Data(d) => cur.extend_from_slice(&d),
+                            FramePart::End => got.push(std::mem::take(&mut cur)),
+                        }
+                    }
+                }
+                assert_eq!(got, want, "{framing:?} step {step}");
+            }
+        }
+        let mut f = Framer::new(10, 8);
+        f.set_framing(Framing::Chunked);
+        let mut buf = BytesMut::from(&b"\n#6\nabcdef\n#6\n"[..]);
+        assert!(matches!(
+            f.decode_part(&mut buf),
+            Ok(Some(FramePart::Data(_)))
+        ));
+        assert_eq!(
+            f.decode_part(&mut buf).unwrap_err().kind,
+            DecodeErrorKind::MessageTooLarge
+        );
+        // switching from decode to decode_part in the middle of a message
+        let mut f = framer();
+        f.set_framing(Framing::Chunked);
+        let mut buf = BytesMut::from(&b"\n#2\nab\n#2\ncd"[..]);
+        assert_eq!(f.decode(&mut buf).unwrap(), None);
+        buf.extend_from_slice(b"\n##\n");
+        let mut got = Vec::new();
+        while let Some(p) = f.decode_part(&mut buf).unwrap() {
+            got.push(p);
+        }
+        assert_eq!(
+            got,
+            [FramePart::Data(Bytes::from_static(b"abcd")), FramePart::End]
+        );
     }
 
     #[test]

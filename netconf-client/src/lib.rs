@@ -6,6 +6,7 @@ mod error;
 pub mod framing;
 pub mod ietf_system;
 mod session;
+pub mod stream;
 pub mod wire;
 mod xml;
 
@@ -22,6 +23,7 @@ pub use capability::{Capabilities, Capability};
 pub use config::{Config, Limits};
 pub use error::{DecodeError, DecodeErrorKind, Error};
 pub use session::{CloseReason, Event, Session};
+pub use stream::{ReplyStream, StreamStep};
 pub use wire::Message;
 pub use wire::hello::Hello;
 pub use wire::notification::Notification;

@@ -14,7 +14,7 @@
 //! wait for [`Event::Ready`] before the first RPC (netconfd drops an RPC that arrives in the
 //! same read as the hello).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -22,12 +22,12 @@ use bytes::{Bytes, BytesMut};
 use crate::capability::{BASE_1_0, BASE_1_1, Capabilities};
 use crate::config::Config;
 use crate::error::{DecodeError, DecodeErrorKind, Error};
-use crate::framing::{self, Framer, Framing};
+use crate::framing::{self, FramePart, Framer, Framing};
 use crate::wire::notification::Notification;
 use crate::wire::operation::{self, Operation};
 use crate::wire::reply::{ReplyContent, RpcReply};
 use crate::wire::{Message, hello};
-use crate::xml::{DataReader, XmlEvent};
+use crate::xml::{DataReader, XmlEvent, is_base};
 
 /// Why a session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,20 @@ pub enum Event {
     /// A reply whose message-id matches no RPC in flight (e.g. `malformed-message` errors,
     /// which carry no message-id).
     UnmatchedReply(RpcReply),
+    /// The next piece of the reply to a streaming RPC ([`Session::send_rpc_streaming`]):
+    /// consecutive pieces are the `<rpc-reply>` message's bytes, in order (feed them to a
+    /// [`ReplyStream`](crate::ReplyStream)); [`Event::ReplyEnd`] follows the last one.
+    ReplyPart {
+        /// The id [`Session::send_rpc_streaming`] returned.
+        message_id: u64,
+        /// A zero-copy slice of the read buffer.
+        data: Bytes,
+    },
+    /// The reply to streaming RPC `message_id` is complete.
+    ReplyEnd {
+        /// The id [`Session::send_rpc_streaming`] returned.
+        message_id: u64,
+    },
     /// A notification (RFC 5277 / RFC 8639).
     Notification(Notification),
     /// A message could not be decoded; the session goes on (framing is intact).
@@ -72,6 +86,22 @@ pub enum Event {
         reason: CloseReason,
     },
 }
+
+/// Where an incoming message is while streaming RPCs are in flight.
+#[derive(Debug)]
+enum Inbound {
+    /// Between messages.
+    Idle,
+    /// The start of a message, until its root start tag is complete.
+    Head(BytesMut),
+    /// A message that is not a streamed reply: collected whole.
+    Whole(BytesMut),
+    /// The reply to a streaming RPC: handed out as it arrives.
+    Stream(u64),
+}
+
+/// The longest message head examined for the root element of a streamed reply.
+const MAX_HEAD: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -92,6 +122,8 @@ pub struct Session {
     send_framing: Framing,
     next_id: u64,
     in_flight: HashMap<u64, &'static str>,
+    streaming: HashSet<u64>,
+    inbound: Inbound,
     session_id: Option<u32>,
     server_caps: Capabilities,
 }
@@ -116,6 +148,8 @@ impl Session {
             send_framing: Framing::EndOfMessage,
             next_id: 1,
             in_flight: HashMap::new(),
+            streaming: HashSet::new(),
+            inbound: Inbound::Idle,
             session_id: None,
             server_caps: Capabilities::default(),
         }
@@ -151,6 +185,19 @@ impl Session {
         self.state == State::Closed
     }
 
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether RPC `message_id` was sent with [`Session::send_rpc_streaming`] and its reply
+    /// has not ended yet.
+    #[must_use]
+    pub fn is_streaming(&self, message_id: u64) -> bool {
+        self.streaming.contains(&message_id)
+    }
+
     /// Number of RPCs awaiting their reply.
     #[must_use]
     pub fn in_flight(&self) -> usize {
@@ -181,6 +228,16 @@ impl Session {
         Ok(id)
     }
 
+    /// Queues `<rpc>` for `op` like [`Session::send_rpc`], but its reply is not collected:
+    /// it comes as [`Event::ReplyPart`]s as it arrives, then [`Event::ReplyEnd`], so a
+    /// multi-MB `<data>` reply never has to be held whole. Other messages (replies to other
+    /// RPCs, notifications) arriving meanwhile are delivered as usual.
+    pub fn send_rpc_streaming(&mut self, op: &Operation) -> Result<u64, Error> {
+        let id = self.send_rpc(op)?;
+        self.streaming.insert(id);
+        Ok(id)
+    }
+
     /// Queues `<close-session>`; the session ends when its `<ok/>` arrives.
     pub fn close(&mut self) -> Result<u64, Error> {
         self.send_rpc(&Operation::CloseSession)
@@ -207,6 +264,8 @@ impl Session {
         tracing::debug!(?reason, "session closed");
         self.state = State::Closed;
         self.in_flight.clear();
+        self.streaming.clear();
+        self.inbound = Inbound::Idle;
         self.events.push_back(Event::Closed { reason });
     }
 
@@ -217,6 +276,17 @@ impl Session {
         }
         self.rx.extend_from_slice(data);
         while self.state != State::Closed {
+            if !self.streaming.is_empty() || !matches!(self.inbound, Inbound::Idle) {
+                match self.framer.decode_part(&mut self.rx) {
+                    Ok(Some(part)) => self.handle_part(part),
+                    Ok(None) => break,
+                    Err(e) => {
+                        self.close_with(CloseReason::Decode(e));
+                        break;
+                    }
+                }
+                continue;
+            }
             let body = match self.framer.decode(&mut self.rx) {
                 Ok(Some(b)) => b,
                 Ok(None) => break,
@@ -226,6 +296,57 @@ impl Session {
                 }
             };
             self.handle_message(body);
+        }
+    }
+
+    fn handle_part(&mut self, part: FramePart) {
+        let inbound = std::mem::replace(&mut self.inbound, Inbound::Idle);
+        match (inbound, part) {
+            (Inbound::Idle, FramePart::End) => self.handle_message(Bytes::new()),
+            (Inbound::Idle, FramePart::Data(d)) => self.handle_head(BytesMut::from(d)),
+            (Inbound::Head(mut h), FramePart::Data(d)) => {
+                h.extend_from_slice(&d);
+                // the root start tag can only have completed with a '>' in the new bytes
+                if d.contains(&b'>') || h.len() > MAX_HEAD {
+                    self.handle_head(h);
+                } else {
+                    self.inbound = Inbound::Head(h);
+                }
+            }
+            (Inbound::Head(h) | Inbound::Whole(h), FramePart::End) => {
+                self.handle_message(h.freeze());
+            }
+            (Inbound::Whole(mut w), FramePart::Data(d)) => {
+                w.extend_from_slice(&d);
+                self.inbound = Inbound::Whole(w);
+            }
+            (Inbound::Stream(id), FramePart::Data(data)) => {
+                self.events.push_back(Event::ReplyPart {
+                    message_id: id,
+                    data,
+                });
+                self.inbound = Inbound::Stream(id);
+            }
+            (Inbound::Stream(id), FramePart::End) => {
+                self.in_flight.remove(&id);
+                self.streaming.remove(&id);
+                self.events.push_back(Event::ReplyEnd { message_id: id });
+            }
+        }
+    }
+
+    /// Decides, once the root start tag is in, whether a message is a streamed reply.
+    fn handle_head(&mut self, head: BytesMut) {
+        match streamed_reply_id(&head) {
+            Head::Partial if head.len() <= MAX_HEAD => self.inbound = Inbound::Head(head),
+            Head::Reply(id) if self.streaming.contains(&id) => {
+                self.events.push_back(Event::ReplyPart {
+                    message_id: id,
+                    data: head.freeze(),
+                });
+                self.inbound = Inbound::Stream(id);
+            }
+            _ => self.inbound = Inbound::Whole(head),
         }
     }
 
@@ -284,6 +405,41 @@ impl Session {
         });
         if closing {
             self.close_with(CloseReason::CloseSession);
+        }
+    }
+}
+
+enum Head {
+    /// The root start tag is not complete yet.
+    Partial,
+    /// An `<rpc-reply>` with this message-id.
+    Reply(u64),
+    /// Anything else.
+    Other,
+}
+
+/// Reads the root start tag of a message head.
+fn streamed_reply_id(head: &[u8]) -> Head {
+    let mut r = quick_xml::reader::NsReader::from_reader(head);
+    loop {
+        match r.read_resolved_event() {
+            Ok((ns, quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e))) => {
+                let ns = match ns {
+                    quick_xml::name::ResolveResult::Bound(n) => n.0,
+                    _ => "",
+                };
+                if e.local_name().as_ref() != "rpc-reply" || !is_base(ns) {
+                    return Head::Other;
+                }
+                let id = e
+                    .try_get_attribute("message-id")
+                    .ok()
+                    .flatten()
+                    .and_then(|a| a.value.trim().parse().ok());
+                return id.map_or(Head::Other, Head::Reply);
+            }
+            Ok((_, quick_xml::events::Event::Eof)) | Err(_) => return Head::Partial,
+            Ok(_) => {}
         }
     }
 }

@@ -20,9 +20,11 @@ use crate::capability::Capabilities;
 use crate::config::Config;
 use crate::error::{DecodeError, Error};
 use crate::session::{CloseReason, Event, Session};
+use crate::stream::{ReplyStream, StreamStep};
 use crate::wire::notification::Notification;
 use crate::wire::operation::{Commit, Datastore, EditConfig, Filter, Operation, WithDefaults};
 use crate::wire::reply::{Data, ReplyContent, RpcError, RpcReply};
+use crate::xml::XmlEvent;
 
 /// Errors of the async client and its transports.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +75,10 @@ pub struct Client<S> {
     unmatched: VecDeque<RpcReply>,
     notifications: VecDeque<Notification>,
     closed: Option<CloseReason>,
+    /// The streaming RPC being walked, its pieces not yet walked, and whether it ended.
+    streaming: Option<u64>,
+    parts: VecDeque<bytes::Bytes>,
+    parts_end: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
@@ -86,6 +92,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             unmatched: VecDeque::new(),
             notifications: VecDeque::new(),
             closed: None,
+            streaming: None,
+            parts: VecDeque::new(),
+            parts_end: false,
         };
         c.flush_tx().await?;
         while !c.session.is_ready() {
@@ -144,6 +153,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                 Event::Ready { session_id } => tracing::debug!(session_id, "netconf session ready"),
                 Event::Reply { message_id, reply } => {
                     self.replies.insert(message_id, reply);
+                }
+                Event::ReplyPart { message_id, data } => {
+                    if self.streaming == Some(message_id) {
+                        self.parts.push_back(data);
+                    }
+                }
+                Event::ReplyEnd { message_id } => {
+                    if self.streaming == Some(message_id) {
+                        self.parts_end = true;
+                    }
                 }
                 Event::UnmatchedReply(r) => self.unmatched.push_back(r),
                 Event::Notification(n) => self.notifications.push_back(n),
@@ -216,6 +235,95 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     /// `<get>` (RFC 6241 §7.7).
     pub async fn get(&mut self, filter: Option<Filter>) -> Result<Data, ClientError> {
         self.data(&Operation::get(filter)).await
+    }
+
+    /// `<get>` whose `<data>` is walked while it arrives: `on_event` sees every event inside
+    /// `<data>` with its depth (1 for a top-level element), and the reply is never held
+    /// whole: memory stays bounded by one read plus the largest tag or text (see
+    /// [`ReplyStream`]). Returns the most bytes the walk held at once.
+    pub async fn get_streaming<F>(
+        &mut self,
+        filter: Option<Filter>,
+        on_event: F,
+    ) -> Result<usize, ClientError>
+    where
+        F: FnMut(XmlEvent<'_>, usize),
+    {
+        self.rpc_streaming(&Operation::get(filter), on_event).await
+    }
+
+    /// Sends `op` and walks the `<data>` of its reply while it arrives, as
+    /// [`Client::get_streaming`] does; an `<rpc-error>` of severity error becomes
+    /// [`ClientError::Rpc`] (a reply without `<data>`, e.g. `<ok/>`, walks nothing).
+    pub async fn rpc_streaming<F>(
+        &mut self,
+        op: &Operation,
+        mut on_event: F,
+    ) -> Result<usize, ClientError>
+    where
+        F: FnMut(XmlEvent<'_>, usize),
+    {
+        let id = self.session.send_rpc_streaming(op)?;
+        self.streaming = Some(id);
+        self.parts.clear();
+        self.parts_end = false;
+        let result = self.walk_streaming(id, &mut on_event).await;
+        self.streaming = None;
+        self.parts.clear();
+        self.parts_end = false;
+        result
+    }
+
+    async fn walk_streaming(
+        &mut self,
+        id: u64,
+        on_event: &mut dyn FnMut(XmlEvent<'_>, usize),
+    ) -> Result<usize, ClientError> {
+        self.flush_tx().await?;
+        let mut walk = ReplyStream::new(&self.session.config().limits);
+        loop {
+            while let Some(p) = self.parts.pop_front() {
+                walk.push(p);
+            }
+            if self.parts_end {
+                walk.finish();
+            }
+            loop {
+                let depth = walk.depth();
+                match walk.next_event().map_err(ClientError::Decode)? {
+                    StreamStep::Event(ev) => {
+                        // a start is at its own depth, text and end at the open element's
+                        let d = match ev {
+                            XmlEvent::Start { .. } => depth.saturating_add(1),
+                            XmlEvent::End | XmlEvent::Text(_) => depth,
+                        };
+                        on_event(ev, d);
+                    }
+                    StreamStep::NeedMore => break,
+                    StreamStep::Done => {
+                        if let Some(e) = walk.reply().and_then(RpcReply::first_error) {
+                            return Err(ClientError::Rpc(Box::new(e.clone())));
+                        }
+                        return Ok(walk.high_water());
+                    }
+                }
+            }
+            // A reply without usable message-id (malformed-message) answers the only RPC
+            // in flight.
+            if self.session.in_flight() == 1
+                && self.session.is_streaming(id)
+                && let Some(r) = self.unmatched.pop_front()
+            {
+                return match r.first_error() {
+                    Some(e) => Err(ClientError::Rpc(Box::new(e.clone()))),
+                    None => Err(ClientError::UnexpectedReply("reply without message-id")),
+                };
+            }
+            if let Some(r) = &self.closed {
+                return Err(ClientError::Closed(r.clone()));
+            }
+            self.read_more().await?;
+        }
     }
 
     /// `<get>` with an RFC 6243 with-defaults mode.
@@ -311,7 +419,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
         let mut r = d.reader().map_err(ClientError::Decode)?;
         let mut text = String::new();
         while let Some(ev) = r.next_event().map_err(ClientError::Decode)? {
-            if let crate::xml::XmlEvent::Text(t) = ev {
+            if let XmlEvent::Text(t) = ev {
                 text.push_str(t);
             }
         }

@@ -41,21 +41,15 @@ pub enum XmlEvent<'a> {
 /// the size of the input.
 pub struct DataReader<'i> {
     reader: NsReader<&'i [u8]>,
-    depth: usize,
-    max_depth: usize,
     base: u64,
-    ns_buf: String,
-    name_buf: String,
-    qname_buf: String,
     last_was_start: bool,
-    text_buf: String,
-    attrs: Vec<(String, String)>,
+    cursor: Cursor,
 }
 
 impl std::fmt::Debug for DataReader<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DataReader")
-            .field("depth", &self.depth)
+            .field("depth", &self.cursor.depth)
             .field("offset", &self.offset())
             .finish_non_exhaustive()
     }
@@ -76,22 +70,16 @@ impl<'i> DataReader<'i> {
         cfg.check_end_names = true;
         Self {
             reader,
-            depth: 0,
-            max_depth,
             base,
-            ns_buf: String::new(),
-            name_buf: String::new(),
-            qname_buf: String::new(),
             last_was_start: false,
-            text_buf: String::new(),
-            attrs: Vec::new(),
+            cursor: Cursor::new(max_depth),
         }
     }
 
     /// Current nesting depth (0 outside any element).
     #[must_use]
     pub fn depth(&self) -> usize {
-        self.depth
+        self.cursor.depth
     }
 
     /// Byte offset just after the last event read.
@@ -114,16 +102,13 @@ impl<'i> DataReader<'i> {
     /// Attributes of the last [`XmlEvent::Start`]: (qualified name, unescaped value).
     #[must_use]
     pub fn attributes(&self) -> &[(String, String)] {
-        &self.attrs
+        &self.cursor.attrs
     }
 
     /// Value of the last start element's attribute whose qualified name is `qname`.
     #[must_use]
     pub fn attribute(&self, qname: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == qname)
-            .map(|(_, v)| v.as_str())
+        self.cursor.attribute(qname)
     }
 
     /// The next event, or `None` at the end of input. Errors if the XML is not well-formed
@@ -141,75 +126,15 @@ impl<'i> DataReader<'i> {
                     });
                 }
             };
-            match ev {
-                Event::Start(e) => {
-                    self.ns_buf.clear();
-                    match ns {
-                        ResolveResult::Bound(n) => self.ns_buf.push_str(n.0),
-                        ResolveResult::Unbound => {}
-                        ResolveResult::Unknown(_) => {
-                            return Err(self.err(DecodeErrorKind::Xml));
-                        }
-                    }
-                    self.name_buf.clear();
-                    self.name_buf.push_str(e.local_name().as_ref());
-                    self.qname_buf.clear();
-                    self.qname_buf.push_str(e.name().as_ref());
-                    self.attrs.clear();
-                    for a in e.attributes() {
-                        let a = a.map_err(|_| self.err(DecodeErrorKind::Xml))?;
-                        let v = a
-                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                            .map_err(|_| self.err(DecodeErrorKind::Xml))?;
-                        self.attrs.push((a.key.0.to_owned(), v.into_owned()));
-                    }
-                    self.depth += 1;
-                    self.last_was_start = true;
-                    if self.depth > self.max_depth {
-                        return Err(self.err(DecodeErrorKind::TooMany));
-                    }
-                    return Ok(Some(XmlEvent::Start {
-                        namespace: &self.ns_buf,
-                        name: &self.name_buf,
-                    }));
+            let step = self.cursor.apply(ns, ev);
+            match step {
+                Ok(Step::Skip) => {}
+                Ok(Step::Eof) => return Ok(None),
+                Ok(step) => {
+                    self.last_was_start = step == Step::Start;
+                    return Ok(self.cursor.event(step));
                 }
-                Event::End(_) => {
-                    self.depth = self.depth.saturating_sub(1);
-                    return Ok(Some(XmlEvent::End));
-                }
-                Event::Text(t) => {
-                    self.text_buf.clear();
-                    self.text_buf.push_str(&t.xml10_content());
-                    return Ok(Some(XmlEvent::Text(&self.text_buf)));
-                }
-                Event::CData(t) => {
-                    self.text_buf.clear();
-                    self.text_buf.push_str(&t.xml10_content());
-                    return Ok(Some(XmlEvent::Text(&self.text_buf)));
-                }
-                Event::GeneralRef(r) => {
-                    self.text_buf.clear();
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) => self.text_buf.push(c),
-                        Ok(None) => match quick_xml::escape::resolve_xml_entity(&r) {
-                            Some(s) => self.text_buf.push_str(s),
-                            None => return Err(self.err(DecodeErrorKind::Xml)),
-                        },
-                        Err(_) => return Err(self.err(DecodeErrorKind::Xml)),
-                    }
-                    return Ok(Some(XmlEvent::Text(&self.text_buf)));
-                }
-                Event::Empty(_) => {
-                    // expand_empty_elements is on
-                    return Err(self.err(DecodeErrorKind::Xml));
-                }
-                Event::Eof => {
-                    if self.depth != 0 {
-                        return Err(self.err(DecodeErrorKind::Xml));
-                    }
-                    return Ok(None);
-                }
-                Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
+                Err(kind) => return Err(self.err(kind)),
             }
         }
     }
@@ -234,11 +159,11 @@ impl<'i> DataReader<'i> {
     /// (between the start tag's `>` and the end tag's `<`), relative to the input.
     pub fn skip_element(&mut self) -> Result<Range<usize>, DecodeError> {
         let start = self.pos();
-        let target = self.depth.saturating_sub(1);
+        let target = self.cursor.depth.saturating_sub(1);
         if self.last_was_start {
             // fast path: quick-xml matches the end tag without namespace work
             self.last_was_start = false;
-            let qname = std::mem::take(&mut self.qname_buf);
+            let qname = std::mem::take(&mut self.cursor.qname_buf);
             let span = self
                 .reader
                 .read_to_end(quick_xml::name::QName(&qname))
@@ -246,9 +171,9 @@ impl<'i> DataReader<'i> {
                     kind: DecodeErrorKind::Xml,
                     offset: self.base.saturating_add(self.reader.error_position()),
                 });
-            self.qname_buf = qname;
+            self.cursor.qname_buf = qname;
             let span = span?;
-            self.depth = target;
+            self.cursor.depth = target;
             let a = usize::try_from(span.start).unwrap_or(usize::MAX);
             let b = usize::try_from(span.end).unwrap_or(usize::MAX);
             return Ok(a.max(start)..b.max(start));
@@ -260,9 +185,143 @@ impl<'i> DataReader<'i> {
                 Some(_) => false,
                 None => return Err(self.err(DecodeErrorKind::Xml)),
             };
-            if is_end && self.depth == target {
+            if is_end && self.cursor.depth == target {
                 return Ok(start..before);
             }
+        }
+    }
+}
+
+/// What one quick-xml event amounted to (see [`Cursor::apply`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    Start,
+    End,
+    Text,
+    /// Comment, declaration, processing instruction, doctype: nothing to report.
+    Skip,
+    Eof,
+}
+
+/// The state shared by every walker over quick-xml events (the slice-backed [`DataReader`]
+/// and the chunk-fed [`crate::ReplyStream`]): depth, limits and the owned copies of the last
+/// event's names, text and attributes, so the quick-xml buffer can be reused at once.
+#[derive(Debug)]
+pub(crate) struct Cursor {
+    pub(crate) depth: usize,
+    max_depth: usize,
+    ns_buf: String,
+    name_buf: String,
+    pub(crate) qname_buf: String,
+    text_buf: String,
+    attrs: Vec<(String, String)>,
+}
+
+impl Cursor {
+    pub(crate) fn new(max_depth: usize) -> Self {
+        Self {
+            depth: 0,
+            max_depth,
+            ns_buf: String::new(),
+            name_buf: String::new(),
+            qname_buf: String::new(),
+            text_buf: String::new(),
+            attrs: Vec::new(),
+        }
+    }
+
+    pub(crate) fn attributes(&self) -> &[(String, String)] {
+        &self.attrs
+    }
+
+    pub(crate) fn attribute(&self, qname: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == qname)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The namespace and local name of the last start element.
+    pub(crate) fn name(&self) -> (&str, &str) {
+        (&self.ns_buf, &self.name_buf)
+    }
+
+    /// Takes in one resolved quick-xml event (empty elements expanded).
+    pub(crate) fn apply(
+        &mut self,
+        ns: ResolveResult<'_>,
+        ev: Event<'_>,
+    ) -> Result<Step, DecodeErrorKind> {
+        match ev {
+            Event::Start(e) => {
+                self.ns_buf.clear();
+                match ns {
+                    ResolveResult::Bound(n) => self.ns_buf.push_str(n.0),
+                    ResolveResult::Unbound => {}
+                    ResolveResult::Unknown(_) => return Err(DecodeErrorKind::Xml),
+                }
+                self.name_buf.clear();
+                self.name_buf.push_str(e.local_name().as_ref());
+                self.qname_buf.clear();
+                self.qname_buf.push_str(e.name().as_ref());
+                self.attrs.clear();
+                for a in e.attributes() {
+                    let a = a.map_err(|_| DecodeErrorKind::Xml)?;
+                    let v = a
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map_err(|_| DecodeErrorKind::Xml)?;
+                    self.attrs.push((a.key.0.to_owned(), v.into_owned()));
+                }
+                self.depth += 1;
+                if self.depth > self.max_depth {
+                    return Err(DecodeErrorKind::TooMany);
+                }
+                Ok(Step::Start)
+            }
+            Event::End(_) => {
+                self.depth = self.depth.saturating_sub(1);
+                Ok(Step::End)
+            }
+            Event::Text(t) => {
+                self.text_buf.clear();
+                self.text_buf.push_str(&t.xml10_content());
+                Ok(Step::Text)
+            }
+            Event::CData(t) => {
+                self.text_buf.clear();
+                self.text_buf.push_str(&t.xml10_content());
+                Ok(Step::Text)
+            }
+            Event::GeneralRef(r) => {
+                self.text_buf.clear();
+                match r.resolve_char_ref() {
+                    Ok(Some(c)) => self.text_buf.push(c),
+                    Ok(None) => match quick_xml::escape::resolve_xml_entity(&r) {
+                        Some(s) => self.text_buf.push_str(s),
+                        None => return Err(DecodeErrorKind::Xml),
+                    },
+                    Err(_) => return Err(DecodeErrorKind::Xml),
+                }
+                Ok(Step::Text)
+            }
+            // expand_empty_elements is on
+            Event::Empty(_) => Err(DecodeErrorKind::Xml),
+            Event::Eof if self.depth != 0 => Err(DecodeErrorKind::Xml),
+            Event::Eof => Ok(Step::Eof),
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => Ok(Step::Skip),
+        }
+    }
+
+    /// The public view of a step [`Cursor::apply`] returned.
+    pub(crate) fn event(&self, step: Step) -> Option<XmlEvent<'_>> {
+        match step {
+            Step::Start => Some(XmlEvent::Start {
+                namespace: &self.ns_buf,
+                name: &self.name_buf,
+            }),
+            Step::End => Some(XmlEvent::End),
+            Step::Text => Some(XmlEvent::Text(&self.text_buf)),
+            Step::Skip | Step::Eof => None,
         }
     }
 }

@@ -609,3 +609,64 @@ fn blocking_wrapper_over_tls() {
     assert!(d.as_str().contains("<location>"));
     c.close().unwrap();
 }
+
+/// Streaming `<get>`: the reply is walked while it arrives, never held whole.
+#[tokio::test]
+async fn streaming_get_ietf_system() {
+    let mut c = connect().await;
+    // the whole of ietf-system (state and config) without a filter on leaves
+    let mut path = Vec::<String>::new();
+    let mut hostname = None;
+    let mut elements = 0usize;
+    let high_water = c
+        .get_streaming(Some(sys_subtree("")), |ev, depth| match ev {
+            netconf_client::XmlEvent::Start { namespace, name } => {
+                assert_eq!(depth, path.len() + 1);
+                elements += 1;
+                path.push(format!("{namespace} {name}"));
+            }
+            netconf_client::XmlEvent::Text(t) => {
+                let sys = format!("{NS_SYSTEM} system");
+                let host = format!("{NS_SYSTEM} hostname");
+                if path == [sys, host] {
+                    hostname = Some(t.trim().to_owned());
+                }
+            }
+            netconf_client::XmlEvent::End => {
+                assert_eq!(depth, path.len());
+                path.pop();
+            }
+        })
+        .await
+        .unwrap();
+    assert!(path.is_empty());
+    assert_eq!(hostname.as_deref(), Some("nc-interop-1"));
+    assert!(elements > 5, "{elements} elements");
+    assert!(high_water > 0 && high_water < 256 * 1024, "{high_water}");
+    // an rpc-error arrives as ClientError::Rpc; the session goes on
+    let bad = Operation::Raw("<no-such-rpc xmlns=\"urn:example:x\"/>".into());
+    let e = c.rpc_streaming(&bad, |_, _| {}).await.unwrap_err();
+    assert!(matches!(e, ClientError::Rpc(_)), "{e:?}");
+    // the whole-message API still works on the same session
+    let d = c.get(Some(sys_subtree("<hostname/>"))).await.unwrap();
+    assert!(d.as_str().contains("nc-interop-1"));
+    c.close().await.unwrap();
+}
+
+#[test]
+fn streaming_get_blocking() {
+    let cfg = ssh_cfg(SshAuth::Password(var("NETCONF_PASSWORD")), known_hosts());
+    let mut c = ssh::connect_blocking(&cfg, Config::default()).unwrap();
+    let mut in_hostname = false;
+    let mut hostname = String::new();
+    c.get_streaming(Some(sys_subtree("<hostname/>")), |ev, depth| match ev {
+        netconf_client::XmlEvent::Start { name, .. } => {
+            in_hostname = name == "hostname" && depth == 2
+        }
+        netconf_client::XmlEvent::Text(t) if in_hostname => hostname.push_str(t),
+        _ => in_hostname = false,
+    })
+    .unwrap();
+    assert_eq!(hostname.trim(), "nc-interop-1");
+    c.close().unwrap();
+}
