@@ -52,10 +52,19 @@ fn var(k: &str) -> String {
         .unwrap_or_else(|| panic!("{k} missing from env file"))
 }
 
-/// Tests that change the server's datastores or locks run one at a time.
+/// Every test holds this while it talks to the server: netconfd (single-threaded) has been
+/// seen to leave a session hanging before its hello when two SSH sessions open at once, and the
+/// datastore/lock tests must not interleave anyway.
+static LOCK: Mutex<()> = Mutex::const_new(());
+
+/// Serialises an async test (see [`LOCK`]).
 async fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::const_new(());
     LOCK.lock().await
+}
+
+/// Serialises a blocking (non-async) test (see [`LOCK`]).
+fn serial_blocking() -> MutexGuard<'static, ()> {
+    LOCK.blocking_lock()
 }
 
 fn ssh_cfg(auth: SshAuth, host_keys: HostKeyPolicy) -> SshConfig {
@@ -74,7 +83,14 @@ fn known_hosts() -> HostKeyPolicy {
 
 async fn connect() -> Client<SshTransport> {
     let cfg = ssh_cfg(SshAuth::Password(var("NETCONF_PASSWORD")), known_hosts());
-    ssh::connect(&cfg, Config::default()).await.unwrap()
+    // A hung hello must fail the test, not hang the suite.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        ssh::connect(&cfg, Config::default()),
+    )
+    .await
+    .expect("no NETCONF hello within 60 s")
+    .unwrap()
 }
 
 fn sys_subtree(inner: &str) -> Filter {
@@ -112,6 +128,7 @@ fn rpc_error(e: ClientError) -> netconf_client::RpcError {
 
 #[tokio::test]
 async fn hello_base11_switches_to_chunked() {
+    let _g = serial().await;
     let c = connect().await;
     assert!(c.session_id() > 0);
     assert!(c.capabilities().base11());
@@ -134,6 +151,7 @@ async fn hello_base11_switches_to_chunked() {
 
 #[tokio::test]
 async fn get_ietf_system_state_and_config_with_filters() {
+    let _g = serial().await;
     let mut c = connect().await;
     // state, subtree filter
     let d = c
@@ -172,6 +190,7 @@ async fn get_ietf_system_state_and_config_with_filters() {
 
 #[tokio::test]
 async fn several_rpcs_in_flight() {
+    let _g = serial().await;
     let mut c = connect().await;
     let a = c
         .send(&Operation::get(Some(sys_subtree("<hostname/>"))))
@@ -315,6 +334,7 @@ async fn get_schema_ietf_system() {
 
 #[tokio::test]
 async fn with_defaults_modes() {
+    let _g = serial().await;
     let mut c = connect().await;
     assert!(c.capabilities().with_defaults_basic_mode().is_some());
     let ntp = || {
@@ -445,6 +465,7 @@ async fn rpc_errors_invalid_value_unknown_element_access_denied() {
 
 #[tokio::test]
 async fn kill_session_and_close_session() {
+    let _g = serial().await;
     let mut victim = connect().await;
     let mut killer = connect().await;
     killer.kill_session(victim.session_id()).await.unwrap();
@@ -496,6 +517,7 @@ async fn create_subscription_and_config_change_notification() {
 
 #[tokio::test]
 async fn tls_transport_mutual_x509() {
+    let _g = serial().await;
     let cfg = tls::TlsConfig::new(
         var("NETCONF_HOST"),
         var("NETCONF_TLS_PORT").parse().unwrap(),
@@ -520,6 +542,7 @@ async fn tls_transport_mutual_x509() {
 
 #[tokio::test]
 async fn public_key_auth_and_host_key_checking() {
+    let _g = serial().await;
     let key = SshAuth::KeyFile {
         path: var("NETCONF_SSH_KEY").into(),
         passphrase: None,
@@ -579,6 +602,7 @@ async fn public_key_auth_and_host_key_checking() {
 
 #[test]
 fn blocking_wrapper() {
+    let _g = serial_blocking();
     let cfg = ssh_cfg(SshAuth::Password(var("NETCONF_PASSWORD")), known_hosts());
     let mut c = ssh::connect_blocking(&cfg, Config::default()).unwrap();
     let d = c.get(Some(sys_subtree("<hostname/>"))).unwrap();
@@ -595,6 +619,7 @@ fn blocking_wrapper() {
 
 #[test]
 fn blocking_wrapper_over_tls() {
+    let _g = serial_blocking();
     let cfg = tls::TlsConfig::new(
         var("NETCONF_HOST"),
         var("NETCONF_TLS_PORT").parse().unwrap(),
@@ -613,6 +638,7 @@ fn blocking_wrapper_over_tls() {
 /// Streaming `<get>`: the reply is walked while it arrives, never held whole.
 #[tokio::test]
 async fn streaming_get_ietf_system() {
+    let _g = serial().await;
     let mut c = connect().await;
     // the whole of ietf-system (state and config) without a filter on leaves
     let mut path = Vec::<String>::new();
@@ -655,6 +681,7 @@ async fn streaming_get_ietf_system() {
 
 #[test]
 fn streaming_get_blocking() {
+    let _g = serial_blocking();
     let cfg = ssh_cfg(SshAuth::Password(var("NETCONF_PASSWORD")), known_hosts());
     let mut c = ssh::connect_blocking(&cfg, Config::default()).unwrap();
     let mut in_hostname = false;
