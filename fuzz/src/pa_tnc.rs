@@ -11,7 +11,7 @@ use pa_tnc::{IetfAttribute, Limits, PaAttribute, PaTncMessage, receive};
 pub fn pa_tnc_message(data: &[u8]) {
     let wire = Bytes::copy_from_slice(data);
     let limits = Limits::default();
-    let _ = receive(wire.clone(), 0, &limits, |v, t| v.get() == 0 && t < 8);
+    let _ = receive(wire.clone(), 0, &limits, pa_tnc::is_known);
     let Ok(m) = PaTncMessage::decode_with(wire.clone(), 0, &limits) else {
         return;
     };

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use nea_wire::{DecodeError, DecodeErrorKind, TlvIter, VendorId};
 
-use crate::{Attribute, AttributeType, Limits, PaTncError, PaTncMessage};
+use crate::{AttributeType, Limits, PaTncError, PaTncMessage};
 
 /// What to do with a received PA-TNC message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,11 +140,12 @@ fn carries_error(buf: &Bytes, base: usize) -> bool {
     .any(|t| t.header.vendor == VendorId::IETF && t.header.kind == AttributeType::PA_TNC_ERROR.0)
 }
 
-/// Whether `a` is an attribute this crate decodes (IETF 0–12 and the TCG segmentation set).
-pub fn is_known(a: &Attribute) -> bool {
-    (a.vendor == VendorId::IETF && a.kind <= AttributeType::FACTORY_DEFAULT_PASSWORD_ENABLED.0)
-        || (a.vendor == VendorId::TCG
+/// Whether `(vendor, kind)` is an attribute type this crate decodes (IETF 0–12 and the TCG
+/// segmentation set); usable directly as [`receive`]'s `supported` predicate.
+pub fn is_known(vendor: VendorId, kind: u32) -> bool {
+    (vendor == VendorId::IETF && kind <= AttributeType::FACTORY_DEFAULT_PASSWORD_ENABLED.0)
+        || (vendor == VendorId::TCG
             && (crate::TcgAttributeType::SEGMENTATION_CONTRACT_REQUEST.0
                 ..=crate::TcgAttributeType::CONTRACT_EXEMPTION.0)
-                .contains(&a.kind))
+                .contains(&kind))
 }

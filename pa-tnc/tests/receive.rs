@@ -265,3 +265,22 @@ fn every_ietf_attribute_rejects_truncation() {
         );
     }
 }
+
+#[test]
+fn is_known_as_the_supported_predicate() {
+    use pa_tnc::is_known;
+    assert!(is_known(VendorId::IETF, 0) && is_known(VendorId::IETF, 12));
+    assert!(!is_known(VendorId::IETF, 13)); // SWIMA: the swima crate's business
+    assert!(is_known(VendorId::TCG, 0x21) && is_known(VendorId::TCG, 0x27));
+    assert!(!is_known(VendorId::TCG, 0x20) && !is_known(VendorId::ITA, 1));
+    // An ITA attribute with NOSKIP is rejected, one without is skipped.
+    let ita = Attribute::new(VendorId::ITA, 1, true, Bytes::new());
+    let (e, _) = reject(receive(msg(&[ita]), 0, &Limits::default(), is_known));
+    assert_eq!(e.ietf_code(), Some(ErrorCode::ATTRIBUTE_TYPE_NOT_SUPPORTED));
+    let ita = Attribute::new(VendorId::ITA, 1, false, Bytes::new());
+    let nv = NumericVersion::default().to_attribute();
+    match receive(msg(&[nv, ita]), 0, &Limits::default(), is_known) {
+        Disposition::Process { skipped, .. } => assert_eq!(skipped, vec![1]),
+        other => panic!("{other:?}"),
+    }
+}
