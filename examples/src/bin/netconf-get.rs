@@ -343,52 +343,7 @@ fn posture_json(p: &SystemPosture) -> Value {
     Value::Object(m)
 }
 
+/// The same posture as indented `name: value` lines (the inspector's renderer over the JSON).
 fn posture_text(p: &SystemPosture) -> String {
-    let mut lines = Vec::new();
-    let mut line = |k: &str, v: Option<&str>| {
-        if let Some(v) = v {
-            lines.push(format!("{k}: {v}"));
-        }
-    };
-    line("hostname", p.hostname.as_deref());
-    line("contact", p.contact.as_deref());
-    line("location", p.location.as_deref());
-    line("clock.timezone-name", p.clock.timezone_name.as_deref());
-    line(
-        "clock.current-datetime",
-        p.clock.current_datetime.as_deref(),
-    );
-    line("clock.boot-datetime", p.clock.boot_datetime.as_deref());
-    line("platform.os-name", p.platform.os_name.as_deref());
-    line("platform.os-release", p.platform.os_release.as_deref());
-    line("platform.os-version", p.platform.os_version.as_deref());
-    line("platform.machine", p.platform.machine.as_deref());
-    if let Some(n) = &p.ntp {
-        for s in &n.servers {
-            lines.push(format!(
-                "ntp.server: {} {}",
-                s.name,
-                s.address.as_deref().unwrap_or("")
-            ));
-        }
-    }
-    if let Some(d) = &p.dns_resolver {
-        for s in &d.servers {
-            lines.push(format!(
-                "dns-resolver.server: {} {}",
-                s.name,
-                s.address.as_deref().unwrap_or("")
-            ));
-        }
-    }
-    if let Some(a) = &p.authentication {
-        for u in &a.users {
-            lines.push(format!(
-                "authentication.user: {} ({} keys)",
-                u.name,
-                u.authorized_keys.len()
-            ));
-        }
-    }
-    lines.join("\n")
+    nea_examples::inspect::to_text(&posture_json(p))
 }
