@@ -8,7 +8,8 @@ pub struct Limits {
     pub max_message_size: usize,
     /// Most attributes one message may hold.
     pub max_attributes: usize,
-    /// Largest attribute a segmentation reassembler accepts (bytes, header included).
+    /// Largest attribute a segmentation reassembler accepts (bytes, header included), and the
+    /// most bytes it holds for all exchanges in progress together.
     pub max_reassembled_size: usize,
     /// Most segmented attributes being reassembled at once.
     pub max_reassemblies: usize,

@@ -344,7 +344,8 @@ pub struct Reassembler {
 }
 
 impl Reassembler {
-    /// A reassembler bounded by `limits.max_reassembled_size` and `limits.max_reassemblies`.
+    /// A reassembler bounded by `limits.max_reassembled_size` (per attribute and for all
+    /// exchanges in progress together) and `limits.max_reassemblies`.
     pub fn new(limits: &crate::Limits) -> Self {
         Self {
             partial: HashMap::new(),
@@ -427,6 +428,19 @@ impl Reassembler {
                 expected: p.expected as u64,
             });
         }
+        // All exchanges together stay within the limit too, so a peer cannot hold
+        // `max_reassemblies` times the limit in memory.
+        let held: usize = self.partial.values().map(|p| p.buf.len()).sum();
+        let total = held.saturating_add(env.segment.len());
+        if total > self.max_size {
+            return Err(SegmentationError::Oversized {
+                length: total as u64,
+                limit: self.max_size as u64,
+            });
+        }
+        let Some(p) = self.partial.get_mut(&id) else {
+            return Err(SegmentationError::UnknownBaseMessageId(id));
+        };
         p.buf.extend_from_slice(&env.segment);
         if env.more() {
             return Ok(Reassembly::NeedMore(NextSegment::request(id)));
@@ -714,6 +728,25 @@ mod tests {
             r.handle(&e),
             Err(SegmentationError::LengthMismatch { .. })
         ));
+        // Several exchanges together may not exceed the limit either.
+        let limits = Limits {
+            max_reassembled_size: 250,
+            max_reassemblies: 4,
+            ..Limits::default()
+        };
+        let mut r = Reassembler::new(&limits);
+        let mut a = Segmenter::new(&big(188), 10, 100);
+        let mut b = Segmenter::new(&big(188), 11, 100);
+        r.handle(&a.next_envelope().unwrap()).unwrap();
+        r.handle(&b.next_envelope().unwrap()).unwrap();
+        assert!(matches!(
+            r.handle(&a.next_envelope().unwrap()),
+            Err(SegmentationError::Oversized {
+                length: 300,
+                limit: 250
+            })
+        ));
+        assert_eq!(r.in_progress(), 1);
         let short = SegmentationEnvelope {
             flags: FLAG_START,
             base_message_id: 9,
