@@ -5,6 +5,8 @@
 //! Feed it to [`crate::Collector::refresh`]: each scan is diffed against the previous one, so
 //! added, removed and changed tag files become CREATION, DELETION and ALTERATION events.
 
+use std::collections::HashSet;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -62,7 +64,20 @@ impl TagDirSource {
         &self.skipped
     }
 
-    fn walk(&mut self, dir: &Path, depth: usize, out: &mut Vec<SourceItem>) -> Result<(), Error> {
+    fn walk(
+        &mut self,
+        dir: &Path,
+        depth: usize,
+        seen: &mut HashSet<PathBuf>,
+        out: &mut Vec<SourceItem>,
+    ) -> Result<(), Error> {
+        // Each directory once per scan, however many symlinks lead to it: a symlink loop
+        // would otherwise be walked (and its tags reported) again at every depth.
+        if let Ok(canonical) = std::fs::canonicalize(dir)
+            && !seen.insert(canonical)
+        {
+            return Ok(());
+        }
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -76,15 +91,20 @@ impl TagDirSource {
             };
             if meta.is_dir() {
                 if depth < MAX_DEPTH {
-                    self.walk(&p, depth + 1, out)?;
+                    self.walk(&p, depth + 1, seen, out)?;
                 }
                 continue;
             }
             let ext = p.extension().and_then(|e| e.to_str()).unwrap_or_default();
-            if !(ext == "swidtag" || ext == "coswid") || meta.len() > MAX_TAG_FILE {
+            // Regular files only (a FIFO would block the scan, a device like /dev/zero never
+            // ends), and never more than MAX_TAG_FILE bytes even if the file grows meanwhile.
+            if !(ext == "swidtag" || ext == "coswid")
+                || !meta.is_file()
+                || meta.len() > MAX_TAG_FILE
+            {
                 continue;
             }
-            let Ok(data) = std::fs::read(&p) else {
+            let Some(data) = read_limited(&p, MAX_TAG_FILE) else {
                 continue;
             };
             let data = Bytes::from(data);
@@ -116,11 +136,23 @@ impl InventorySource for TagDirSource {
     fn scan(&mut self) -> Result<Vec<SourceItem>, Error> {
         self.skipped.clear();
         let mut out = Vec::new();
+        let mut seen = HashSet::new();
         for r in self.roots.clone() {
-            self.walk(&r, 0, &mut out)?;
+            self.walk(&r, 0, &mut seen, &mut out)?;
         }
         Ok(out)
     }
+}
+
+/// The file's bytes, `None` if it cannot be read or holds more than `max` bytes.
+fn read_limited(p: &Path, max: u64) -> Option<Vec<u8>> {
+    let mut data = Vec::new();
+    std::fs::File::open(p)
+        .ok()?
+        .take(max.saturating_add(1))
+        .read_to_end(&mut data)
+        .ok()?;
+    (data.len() as u64 <= max).then_some(data)
 }
 
 /// `file:` URI of a path (RFC 8089), percent-encoding everything but unreserved characters
@@ -261,7 +293,7 @@ pub fn coswid_identifier(cbor: &[u8]) -> Option<String> {
                 });
             }
             Some(2) => {
-                if d.datatype().ok()? == Type::Array {
+                if matches!(d.datatype().ok()?, Type::Array | Type::ArrayIndef) {
                     let len = d.array().ok()?;
                     let mut j = 0u64;
                     loop {
@@ -334,19 +366,50 @@ fn entity_regid(d: &mut minicbor::Decoder<'_>) -> Option<Option<String>> {
                 regid = Some(d.str().ok()?.to_string());
             }
             Some(33) => {
-                if d.datatype().ok()? == Type::Array {
-                    let len = d.array().ok()?.unwrap_or(0);
-                    for _ in 0..len {
-                        creator |= d.i64().ok() == Some(1);
+                if matches!(d.datatype().ok()?, Type::Array | Type::ArrayIndef) {
+                    // Every element is consumed or the parse fails, so a hostile length
+                    // cannot spin without input (an empty array claiming 2^64 − 1 roles).
+                    match d.array().ok()? {
+                        Some(len) => {
+                            for _ in 0..len {
+                                creator |= is_tag_creator(d)?;
+                            }
+                        }
+                        None => {
+                            while d.datatype().ok()? != Type::Break {
+                                creator |= is_tag_creator(d)?;
+                            }
+                            d.skip().ok()?;
+                        }
                     }
                 } else {
-                    creator |= d.i64().ok() == Some(1);
+                    creator |= is_tag_creator(d)?;
                 }
             }
             _ => d.skip().ok()?,
         }
     }
     Some(if creator { regid } else { None })
+}
+
+/// Reads one role (an integer or a text, RFC 9393 `$role`); whether it is tag-creator (1).
+fn is_tag_creator(d: &mut minicbor::Decoder<'_>) -> Option<bool> {
+    use minicbor::data::Type;
+    match d.datatype().ok()? {
+        Type::U8
+        | Type::U16
+        | Type::U32
+        | Type::U64
+        | Type::I8
+        | Type::I16
+        | Type::I32
+        | Type::I64
+        | Type::Int => Some(d.i64().ok()? == 1),
+        _ => {
+            d.skip().ok()?;
+            Some(false)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -397,5 +460,58 @@ mod tests {
         );
         assert_eq!(coswid_identifier(&[0xa1]), None);
         assert_eq!(coswid_identifier(&[0x80]), None);
+    }
+
+    #[test]
+    fn coswid_hostile_role_count_ends() {
+        // {0: "t", 2: {33: array claiming 2^64 − 1 roles, none present}}: used to spin
+        // (each failed read consumed nothing) instead of giving up.
+        let mut c = vec![0xa2, 0x00, 0x61, b't', 0x02, 0xa1, 0x18, 0x21, 0x9b];
+        c.extend_from_slice(&[0xff; 8]);
+        assert_eq!(coswid_identifier(&c), None);
+        // Text roles are skipped whole; an integer 1 after them still marks the creator.
+        // {0: "t", 2: {32: "r", 33: ["owner", 1]}}
+        let c = [
+            0xa2, 0x00, 0x61, b't', 0x02, 0xa2, 0x18, 0x20, 0x61, b'r', 0x18, 0x21, 0x82, 0x65,
+            b'o', b'w', b'n', b'e', b'r', 0x01,
+        ];
+        assert_eq!(coswid_identifier(&c).as_deref(), Some("r__t"));
+        // Indefinite role array [_ 1].
+        let c = [
+            0xa2, 0x00, 0x61, b't', 0x02, 0xa2, 0x18, 0x20, 0x61, b'r', 0x18, 0x21, 0x9f, 0x01,
+            0xff,
+        ];
+        assert_eq!(coswid_identifier(&c).as_deref(), Some("r__t"));
+        // Indefinite entity array [_ {32: "r", 33: 1}].
+        let c = [
+            0xa2, 0x00, 0x61, b't', 0x02, 0x9f, 0xa2, 0x18, 0x20, 0x61, b'r', 0x18, 0x21, 0x01,
+            0xff,
+        ];
+        assert_eq!(coswid_identifier(&c).as_deref(), Some("r__t"));
+    }
+
+    #[test]
+    fn scan_skips_special_files_and_symlink_loops() {
+        let d = std::env::temp_dir().join(format!("swima-tags-hostile-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("a.swidtag"),
+            br#"<SoftwareIdentity tagId="a"><Entity regid="r" role="tagCreator"/></SoftwareIdentity>"#,
+        )
+        .unwrap();
+        // A device posing as a tag: endless input, used to be read until memory ran out.
+        std::os::unix::fs::symlink("/dev/zero", d.join("zero.swidtag")).unwrap();
+        // Two symlinks back to the directory itself: 2^8 walks of it, each reporting a.swidtag.
+        std::os::unix::fs::symlink(&d, d.join("loop1")).unwrap();
+        std::os::unix::fs::symlink(&d, d.join("loop2")).unwrap();
+        let mut s = TagDirSource::new([&d]);
+        let items = s.scan().unwrap();
+        let ids: Vec<&str> = items
+            .iter()
+            .map(|i| i.software_identifier.as_str())
+            .collect();
+        assert_eq!(ids, ["r__a"]);
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }
