@@ -6,7 +6,7 @@ use pa_tnc::{DateTime20, PaAttribute};
 
 use super::inventory::FLAG_SUBSCRIPTION_FULFILLMENT;
 use super::record::{
-    Action, Item, SoftwareId, SoftwareRecord, check_count24, checked_count, count24,
+    Action, Item, SoftwareId, SoftwareRecord, check_count24, count24, read_counted,
 };
 use crate::Error;
 
@@ -162,11 +162,13 @@ impl<R: Item> PaAttribute for Events<R> {
         let eid_epoch = r.u32()?;
         let last_eid = r.u32()?;
         let last_consulted_eid = r.u32()?;
-        let count = checked_count(&r, count, EVENT_PREFIX + R::MIN_LEN, count_at)?;
-        let mut events = Vec::with_capacity(count);
-        for _ in 0..count {
-            events.push(Event::read(&mut r)?);
-        }
+        let events = read_counted(
+            &mut r,
+            count,
+            EVENT_PREFIX + R::MIN_LEN,
+            count_at,
+            Event::read,
+        )?;
         r.finish()?;
         Ok(Self {
             flags,

@@ -5,7 +5,7 @@ use bytes::{BufMut, Bytes};
 use nea_wire::{DecodeError, Reader, VendorId, put_u24};
 use pa_tnc::PaAttribute;
 
-use super::record::{Item, SoftwareId, SoftwareRecord, check_count24, checked_count, count24};
+use super::record::{Item, SoftwareId, SoftwareRecord, check_count24, count24, read_counted};
 use crate::Error;
 
 /// Flag bit of inventory and event attributes: sent in fulfilment of a subscription (S_F).
@@ -93,13 +93,10 @@ impl<R: Item> PaAttribute for Inventory<R> {
         let request_id = r.u32()?;
         let eid_epoch = r.u32()?;
         let last_eid = r.u32()?;
-        let count = checked_count(&r, count, R::MIN_LEN, count_at)?;
-        let mut records = Vec::with_capacity(count);
-        for _ in 0..count {
-            // Reserved byte: ignored on receipt (RFC 8412 §5.7).
-            let (item, _reserved) = R::read(&mut r)?;
-            records.push(item);
-        }
+        // Reserved byte: ignored on receipt (RFC 8412 §5.7).
+        let records = read_counted(&mut r, count, R::MIN_LEN, count_at, |r| {
+            R::read(r).map(|(item, _reserved)| item)
+        })?;
         r.finish()?;
         Ok(Self {
             flags,

@@ -185,6 +185,23 @@ pub(crate) fn checked_count(
         .map_err(|_| DecodeError::new(DecodeErrorKind::CountMismatch { count: 0 }, at))
 }
 
+/// Reads `count` items with `read` after [`checked_count`] (each item needs at least `min`
+/// bytes; `at` is the count field's offset), so no allocation follows a lying count.
+pub(crate) fn read_counted<T>(
+    r: &mut Reader,
+    count: u32,
+    min: usize,
+    at: usize,
+    mut read: impl FnMut(&mut Reader) -> Result<T, DecodeError>,
+) -> Result<Vec<T>, DecodeError> {
+    let count = checked_count(r, count, min, at)?;
+    let mut items = Vec::with_capacity(count);
+    for _ in 0..count {
+        items.push(read(r)?);
+    }
+    Ok(items)
+}
+
 /// Checks that `n` items fit a 24-bit count field.
 pub(crate) fn check_count24(field: &'static str, n: usize) -> Result<(), Error> {
     // RFC 8412 §5.6: counts are 3-byte fields.

@@ -6,7 +6,7 @@ use nea_wire::{DecodeError, Reader, Text, VendorId, put_u24};
 use pa_tnc::{AttributeType, PaAttribute};
 
 use super::record::{
-    check_count24, check_text16, checked_count, count24, read_text16, write_text16,
+    check_count24, check_text16, count24, read_counted, read_text16, write_text16,
 };
 use crate::Error;
 
@@ -150,11 +150,7 @@ impl SwimaRequest {
         let count = r.u24()?;
         let request_id = r.u32()?;
         let earliest_eid = r.u32()?;
-        let count = checked_count(r, count, 2, count_at)?;
-        let mut targets = Vec::with_capacity(count);
-        for _ in 0..count {
-            targets.push(read_text16(r)?);
-        }
+        let targets = read_counted(r, count, 2, count_at, read_text16)?;
         Ok(Self {
             flags,
             request_id,

@@ -6,7 +6,7 @@ use nea_wire::{DecodeError, DecodeErrorKind, Reader, Text, VendorId, put_u24};
 use pa_tnc::{AttributeType, PaAttribute};
 
 use super::SwimaRequest;
-use super::record::{check_count24, checked_count, count24};
+use super::record::{check_count24, count24, read_counted};
 use crate::Error;
 
 fn empty_value(value: &Bytes, base: usize) -> Result<(), DecodeError> {
@@ -105,11 +105,7 @@ impl PaAttribute for SubscriptionStatusResponse {
         let flags = r.u8()?;
         let count_at = r.offset();
         let count = r.u24()?;
-        let count = checked_count(&r, count, 12, count_at)?;
-        let mut subscriptions = Vec::with_capacity(count);
-        for _ in 0..count {
-            subscriptions.push(SwimaRequest::read(&mut r)?);
-        }
+        let subscriptions = read_counted(&mut r, count, 12, count_at, SwimaRequest::read)?;
         r.finish()?;
         Ok(Self {
             flags,
@@ -195,17 +191,15 @@ impl PaAttribute for SourceMetadataResponse {
         let reserved = r.u16()?;
         let count_at = r.offset();
         let count = r.u8()?;
-        let count = checked_count(&r, u32::from(count), 3, count_at)?;
-        let mut sources = Vec::with_capacity(count);
-        for _ in 0..count {
+        let sources = read_counted(&mut r, u32::from(count), 3, count_at, |r| {
             let source_id = r.u8()?;
             let len = r.u16()?;
             let metadata = r.text(usize::from(len))?;
-            sources.push(SourceMetadata {
+            Ok(SourceMetadata {
                 source_id,
                 metadata,
-            });
-        }
+            })
+        })?;
         r.finish()?;
         Ok(Self { reserved, sources })
     }
