@@ -23,6 +23,8 @@ pub const UNKNOWN_REGID_2009: &str = "unknown";
 const MAX_TAG_FILE: u64 = 16 * 1024 * 1024;
 /// Deepest directory level walked below each root.
 const MAX_DEPTH: usize = 8;
+/// Deepest element nesting of a SWID tag (deeper files are skipped).
+const MAX_XML_DEPTH: usize = 64;
 
 /// Scans SWID/CoSWID tag directories.
 #[derive(Debug, Clone)]
@@ -200,6 +202,11 @@ pub fn swid_identifier(xml: &[u8]) -> Option<(String, DataModelType)> {
                     _ => {}
                 }
                 if matches!(ev, X::Start(_)) {
+                    // Real tags nest a few levels; a hostile file of nested elements would
+                    // otherwise hold one String per level (≈ 23× the file in memory).
+                    if path.len() >= MAX_XML_DEPTH {
+                        return None;
+                    }
                     path.push(name);
                 }
             }
@@ -460,6 +467,24 @@ mod tests {
         );
         assert_eq!(coswid_identifier(&[0xa1]), None);
         assert_eq!(coswid_identifier(&[0x80]), None);
+    }
+
+    #[test]
+    fn swid_deep_nesting_is_refused() {
+        let mut x = br#"<SoftwareIdentity tagId="t">"#.to_vec();
+        for _ in 0..MAX_XML_DEPTH {
+            x.extend_from_slice(b"<a>");
+        }
+        assert_eq!(swid_identifier(&x), None);
+        // Within the limit the tag still parses.
+        let mut x = br#"<SoftwareIdentity tagId="t">"#.to_vec();
+        for _ in 1..MAX_XML_DEPTH {
+            x.extend_from_slice(b"<a>");
+        }
+        assert_eq!(
+            swid_identifier(&x).map(|v| v.0).as_deref(),
+            Some("http://invalid.unavailable__t")
+        );
     }
 
     #[test]
