@@ -84,10 +84,42 @@ fn ty(d: &Dec<'_>, cx: &Ctx, field: &'static str) -> Res<Type> {
     d.datatype().map_err(|e| cx.cbor(&e, d, field))
 }
 
+/// Skip one data item whose arrays, maps and tags nest no deeper than [`MAX_DEPTH`] (counting
+/// from `depth`, the level of the map holding it), like the known fields and the canonical
+/// re-encoder: unknown values nest within the same limit.
+fn skip_bounded(d: &mut Dec<'_>, cx: &Ctx, field: &'static str, depth: u32) -> Res<()> {
+    if depth > MAX_DEPTH {
+        return Err(cx.err(DecodeErrorKind::TooDeep, field, d.position()));
+    }
+    let (len, per) = match ty(d, cx, field)? {
+        Type::Array | Type::ArrayIndef => (d.array().map_err(|e| cx.cbor(&e, d, field))?, 1),
+        Type::Map | Type::MapIndef => (d.map().map_err(|e| cx.cbor(&e, d, field))?, 2),
+        Type::Tag => {
+            d.tag().map_err(|e| cx.cbor(&e, d, field))?;
+            return skip_bounded(d, cx, field, depth.saturating_add(1));
+        }
+        Type::Break => return Err(cx.err(DecodeErrorKind::Malformed, field, d.position())),
+        _ => return d.skip().map_err(|e| cx.cbor(&e, d, field)),
+    };
+    let mut left = len.map(|n| n.saturating_mul(per));
+    loop {
+        match left {
+            Some(0) => return Ok(()),
+            Some(n) => left = Some(n.saturating_sub(1)),
+            None if ty(d, cx, field)? == Type::Break => {
+                d.set_position(d.position().saturating_add(1));
+                return Ok(());
+            }
+            None => {}
+        }
+        skip_bounded(d, cx, field, depth.saturating_add(1))?;
+    }
+}
+
 /// One whole data item as raw bytes.
 pub(crate) fn raw<'b>(d: &mut Dec<'b>, cx: &Ctx, field: &'static str) -> Res<RawValue<'b>> {
     let start = d.position();
-    d.skip().map_err(|e| cx.cbor(&e, d, field))?;
+    skip_bounded(d, cx, field, cx.depth)?;
     let input: &'b [u8] = d.input();
     input
         .get(start..d.position())
@@ -1714,8 +1746,12 @@ pub(crate) fn top<'b>(input: &'b [u8], cx: &mut Ctx) -> Res<(ConciseSwidTag<'b>,
                 return Err(cx.err(DecodeErrorKind::TrailingBytes, "coswid", d.position()));
             }
             let base = input.len().saturating_sub(inner.len());
+            // each wrapping is a nesting level: a tower of wrappings must not recurse unbounded
+            cx.enter("coswid", pos)?;
             let mut inner_cx = Ctx::new(cx.strict, cx.base.saturating_add(base));
+            inner_cx.depth = cx.depth;
             let (tag, _) = top(inner, &mut inner_cx)?;
+            cx.leave();
             cx.deviations.append(&mut inner_cx.deviations);
             return Ok((tag, true));
         }

@@ -1,0 +1,140 @@
+//! Hostile input: deep nesting, huge declared lengths. Each must be an error (or a result),
+//! never a panic, a stack overflow or an allocation sized by the wire.
+
+use coswid::{ConciseSwidTag, DecodeErrorKind, Mode, swid::SoftwareIdentity};
+
+const DEEP: usize = 100_000;
+
+fn nested_arrays(n: usize) -> Vec<u8> {
+    let mut v = vec![0x81; n];
+    v.push(0x00);
+    v
+}
+
+#[test]
+fn deep_cbor_arrays() {
+    let v = nested_arrays(DEEP);
+    assert!(ConciseSwidTag::decode(&v).is_err());
+    assert!(ConciseSwidTag::decode_lenient(&v).is_err());
+    assert!(ConciseSwidTag::decode_sequence(&v, Mode::Lenient).is_err());
+    assert!(coswid::canonicalize(&v).is_err());
+    // inside an unknown key of the tag map: {99: [[[...0]]]}
+    let mut m = vec![0xa1, 0x18, 99];
+    m.extend_from_slice(&v);
+    assert!(ConciseSwidTag::decode_lenient(&m).is_err());
+    // as a one-or-more field (entity, key 2)
+    let mut m = vec![0xa1, 0x02];
+    m.extend_from_slice(&v);
+    assert!(ConciseSwidTag::decode_lenient(&m).is_err());
+}
+
+#[test]
+fn deep_cbor_wrapping() {
+    // 1398229316(h'<1398229316(h'...')>') nested: lenient accepts one wrapping per level
+    let mut v = vec![0xa0];
+    for _ in 0..DEEP {
+        let mut w = vec![0xda, 0x53, 0x57, 0x49, 0x44, 0x5a];
+        w.extend_from_slice(&u32::try_from(v.len()).unwrap().to_be_bytes());
+        w.extend_from_slice(&v);
+        v = w;
+    }
+    let e = ConciseSwidTag::decode_lenient(&v).unwrap_err();
+    assert_eq!(e.kind, DecodeErrorKind::TooDeep);
+    assert!(ConciseSwidTag::decode(&v).is_err());
+    // one wrapping of a real tag still decodes leniently
+    let tag = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/coswid/dpkg-min/Debian_12-x86_64-adduser-3.134.cbor"
+    ));
+    let mut w = vec![0xda, 0x53, 0x57, 0x49, 0x44, 0x5a];
+    w.extend_from_slice(&u32::try_from(tag.len()).unwrap().to_be_bytes());
+    w.extend_from_slice(tag);
+    let d = ConciseSwidTag::decode_lenient(&w).unwrap();
+    assert!(d.tagged);
+    assert_eq!(d.tag, ConciseSwidTag::decode_lenient(tag).unwrap().tag);
+}
+
+#[test]
+fn huge_declared_lengths() {
+    let huge_array = [0x9b, 0x10, 0, 0, 0, 0, 0, 0, 0];
+    let huge_map = [0xbb, 0x10, 0, 0, 0, 0, 0, 0, 0];
+    let huge_text = [0x7b, 0x10, 0, 0, 0, 0, 0, 0, 0];
+    for h in [&huge_array[..], &huge_map, &huge_text] {
+        assert!(ConciseSwidTag::decode_lenient(h).is_err());
+        assert!(coswid::canonicalize(h).is_err());
+        for key in [0u8, 1, 2, 4, 6, 12, 99] {
+            let mut m = vec![0xa1, 0x18, key];
+            m.extend_from_slice(h);
+            assert!(ConciseSwidTag::decode_lenient(&m).is_err());
+            assert!(ConciseSwidTag::decode(&m).is_err());
+        }
+    }
+}
+
+#[test]
+fn deep_xml() {
+    let mut x = String::from("<SoftwareIdentity><Payload>");
+    x.push_str(&"<a>".repeat(DEEP));
+    x.push_str(&"</a>".repeat(DEEP));
+    x.push_str("</Payload></SoftwareIdentity>");
+    // an unknown element is skipped iteratively and kept raw
+    let si = SoftwareIdentity::parse(x.as_bytes()).unwrap();
+    assert_eq!(si.payload.unwrap().items.len(), 1);
+    let mut x = String::from("<SoftwareIdentity><Payload>");
+    x.push_str(&"<Directory>".repeat(DEEP));
+    x.push_str(&"</Directory>".repeat(DEEP));
+    x.push_str("</Payload></SoftwareIdentity>");
+    assert!(SoftwareIdentity::parse(x.as_bytes()).is_err());
+    let mut x = String::from("<SoftwareIdentity><Payload>");
+    x.push_str(&"<Payload>".repeat(DEEP));
+    x.push_str(&"</Payload>".repeat(DEEP));
+    x.push_str("</Payload></SoftwareIdentity>");
+    assert!(SoftwareIdentity::parse(x.as_bytes()).is_err());
+    let mut x = String::from("<SoftwareIdentity><Entity>");
+    x.push_str(&"<a>".repeat(DEEP));
+    x.push_str(&"</a>".repeat(DEEP));
+    x.push_str("</Entity></SoftwareIdentity>");
+    let si = SoftwareIdentity::parse(x.as_bytes()).unwrap();
+    assert_eq!(si.other.len(), 1);
+    let x = "<a>".repeat(DEEP);
+    assert!(SoftwareIdentity::parse(x.as_bytes()).is_err());
+}
+
+/// A real tag with one more key, 99, holding `value`.
+fn with_extra(value: &[u8]) -> Vec<u8> {
+    let tag = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/coswid/dpkg-min/Debian_12-x86_64-adduser-3.134.cbor"
+    ));
+    assert_eq!(tag[0], 0xa8);
+    let mut v = vec![0xa9];
+    v.extend_from_slice(&tag[1..]);
+    v.extend_from_slice(&[0x18, 99]);
+    v.extend_from_slice(value);
+    v
+}
+
+#[test]
+fn deep_unknown_values_are_bounded() {
+    // an unknown value nests within the same 64 levels as everything else (README: Limits)
+    for deep in [
+        nested_arrays(DEEP),
+        nested_arrays(64),
+        [vec![0xc1; 64], vec![0x00]].concat(),
+        [vec![0x9f; 64], vec![0x00], vec![0xff; 64]].concat(),
+        [[0xa1, 0x00].repeat(64), vec![0x00]].concat(),
+    ] {
+        let e = ConciseSwidTag::decode_lenient(&with_extra(&deep)).unwrap_err();
+        assert_eq!(e.kind, DecodeErrorKind::TooDeep);
+    }
+    // just within the limit: kept, and the canonical encoding really is canonical
+    let ok = with_extra(&nested_arrays(63));
+    let d = ConciseSwidTag::decode_lenient(&ok).unwrap();
+    assert_eq!(d.tag.attributes.extra.len(), 1);
+    let c = d.tag.to_cbor_canonical();
+    assert_eq!(coswid::canonicalize(&c).unwrap(), c);
+    let ok = with_extra(&[vec![0x9f; 63], vec![0x00], vec![0xff; 63]].concat());
+    let d = ConciseSwidTag::decode_lenient(&ok).unwrap();
+    let c = d.tag.to_cbor_canonical();
+    assert_eq!(coswid::canonicalize(&c).unwrap(), c);
+}
