@@ -19,5 +19,7 @@ pub use sasl::{
     ExternalServer, PlainClient, PlainServer, SaslAbort, SaslContext, ServerConversation,
     ServerMechanism, ServerStep,
 };
-pub use session::{CloseReason, Event, PT_TLS_VERSION, Session, Side, TlsRole};
+pub use session::{
+    CloseReason, Event, MAX_SASL_ROUNDS, MAX_SASL_RUNS, PT_TLS_VERSION, Session, Side, TlsRole,
+};
 pub use wire::{Body, Message, MessageHeader, PtTlsError};

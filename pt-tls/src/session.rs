@@ -53,6 +53,15 @@ use crate::wire::{
 /// The only PT-TLS version this crate speaks.
 pub const PT_TLS_VERSION: u8 = 1;
 
+/// Most SASL Authentication Data messages either side accepts within one SASL run; past it
+/// the NEA Server ends the run with Abort and the NEA Client with SASL Mechanism Error, so a
+/// peer cannot keep a mechanism's challenge/response going forever.
+pub const MAX_SASL_ROUNDS: u32 = 64;
+
+/// Most SASL runs (non-empty SASL Mechanisms) a NEA Client accepts in one Negotiation; past it
+/// the client closes with SASL Mechanism Error, so a server cannot re-offer forever.
+pub const MAX_SASL_RUNS: u32 = 16;
+
 /// The NEA role of this end (RFC 6876 §3.1): who assesses whom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Side {
@@ -146,6 +155,10 @@ pub struct Session {
     sasl: Sasl,
     failed_runs: u32,
     successful_runs: u32,
+    /// SASL Authentication Data received in the current run.
+    sasl_rounds: u32,
+    /// NEA Client: SASL runs the server started (non-empty SASL Mechanisms received).
+    client_runs: u32,
     identity: Option<String>,
     next_identifier: u32,
     transmits: VecDeque<Bytes>,
@@ -187,6 +200,8 @@ impl Session {
             sasl: Sasl::Idle,
             failed_runs: 0,
             successful_runs: 0,
+            sasl_rounds: 0,
+            client_runs: 0,
             identity: None,
             next_identifier: 0,
             transmits: VecDeque::new(),
@@ -445,6 +460,11 @@ impl Session {
                 self.on_selection(sel, frame);
             }
             (Body::SaslAuthenticationData(data), Sasl::ServerRunning(mut conv)) => {
+                self.sasl_rounds = self.sasl_rounds.saturating_add(1);
+                if self.sasl_rounds > MAX_SASL_ROUNDS {
+                    // A run that does not end: the server gives it up.
+                    return self.on_server_step(ServerStep::Abort, conv);
+                }
                 let step = conv.step(Some(&data));
                 self.on_server_step(step, conv);
             }
@@ -471,6 +491,7 @@ impl Session {
             // RFC 6876 §3.8.3: an unacceptable selection → SASL Mechanism Error.
             return self.fatal(ErrorCode::SASL_MECHANISM_ERROR, frame);
         };
+        self.sasl_rounds = 0;
         let mut conv = mech.start(&self.ctx());
         let initial = (!sel.initial_response.is_empty()).then_some(&sel.initial_response[..]);
         let step = conv.step(initial);
@@ -528,10 +549,20 @@ impl Session {
                     tracing::debug!(side = ?self.side, "pt-tls: data transport");
                     self.events.push_back(Event::Negotiated);
                 } else {
+                    self.client_runs = self.client_runs.saturating_add(1);
+                    if self.client_runs > MAX_SASL_RUNS {
+                        // A server that re-offers forever: the client gives up.
+                        return self.fatal(ErrorCode::SASL_MECHANISM_ERROR, frame);
+                    }
                     self.select(&list.mechanisms, frame);
                 }
             }
             (Body::SaslAuthenticationData(data), Sasl::ClientRunning(mut conv)) => {
+                self.sasl_rounds = self.sasl_rounds.saturating_add(1);
+                if self.sasl_rounds > MAX_SASL_ROUNDS {
+                    // A run that does not end: the client aborts it (RFC 6876 §3.8.4).
+                    return self.fatal(ErrorCode::SASL_MECHANISM_ERROR, frame);
+                }
                 match conv.step(&data) {
                     Ok(resp) => {
                         self.send(Body::SaslAuthenticationData(resp));
@@ -582,6 +613,7 @@ impl Session {
             // usable → SASL Mechanism Error.
             return self.fatal(ErrorCode::SASL_MECHANISM_ERROR, frame);
         };
+        self.sasl_rounds = 0;
         let mut conv = mech.start();
         let initial_response = conv.initial_response();
         self.send(Body::SaslMechanismSelection(SaslMechanismSelection {

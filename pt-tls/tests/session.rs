@@ -1070,3 +1070,103 @@ fn two_authentications_in_a_row() {
         ]
     );
 }
+
+// ---------------------------------------------------------------- SASL round limits
+
+#[test]
+fn client_bounds_sasl_reruns_from_hostile_server() {
+    // A hostile NEA Server re-offers PLAIN and fails it forever: the client must not stay in
+    // Negotiation forever.
+    let mut s = client_idle();
+    let mut id = 1;
+    let mut closed = false;
+    for _ in 0..10_000 {
+        s.handle_bytes(&ietf(3, id, b"\x05PLAIN"));
+        s.handle_bytes(&ietf(6, id + 1, &[0, 1]));
+        id += 2;
+        let (_, e) = drain(&mut s);
+        if e.iter().any(|e| matches!(e, Event::Closed { .. })) {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "client accepted 10,000 SASL runs");
+    assert!(s.is_closed());
+    assert!(!s.is_data_transport());
+}
+
+#[test]
+fn client_bounds_sasl_rounds_from_hostile_server() {
+    // A mechanism that answers every challenge; the server challenges forever.
+    let mut s = Session::new(
+        Arc::new(Config::default().with_client_mechanism(Arc::new(Echo))),
+        Side::Client,
+        TlsRole::Initiator,
+        None,
+    );
+    s.handle_bytes(&ietf(2, 0, &[0, 0, 0, 1]));
+    s.handle_bytes(&ietf(3, 1, b"\x06X-ECHO"));
+    drain(&mut s);
+    let mut closed = None;
+    for id in 2..10_000 {
+        s.handle_bytes(&ietf(5, id, b"n"));
+        let (_, e) = drain(&mut s);
+        if let Some(Event::Closed { reason }) = e.last() {
+            closed = Some(reason.clone());
+            break;
+        }
+    }
+    assert_eq!(
+        closed,
+        Some(CloseReason::SentError(ErrorCode::SASL_MECHANISM_ERROR))
+    );
+}
+
+/// A server mechanism that challenges whatever the client answers.
+struct Forever;
+struct ForeverRun;
+
+impl ServerMechanism for Forever {
+    fn name(&self) -> MechanismName {
+        MechanismName::new("X-FOREVER").unwrap()
+    }
+    fn start(&self, _ctx: &SaslContext<'_>) -> Box<dyn ServerConversation> {
+        Box::new(ForeverRun)
+    }
+}
+
+impl ServerConversation for ForeverRun {
+    fn step(&mut self, _response: Option<&[u8]>) -> ServerStep {
+        ServerStep::Challenge(Bytes::from_static(b"again"))
+    }
+}
+
+#[test]
+fn server_bounds_sasl_rounds_from_hostile_client() {
+    let mut s = responder(
+        Side::Server,
+        Arc::new(Config::default().with_server_mechanism(Arc::new(Forever))),
+    );
+    s.handle_bytes(VERSION_REQUEST);
+    s.handle_bytes(&ietf(4, 1, b"\x09X-FOREVER"));
+    drain(&mut s);
+    let mut events = Vec::new();
+    for id in 2..10_000 {
+        s.handle_bytes(&ietf(5, id, b"x"));
+        let (_, e) = drain(&mut s);
+        events.extend(e);
+        if s.is_closed() {
+            break;
+        }
+    }
+    assert!(s.is_closed(), "server ran 10,000 SASL rounds");
+    assert!(events.contains(&Event::AuthenticationFailed {
+        code: SaslResultCode::ABORT
+    }));
+    assert_eq!(
+        events.last(),
+        Some(&Event::Closed {
+            reason: CloseReason::AuthenticationFailed
+        })
+    );
+}
