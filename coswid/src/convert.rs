@@ -13,6 +13,7 @@
 
 use std::borrow::Cow;
 
+use crate::cbor::decode::MAX_DEPTH;
 use crate::error::ConvertError;
 use crate::model::uuid_string;
 use crate::model::*;
@@ -137,14 +138,14 @@ impl SoftwareIdentity {
         let payload = match &self.payload {
             None => None,
             Some(p) => Some(Payload {
-                resources: collection(&p.items)?,
+                resources: collection(&p.items, 2)?,
                 attributes: Attributes::default(),
             }),
         };
         let evidence = match &self.evidence {
             None => None,
             Some(e) => Some(Evidence {
-                resources: collection(&e.items)?,
+                resources: collection(&e.items, 2)?,
                 date: match e.element.attr("date") {
                     None => None,
                     Some(d) => Some(
@@ -445,9 +446,14 @@ fn file(el: &Element) -> Result<File<'static>, ConvertError> {
     })
 }
 
-fn directory(el: &Element, kids: &[XmlResource]) -> Result<Directory<'static>, ConvertError> {
+/// `depth`: the CBOR nesting level of the directory map (the tag map is level 1).
+fn directory(
+    el: &Element,
+    kids: &[XmlResource],
+    depth: u32,
+) -> Result<Directory<'static>, ConvertError> {
     let (key, location, fs_name, root) = fs_item(el, "Directory/name")?;
-    let rc = collection(kids)?;
+    let rc = collection(kids, depth.saturating_add(1))?;
     let path_elements = (!rc.directory.is_empty() || !rc.file.is_empty()).then(|| PathElements {
         directory: rc.directory,
         file: rc.file,
@@ -463,11 +469,31 @@ fn directory(el: &Element, kids: &[XmlResource]) -> Result<Directory<'static>, C
     })
 }
 
-fn collection(items: &[XmlResource]) -> Result<ResourceCollection<'static>, ConvertError> {
+/// `depth`: the CBOR nesting level of the map holding the collection (payload/evidence: 2).
+/// Directories and files must land within the decoder's nesting limit, or the CoSWID written
+/// could not be read back.
+fn collection(
+    items: &[XmlResource],
+    depth: u32,
+) -> Result<ResourceCollection<'static>, ConvertError> {
+    let count = |f: fn(&XmlResource) -> bool| items.iter().filter(|x| f(x)).count();
+    // one-or-more: a single item is a bare map, several sit in an array
+    let at = |n: usize| depth.saturating_add(if n >= 2 { 2 } else { 1 });
+    let (n_dirs, n_files) = (
+        count(|x| matches!(x, XmlResource::Directory(..))),
+        count(|x| matches!(x, XmlResource::File(_))),
+    );
+    let dirs = at(n_dirs);
+    if (n_dirs > 0 && dirs > MAX_DEPTH) || (n_files > 0 && at(n_files) > MAX_DEPTH) {
+        return Err(unmappable(
+            "Directory",
+            "nested deeper than CoSWID decoding allows",
+        ));
+    }
     let mut rc = ResourceCollection::default();
     for it in items {
         match it {
-            XmlResource::Directory(el, kids) => rc.directory.push(directory(el, kids)?),
+            XmlResource::Directory(el, kids) => rc.directory.push(directory(el, kids, dirs)?),
             XmlResource::File(el) => rc.file.push(file(el)?),
             XmlResource::Process(el) => rc.process.push(Process {
                 process_name: s(el, "name").ok_or_else(|| unmappable("Process/name", "missing"))?,

@@ -138,3 +138,44 @@ fn deep_unknown_values_are_bounded() {
     let c = d.tag.to_cbor_canonical();
     assert_eq!(coswid::canonicalize(&c).unwrap(), c);
 }
+
+fn deep_dirs(n: usize, leaf: &str) -> String {
+    format!(
+        "<SoftwareIdentity xmlns=\"http://standards.iso.org/iso/19770/-2/2015/schema.xsd\" \
+         name=\"x\" tagId=\"t\" version=\"1\"><Entity name=\"e\" regid=\"r\" \
+         role=\"tagCreator\"/><Payload>{}{leaf}{}</Payload></SoftwareIdentity>",
+        "<Directory name=\"d\">".repeat(n),
+        "</Directory>".repeat(n)
+    )
+}
+
+#[test]
+fn deep_directories_convert_only_when_readable_back() {
+    // the XML reader follows 64 levels; each Directory is two CBOR levels (directory map and
+    // path-elements map): what converts must decode again, the rest is a conversion error
+    let mut converted = 0;
+    for n in 1..=63 {
+        for leaf in [
+            "",
+            "<File name=\"f\"/>",
+            "<File name=\"f\"/><File name=\"g\"/>",
+        ] {
+            let si = SoftwareIdentity::parse(deep_dirs(n, leaf).as_bytes()).unwrap();
+            let Ok(t) = si.to_coswid() else {
+                assert!(n > 20, "{n} directories convert");
+                continue;
+            };
+            converted += 1;
+            let mut out = Vec::new();
+            t.encode(&mut out);
+            assert_eq!(
+                ConciseSwidTag::decode_lenient(&out).unwrap().tag,
+                t,
+                "{n} {leaf}"
+            );
+        }
+    }
+    assert!(converted >= 60);
+    let si = SoftwareIdentity::parse(deep_dirs(40, "").as_bytes()).unwrap();
+    assert!(si.to_coswid().is_err());
+}
