@@ -116,9 +116,20 @@ impl SaslMechanisms {
         self.mechanisms.iter().map(|m| 1 + m.0.len()).sum()
     }
 
+    /// Most mechanisms a received list may name. Each costs only two wire bytes but a
+    /// `MechanismName` in memory, so an unbounded list would let an 8 MiB message expand to
+    /// about 128 MiB; the IANA SASL registry holds well under this many.
+    pub const MAX_MECHANISMS: usize = 256;
+
     pub(crate) fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
         let mut mechanisms = Vec::new();
         while !r.is_empty() {
+            if mechanisms.len() == Self::MAX_MECHANISMS {
+                return Err(r.error(DecodeErrorKind::TooLarge {
+                    length: Self::MAX_MECHANISMS as u64 + 1,
+                    limit: Self::MAX_MECHANISMS as u64,
+                }));
+            }
             mechanisms.push(MechanismName::read(r)?);
         }
         Ok(Self { mechanisms })
@@ -272,6 +283,26 @@ mod tests {
         assert!(MechanismName::new("plain").is_none());
         assert!(MechanismName::new("A23456789012345678901").is_none());
         assert_eq!(format!("{:?}", MechanismName::EXTERNAL), "EXTERNAL");
+    }
+
+    #[test]
+    fn mechanism_list_is_capped() {
+        let one = [0x01, b'A'];
+        let at_cap: Vec<u8> = one.repeat(SaslMechanisms::MAX_MECHANISMS);
+        let mut r = Reader::new(Bytes::from(at_cap.clone()), 16);
+        assert_eq!(
+            SaslMechanisms::decode(&mut r).unwrap().mechanisms.len(),
+            SaslMechanisms::MAX_MECHANISMS
+        );
+        let mut over = at_cap;
+        over.extend_from_slice(&one);
+        let mut r = Reader::new(Bytes::from(over), 16);
+        let e = SaslMechanisms::decode(&mut r).unwrap_err();
+        assert_eq!(e.offset, 16 + 2 * SaslMechanisms::MAX_MECHANISMS);
+        assert!(matches!(
+            e.kind,
+            DecodeErrorKind::TooLarge { limit: 256, .. }
+        ));
     }
 
     #[test]
