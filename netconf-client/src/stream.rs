@@ -312,12 +312,16 @@ pub struct ReplyStream {
     saw_other: bool,
     /// The captured message grew past the message size limit.
     too_large: bool,
+    /// Bytes pushed so far (the whole message, walked or not).
+    pushed: usize,
+    /// More than `max_message_size` bytes were pushed: the rest is dropped, the walk fails.
+    overflow: bool,
     reply: Option<RpcReply>,
 }
 
 impl ReplyStream {
-    /// A walk over the next reply; `limits` bounds the nesting depth and, for replies
-    /// without `<data>`, the size and error count.
+    /// A walk over the next reply; `limits` bounds the nesting depth, the message size
+    /// and, for replies without `<data>`, the error count.
     #[must_use]
     pub fn new(limits: &Limits) -> Self {
         let mut reader = NsReader::from_reader(ChunkReader::new());
@@ -338,13 +342,24 @@ impl ReplyStream {
             captured: 0,
             saw_other: false,
             too_large: false,
+            pushed: 0,
+            overflow: false,
             reply: None,
         }
     }
 
     /// Appends the next piece of the message (e.g. [`Event::ReplyPart`](crate::Event)).
+    /// Once more than `max_message_size` bytes were pushed, pieces are dropped and
+    /// [`next_event`](Self::next_event) fails with `MessageTooLarge`.
     pub fn push(&mut self, piece: Bytes) {
-        if self.finished {
+        if self.finished || self.overflow {
+            return;
+        }
+        // An endless tag, text or comment is never exposed to quick-xml: without this bound
+        // the queue would grow with every piece. The message size limit caps it.
+        self.pushed = self.pushed.saturating_add(piece.len());
+        if self.pushed > self.limits.max_message_size {
+            self.overflow = true;
             return;
         }
         let upto = self.lexer.scan(&piece);
@@ -434,7 +449,7 @@ impl ReplyStream {
             if self.done {
                 return Ok(StreamStep::Done);
             }
-            if self.too_large && self.saw_other {
+            if self.overflow || (self.too_large && self.saw_other) {
                 return Err(self.err(DecodeErrorKind::MessageTooLarge));
             }
             if self.reader.get_ref().exposed() == 0 && !self.finished {

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use netconf_client::framing::{self, FramePart, Framer, Framing};
 use netconf_client::{
-    Config, DataReader, ErrorTag, Event, Limits, Operation, ReplyStream, Session, StreamStep,
-    XmlEvent,
+    Config, DataReader, DecodeErrorKind, ErrorTag, Event, Limits, Operation, ReplyStream, Session,
+    StreamStep, XmlEvent,
 };
 
 const LARGE: &str = concat!(
@@ -433,4 +433,44 @@ fn streaming_over_base10_end_of_message_framing() {
         assert!(walker.high_water() <= bound(split), "split {split}");
     }
     drop(s);
+}
+
+/// An endless text, tag or comment is never exposed to quick-xml, so its bytes stay queued:
+/// the message size limit must bound the queue even when `ReplyStream` is fed directly
+/// (10 MB pushed against a 1 MiB limit).
+#[test]
+fn endless_markup_is_bounded_by_the_message_limit() {
+    let mut limits = Limits::default();
+    limits.max_message_size = 1 << 20;
+    let head =
+        "<rpc-reply message-id=\"1\" xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\"><data>";
+    for open in ["<a>", "<a b=\"", "<!--", "<![CDATA[", "<?pi "] {
+        let mut s = ReplyStream::new(&limits);
+        s.push(Bytes::from(format!("{head}{open}")));
+        let piece = Bytes::from(vec![b'x'; 65_536]);
+        let mut err = None;
+        for _ in 0..160 {
+            s.push(piece.clone());
+            loop {
+                match s.next_event() {
+                    Ok(StreamStep::Event(_)) => {}
+                    Ok(_) => break,
+                    Err(e) => {
+                        err = Some(e);
+                        break;
+                    }
+                }
+            }
+            if err.is_some() {
+                break;
+            }
+        }
+        let err = err.unwrap_or_else(|| panic!("{open}: 10 MB accepted"));
+        assert_eq!(err.kind, DecodeErrorKind::MessageTooLarge, "{open}");
+        assert!(
+            s.high_water() <= limits.max_message_size + 65_536,
+            "{open}: held {}",
+            s.high_water()
+        );
+    }
 }
