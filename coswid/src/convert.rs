@@ -541,10 +541,12 @@ pub(crate) fn parse_datetime(s: &str) -> Option<i64> {
         let (c, z) = time.split_at(i);
         let sign = if z.starts_with('-') { -1 } else { 1 };
         let (zh, zm) = z.get(1..)?.split_once(':')?;
-        (
-            c,
-            sign * (zh.parse::<i64>().ok()? * 3600 + zm.parse::<i64>().ok()? * 60),
-        )
+        let (zh, zm) = (zh.parse::<i64>().ok()?, zm.parse::<i64>().ok()?);
+        // range first: hostile digits must not overflow the arithmetic
+        if !(0..=24).contains(&zh) || !(0..=59).contains(&zm) {
+            return None;
+        }
+        (c, sign * (zh * 3600 + zm * 60))
     } else {
         (time, 0)
     };
@@ -554,9 +556,9 @@ pub(crate) fn parse_datetime(s: &str) -> Option<i64> {
     let sec: i64 = cp.next()?.split('.').next()?.parse().ok()?;
     if !(1..=12).contains(&mo)
         || !(1..=31).contains(&d)
-        || h > 24
-        || mi > 59
-        || sec > 60
+        || !(0..=24).contains(&h)
+        || !(0..=59).contains(&mi)
+        || !(0..=60).contains(&sec)
         || y.abs() > 1_000_000
     {
         return None;

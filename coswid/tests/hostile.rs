@@ -179,3 +179,21 @@ fn deep_directories_convert_only_when_readable_back() {
     let si = SoftwareIdentity::parse(deep_dirs(40, "").as_bytes()).unwrap();
     assert!(si.to_coswid().is_err());
 }
+
+#[test]
+fn evidence_dates_out_of_range_do_not_overflow() {
+    for date in [
+        "2020-01-01T-9000000000000000000:00:00Z",
+        "2020-01-01T00:-9000000000000000000:00Z",
+        "2020-01-01T00:00:-9000000000000000000Z",
+        "2020-01-01T00:00:00+9000000000000000000:00",
+        "2020-01-01T00:00:00+00:9000000000000000000",
+    ] {
+        let x = format!(
+            "<SoftwareIdentity name=\"x\" tagId=\"t\"><Entity name=\"e\" regid=\"r\" \
+             role=\"tagCreator\"/><Evidence date=\"{date}\"/></SoftwareIdentity>"
+        );
+        let si = SoftwareIdentity::parse(x.as_bytes()).unwrap();
+        assert!(si.to_coswid().is_err(), "{date}");
+    }
+}
