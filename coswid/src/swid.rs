@@ -251,7 +251,8 @@ pub fn file_hashes(file: &Element) -> Vec<(i64, Vec<u8>)> {
 
 pub(crate) fn from_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    if !s.len().is_multiple_of(2) {
+    // u8::from_str_radix alone would also take a leading '+' ("+f").
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     s.as_bytes()
@@ -309,6 +310,8 @@ mod tests {
     #[test]
     fn hex_and_base64() {
         assert_eq!(from_hex("00ff10"), Some(vec![0, 255, 16]));
+        assert_eq!(from_hex("+f"), None);
+        assert_eq!(from_hex("0g"), None);
         assert_eq!(to_hex(&[0, 255, 16]), "00ff10");
         assert_eq!(from_base64("AP8Q"), Some(vec![0, 255, 16]));
         assert_eq!(from_base64("AP8="), Some(vec![0, 255]));
