@@ -293,6 +293,10 @@ pub fn is_signed(input: &[u8]) -> bool {
     matches!(t, Some(18 | 98))
 }
 
+/// Most COSE_Signature entries [`verify`] examines in a COSE_Sign: each costs a copy of the
+/// payload and a signature check, so the count from the wire is bounded.
+pub const MAX_SIGNERS: u64 = 16;
+
 /// Verify a signed CoSWID (COSE_Sign1 tag 18, or COSE_Sign tag 98 where any signer with `key`'s
 /// algorithm may match; optionally inside tag 1398229316) and return the payload bytes, which
 /// must hold a CoSWID that decodes strictly. RFC 9393 §7: the protected header MUST carry
@@ -334,6 +338,10 @@ pub fn verify<'a>(signed: &'a [u8], key: &VerifyingKey) -> Result<&'a [u8], Cose
             .array()
             .map_err(m)?
             .ok_or(CoseError::Malformed("indefinite signatures"))?;
+        // Each signer costs a copy of the payload and a signature check.
+        if n > MAX_SIGNERS {
+            return Err(CoseError::Malformed("more than MAX_SIGNERS signatures"));
+        }
         let mut result = Err(CoseError::BadSignature);
         for _ in 0..n {
             if d.array().map_err(m)? != Some(3) {

@@ -197,3 +197,53 @@ fn evidence_dates_out_of_range_do_not_overflow() {
         assert!(si.to_coswid().is_err(), "{date}");
     }
 }
+
+#[test]
+fn cose_sign_signer_count_is_bounded() {
+    use coswid::CoseError;
+    use coswid::cose::{Algorithm, MAX_SIGNERS, SigningKey, verify};
+    let (key, _) = SigningKey::generate(Algorithm::Es256).unwrap();
+    // COSE_Sign (tag 98): protected {3: "application/swid+cbor"}, {}, payload, signatures.
+    let protected = {
+        let mut b = Vec::new();
+        let mut e = minicbor::Encoder::new(&mut b);
+        e.map(1)
+            .unwrap()
+            .i64(3)
+            .unwrap()
+            .str("application/swid+cbor")
+            .unwrap();
+        b
+    };
+    let build = |signers: u64| {
+        let mut b = Vec::new();
+        let mut e = minicbor::Encoder::new(&mut b);
+        e.tag(minicbor::data::Tag::new(98)).unwrap();
+        e.array(4).unwrap();
+        e.bytes(&protected)
+            .unwrap()
+            .map(0)
+            .unwrap()
+            .bytes(b"x")
+            .unwrap();
+        e.array(signers).unwrap();
+        for _ in 0..signers {
+            e.array(3)
+                .unwrap()
+                .bytes(&[])
+                .unwrap()
+                .map(0)
+                .unwrap()
+                .bytes(&[])
+                .unwrap();
+        }
+        b
+    };
+    let too_many = build(MAX_SIGNERS + 1);
+    let refused = verify(&too_many, &key.verifying_key()).unwrap_err();
+    assert!(matches!(refused, CoseError::Malformed(_)), "{refused:?}");
+    // At the cap the signers are examined (none matches): a different error.
+    let at_cap = build(MAX_SIGNERS);
+    let e = verify(&at_cap, &key.verifying_key()).unwrap_err();
+    assert_ne!(format!("{e:?}"), format!("{refused:?}"));
+}
