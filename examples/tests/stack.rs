@@ -19,7 +19,7 @@ use pa_tnc::{
     Attribute, AttributeType, Disposition, Limits, NumericVersion, PaAttribute, PaTncMessage,
     ProductInformation,
 };
-use pb_tnc::{AccessRecommendation, AssessmentResult, BatchType, PaSubtype, PbPa};
+use pb_tnc::{AccessRecommendation, BatchType, PaSubtype, PbAssessmentResult, PbPa};
 use pt_tls::{CredentialCheck, PlainClient, PlainServer, TlsRole};
 
 struct Alice;
@@ -215,7 +215,7 @@ fn assessment_with_segmented_attribute_over_the_whole_stack() {
                 pb_tnc::Event::EndOfBatch { .. } if s.pb.is_my_turn() => {
                     if delivered.is_some() {
                         s.pb.send_result(
-                            AssessmentResult::COMPLIANT,
+                            PbAssessmentResult::COMPLIANT,
                             Some(AccessRecommendation::ACCESS_ALLOWED),
                         )
                         .unwrap();
@@ -267,7 +267,7 @@ fn assessment_with_segmented_attribute_over_the_whole_stack() {
         }
     }
     assert!(os_seen);
-    assert_eq!(result, Some(AssessmentResult::COMPLIANT));
+    assert_eq!(result, Some(PbAssessmentResult::COMPLIANT));
     let got = delivered.expect("inventory reassembled");
     assert_eq!(got.value, inventory.value);
     // 100,012 bytes in 4,096-byte segments: 25 envelopes, one per client turn after the
@@ -389,7 +389,7 @@ fn software_inventory_and_subscription_over_the_whole_stack() {
                     // Decide once the validator has nothing left to ask.
                     if !sent && pv.pv.is_synced() && subscribed {
                         s.pb.send_result(
-                            AssessmentResult::COMPLIANT,
+                            PbAssessmentResult::COMPLIANT,
                             Some(AccessRecommendation::ACCESS_ALLOWED),
                         )
                         .unwrap();
@@ -427,7 +427,7 @@ fn software_inventory_and_subscription_over_the_whole_stack() {
                         c.pb.send_pa(pa(PaSubtype::SWIMA, id, vec![first])).unwrap();
                     }
                 }
-                pb_tnc::Event::AssessmentResult(r) => assert_eq!(r, AssessmentResult::COMPLIANT),
+                pb_tnc::Event::AssessmentResult(r) => assert_eq!(r, PbAssessmentResult::COMPLIANT),
                 pb_tnc::Event::AccessRecommendation(_) => {}
                 pb_tnc::Event::EndOfBatch {
                     batch_type: BatchType::Result,

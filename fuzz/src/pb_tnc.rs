@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use pb_tnc::{
-    AccessRecommendation, AssessmentResult, Batch, Config, PaSubtype, PbPa, Session, Side,
+    AccessRecommendation, Batch, Config, PaSubtype, PbAssessmentResult, PbPa, Session, Side,
 };
 
 /// `pb_tnc_batch`: decode a PB-TNC batch; a successful decode has an exact `encoded_len`
@@ -75,7 +75,7 @@ pub fn pb_tnc_session(data: &[u8]) {
             }
             4 => {
                 let _ = target.send_result(
-                    AssessmentResult::COMPLIANT,
+                    PbAssessmentResult::COMPLIANT,
                     Some(AccessRecommendation::ACCESS_ALLOWED),
                 );
             }

@@ -9,10 +9,10 @@ mod registry;
 pub use attr::PaAttribute;
 pub use attr::error::{ErrorInfo, PaTncError};
 pub use attr::ietf::{
-    AssessmentResult, AttributeRequest, DateTime20, FactoryDefaultPasswordEnabled,
-    ForwardingEnabled, IetfAttribute, InstalledPackages, NumericVersion, OperationalStatus,
-    PortFilter, PortFilterEntry, ProductInformation, RemediationInstructions,
-    RemediationParameters, StringVersion,
+    AttributeRequest, DateTime20, FactoryDefaultPasswordEnabled, ForwardingEnabled, IetfAttribute,
+    InstalledPackages, NumericVersion, OperationalStatus, PaAssessmentResult, PortFilter,
+    PortFilterEntry, ProductInformation, RemediationInstructions, RemediationParameters,
+    StringVersion,
 };
 pub use config::Limits;
 pub use message::{Attribute, MESSAGE_HEADER_LEN, PA_TNC_VERSION, PaTncMessage};

@@ -238,7 +238,7 @@ fn every_ietf_attribute_rejects_truncation() {
             InstalledPackages::new([("bash", "5.2"), ("vim", "")]).unwrap(),
         ),
         IetfAttribute::PaTncError(PaTncError::version_not_supported(HDR)),
-        IetfAttribute::AssessmentResult(AssessmentResult::ERROR),
+        IetfAttribute::AssessmentResult(PaAssessmentResult::ERROR),
         IetfAttribute::RemediationInstructions(RemediationInstructions(
             RemediationParameters::String {
                 text: "update".into(),

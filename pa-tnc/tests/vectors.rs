@@ -15,8 +15,8 @@ use pa_tnc::segmentation::{
     ContractRequest, ContractResponse, NextSegment, Reassembler, Reassembly, SegmentationEnvelope,
 };
 use pa_tnc::{
-    AssessmentResult, AttributeType, FactoryDefaultPasswordEnabled, ForwardingEnabled,
-    IetfAttribute, Limits, NumericVersion, OperationalStatus, PaAttribute, PaTncMessage,
+    AttributeType, FactoryDefaultPasswordEnabled, ForwardingEnabled, IetfAttribute, Limits,
+    NumericVersion, OperationalStatus, PaAssessmentResult, PaAttribute, PaTncMessage,
     ProductInformation, StringVersion,
 };
 
@@ -110,8 +110,8 @@ fn operating_system_attributes() {
     ))
     .unwrap();
     assert_eq!(
-        AssessmentResult::from_attribute(&r.attributes[0]).unwrap(),
-        AssessmentResult::MINOR_NON_COMPLIANCE
+        PaAssessmentResult::from_attribute(&r.attributes[0]).unwrap(),
+        PaAssessmentResult::MINOR_NON_COMPLIANCE
     );
 }
 

@@ -9,7 +9,7 @@ pub mod wire;
 pub use config::Config;
 pub use error::{DecodeError, DecodeErrorKind, Error, pb_error_for};
 pub use registry::{
-    AccessRecommendation, AssessmentResult, BatchType, ErrorCode, MessageType, PaSubtype,
+    AccessRecommendation, BatchType, ErrorCode, MessageType, PaSubtype, PbAssessmentResult,
     RemediationType,
 };
 pub use session::{CloseReason, Event, Session, State};

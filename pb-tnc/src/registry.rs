@@ -55,7 +55,7 @@ registry! {
 
 registry! {
     /// PB-Assessment-Result value (RFC 5793 §4.6): not a registry, only 0–4 are valid.
-    AssessmentResult(u32) {
+    PbAssessmentResult(u32) {
         /// Compliant.
         COMPLIANT = 0 => "compliant",
         /// Non-compliant minor.
@@ -91,7 +91,7 @@ registry! {
     }
 }
 
-impl AssessmentResult {
+impl PbAssessmentResult {
     /// Whether the value is one RFC 5793 §4.6 allows.
     pub const fn is_valid(self) -> bool {
         self.0 <= 4
@@ -171,7 +171,7 @@ mod tests {
             format!("{:?}", ErrorCode::VERSION_NOT_SUPPORTED),
             "ErrorCode(Version Not Supported)"
         );
-        assert_eq!(AssessmentResult::DONT_KNOW.to_string(), "don't know");
+        assert_eq!(PbAssessmentResult::DONT_KNOW.to_string(), "don't know");
         assert_eq!(
             AccessRecommendation::QUARANTINED.name(),
             Some("Quarantined")
@@ -188,7 +188,7 @@ mod tests {
         assert_eq!(BatchType::try_from(0), Err(0));
         assert_eq!(BatchType::try_from(7), Err(7));
         assert_eq!(BatchType::Sretry.to_string(), "SRETRY");
-        assert!(AssessmentResult(4).is_valid() && !AssessmentResult(5).is_valid());
+        assert!(PbAssessmentResult(4).is_valid() && !PbAssessmentResult(5).is_valid());
         assert!(!AccessRecommendation(0).is_valid() && AccessRecommendation(3).is_valid());
     }
 }

@@ -53,7 +53,7 @@ use bytes::Bytes;
 pub use event::{CloseReason, Event};
 
 use crate::error::pb_error_for;
-use crate::registry::{AccessRecommendation, AssessmentResult, BatchType};
+use crate::registry::{AccessRecommendation, BatchType, PbAssessmentResult};
 use crate::wire::{
     BATCH_HEADER_LEN, Batch, BatchHeader, LanguagePreference, Message, PbError, PbPa, ReasonString,
     RemediationParameters, Side, decode_messages,
@@ -211,7 +211,7 @@ impl Session {
     /// and, if given, a PB-Access-Recommendation (RFC 5793 §4.1).
     pub fn send_result(
         &mut self,
-        result: AssessmentResult,
+        result: PbAssessmentResult,
         recommendation: Option<AccessRecommendation>,
     ) -> Result<(), Error> {
         if self.side != Side::Server {

@@ -39,7 +39,7 @@ pub use remediation::RemediationParameters;
 pub use result::ReasonString;
 
 use crate::Error;
-use crate::registry::{AccessRecommendation, AssessmentResult, BatchType, MessageType};
+use crate::registry::{AccessRecommendation, BatchType, MessageType, PbAssessmentResult};
 
 /// The only PB-TNC version this crate speaks (RFC 5793 §4.1).
 pub const VERSION: u8 = 2;
@@ -169,7 +169,7 @@ pub enum Message {
     /// PB-PA (IETF type 1, §4.5).
     Pa(PbPa),
     /// PB-Assessment-Result (IETF type 2, §4.6).
-    AssessmentResult(AssessmentResult),
+    AssessmentResult(PbAssessmentResult),
     /// PB-Access-Recommendation (IETF type 3, §4.7).
     AccessRecommendation(AccessRecommendation),
     /// PB-Remediation-Parameters (IETF type 4, §4.8).
@@ -347,7 +347,7 @@ impl Message {
                 // RFC 5793 §4.6: the length MUST be 16.
                 fixed_len(&h, at, 16)?;
                 let mut r = Reader::new(value, value_at);
-                let v = AssessmentResult(r.u32()?);
+                let v = PbAssessmentResult(r.u32()?);
                 // RFC 5793 §4.6: any other value is a fatal Invalid Parameter.
                 if !v.is_valid() {
                     return Err(DecodeError::new(
@@ -667,7 +667,7 @@ mod tests {
         assert_eq!(
             batch.messages(),
             &[
-                Message::AssessmentResult(AssessmentResult::NON_COMPLIANT_MINOR),
+                Message::AssessmentResult(PbAssessmentResult::NON_COMPLIANT_MINOR),
                 Message::AccessRecommendation(AccessRecommendation::QUARANTINED)
             ]
         );
@@ -740,7 +740,7 @@ mod tests {
             parameters: ErrorParameters::None,
         });
         assert!(Batch::new(Side::Client, BatchType::Close, vec![bad]).is_err());
-        let bad = Message::AssessmentResult(AssessmentResult(9));
+        let bad = Message::AssessmentResult(PbAssessmentResult(9));
         assert!(Batch::new(Side::Server, BatchType::Result, vec![bad]).is_err());
         assert_eq!(Side::Client.peer(), Side::Server);
     }

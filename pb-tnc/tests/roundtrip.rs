@@ -14,9 +14,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use nea_wire::{Text, VendorId};
 use pb_tnc::{
-    AccessRecommendation, AssessmentResult, Batch, BatchType, Config, ErrorCode, ErrorParameters,
-    Experimental, LanguagePreference, Message, MessageType, PaSubtype, PbError, PbPa, PdpAddress,
-    PdpReferral, ReasonString, RemediationParameters, RemediationType, Session, Side,
+    AccessRecommendation, Batch, BatchType, Config, ErrorCode, ErrorParameters, Experimental,
+    LanguagePreference, Message, MessageType, PaSubtype, PbAssessmentResult, PbError, PbPa,
+    PdpAddress, PdpReferral, ReasonString, RemediationParameters, RemediationType, Session, Side,
     UnknownMessage,
 };
 use proptest::prelude::*;
@@ -142,7 +142,7 @@ fn message() -> impl Strategy<Value = Message> {
         (any::<bool>(), bytes(16))
             .prop_map(|(noskip, value)| Message::Experimental(Experimental { noskip, value })),
         pa().prop_map(Message::Pa),
-        (0u32..=4).prop_map(|v| Message::AssessmentResult(AssessmentResult(v))),
+        (0u32..=4).prop_map(|v| Message::AssessmentResult(PbAssessmentResult(v))),
         (1u16..=3).prop_map(|v| Message::AccessRecommendation(AccessRecommendation(v))),
         remediation().prop_map(Message::RemediationParameters),
         pb_error().prop_map(Message::Error),

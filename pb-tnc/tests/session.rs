@@ -19,8 +19,8 @@ use bytes::Bytes;
 use nea_wire::{Text, VendorId};
 use pair::{Pair, events, transmits};
 use pb_tnc::{
-    AccessRecommendation, AssessmentResult, BatchType, CloseReason, Config, Error, Event,
-    LanguagePreference, Message, PaSubtype, PbError, PbPa, ReasonString, RemediationParameters,
+    AccessRecommendation, BatchType, CloseReason, Config, Error, Event, LanguagePreference,
+    Message, PaSubtype, PbAssessmentResult, PbError, PbPa, ReasonString, RemediationParameters,
     Session, Side, State,
 };
 
@@ -202,7 +202,7 @@ fn in_state(side: Side, state: State) -> Session {
         }
         (Side::Server, State::Decided) => {
             s.handle_batch(batch(Side::Client, BatchType::Cdata, &[]));
-            s.send_result(AssessmentResult::COMPLIANT, None).unwrap();
+            s.send_result(PbAssessmentResult::COMPLIANT, None).unwrap();
         }
         (_, State::End) => unreachable!(),
     }
@@ -333,7 +333,7 @@ fn every_send_transition_both_sides() {
                     BatchType::Cdata if side == Side::Client => s.end_turn(),
                     BatchType::Sdata if side == Side::Server => s.end_turn(),
                     BatchType::Result if side == Side::Server => {
-                        s.send_result(AssessmentResult::COMPLIANT, None)
+                        s.send_result(PbAssessmentResult::COMPLIANT, None)
                     }
                     BatchType::Cretry if side == Side::Client => s.retry(),
                     BatchType::Sretry if side == Side::Server => s.retry(),
@@ -383,7 +383,7 @@ fn every_send_transition_both_sides() {
     }
     let mut c = session(Side::Client);
     assert!(matches!(
-        c.send_result(AssessmentResult::COMPLIANT, None),
+        c.send_result(PbAssessmentResult::COMPLIANT, None),
         Err(Error::WrongSide { .. })
     ));
     assert!(matches!(
@@ -446,7 +446,7 @@ fn full_exchange_exact_bytes() {
         .unwrap();
     p.server
         .send_result(
-            AssessmentResult::COMPLIANT,
+            PbAssessmentResult::COMPLIANT,
             Some(AccessRecommendation::ACCESS_ALLOWED),
         )
         .unwrap();
@@ -475,7 +475,7 @@ fn full_exchange_exact_bytes() {
     assert_eq!(
         tail,
         vec![
-            Event::AssessmentResult(AssessmentResult::COMPLIANT),
+            Event::AssessmentResult(PbAssessmentResult::COMPLIANT),
             Event::AccessRecommendation(AccessRecommendation::ACCESS_ALLOWED),
             Event::ReasonString(ReasonString::new("ok", "en")),
             Event::EndOfBatch {
@@ -511,7 +511,7 @@ fn decided_pair() -> Pair {
     p.client.end_turn().unwrap();
     p.drive();
     p.server
-        .send_result(AssessmentResult::COMPLIANT, None)
+        .send_result(PbAssessmentResult::COMPLIANT, None)
         .unwrap();
     p.drive();
     assert_eq!(p.client.state(), State::Decided);
@@ -560,7 +560,7 @@ fn no_sretry_over_half_duplex() {
     p.client.end_turn().unwrap();
     p.drive();
     p.server
-        .send_result(AssessmentResult::COMPLIANT, None)
+        .send_result(PbAssessmentResult::COMPLIANT, None)
         .unwrap();
     p.drive();
     assert!(!p.server.can_send(BatchType::Sretry));
@@ -903,7 +903,7 @@ fn limits() {
 fn send_message_rules() {
     let mut c = session(Side::Client);
     assert!(
-        c.send_message(Message::AssessmentResult(AssessmentResult::COMPLIANT))
+        c.send_message(Message::AssessmentResult(PbAssessmentResult::COMPLIANT))
             .is_err()
     );
     assert!(

@@ -18,8 +18,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use pair::{events, transmits};
 use pb_tnc::{
-    AccessRecommendation, AssessmentResult, Batch, BatchType, CloseReason, Config, DecodeErrorKind,
-    ErrorCode, Event, Message, PaSubtype, PbError, Session, Side, State,
+    AccessRecommendation, Batch, BatchType, CloseReason, Config, DecodeErrorKind, ErrorCode, Event,
+    Message, PaSubtype, PbAssessmentResult, PbError, Session, Side, State,
 };
 
 fn data_dir() -> PathBuf {
@@ -134,7 +134,7 @@ fn scenario_01_fields() {
     assert!(matches!(&m[0], Message::Pa(p) if p.exclusive && p.validator_id == 1));
     assert_eq!(
         m[1],
-        Message::AssessmentResult(AssessmentResult::NON_COMPLIANT_MINOR)
+        Message::AssessmentResult(PbAssessmentResult::NON_COMPLIANT_MINOR)
     );
     assert_eq!(
         m[2],

@@ -534,7 +534,7 @@ macro_rules! u32_attribute {
 
 u32_attribute!(
     /// Assessment Result (RFC 5792 §4.2.9).
-    AssessmentResult, AttributeType::ASSESSMENT_RESULT, [
+    PaAssessmentResult, AttributeType::ASSESSMENT_RESULT, [
     /// Compliant.
     COMPLIANT = 0,
     /// Minor non-compliance.
@@ -684,7 +684,7 @@ pub enum IetfAttribute {
     /// PA-TNC Error.
     PaTncError(PaTncError),
     /// Assessment Result.
-    AssessmentResult(AssessmentResult),
+    AssessmentResult(PaAssessmentResult),
     /// Remediation Instructions.
     RemediationInstructions(RemediationInstructions),
     /// Forwarding Enabled.

@@ -1,6 +1,6 @@
 //! What the session reports upwards.
 
-use crate::registry::{AccessRecommendation, AssessmentResult, BatchType};
+use crate::registry::{AccessRecommendation, BatchType, PbAssessmentResult};
 use crate::wire::{
     LanguagePreference, PbError, PbPa, PdpReferral, ReasonString, RemediationParameters,
     UnknownMessage,
@@ -14,7 +14,7 @@ pub enum Event {
     /// its vendor/subtype, or only the one named by its ID when `exclusive` is set.
     Pa(PbPa),
     /// PB-Assessment-Result of a RESULT batch (client only).
-    AssessmentResult(AssessmentResult),
+    AssessmentResult(PbAssessmentResult),
     /// PB-Access-Recommendation of a RESULT batch (client only).
     AccessRecommendation(AccessRecommendation),
     /// PB-Remediation-Parameters (client only).
