@@ -6,6 +6,8 @@ mod registry;
 mod text;
 mod tlv;
 mod vendor;
+#[cfg(feature = "x509")]
+pub mod x509;
 
 pub use error::{DecodeError, DecodeErrorKind};
 pub use reader::{Reader, put_u24};
