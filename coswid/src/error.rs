@@ -220,6 +220,21 @@ pub enum XmlError {
     /// Elements nest deeper than the parser's limit.
     #[error("elements nest too deep")]
     TooDeep,
+    /// A character XML 1.0 cannot carry (§2.2 `Char`: U+0000, most C0 controls, U+FFFE,
+    /// U+FFFF), written literally or as a character reference.
+    #[error("character U+{code:04X} not allowed in XML 1.0 at offset {offset}")]
+    BadCharacter {
+        /// Byte offset of the character (or of its `&#` reference).
+        offset: u64,
+        /// The code point.
+        code: u32,
+    },
+    /// The document is not UTF-8.
+    #[error("invalid UTF-8 at offset {offset}")]
+    NotUtf8 {
+        /// Byte offset of the first invalid byte.
+        offset: u64,
+    },
 }
 
 /// Converting between SWID XML and CoSWID failed.

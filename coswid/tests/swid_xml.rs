@@ -222,3 +222,77 @@ fn byte_order_mark_does_not_shift_raw_elements() {
     let si = SoftwareIdentity::parse(doc.as_bytes()).unwrap();
     assert_eq!(si.other, ["<x:Unknown xmlns:x=\"urn:x\" a=\"1\"/>"]);
 }
+
+/// Found by the `swid_xml` fuzz target: U+0000 in `tagId` (and two byte order marks) was
+/// accepted and `to_xml` wrote a document that does not parse.
+#[test]
+fn fuzz_found_nul_in_attribute_is_refused() {
+    let input = std::fs::read(data("fuzz-found/swid_xml-nul-in-attribute.bin")).unwrap();
+    let err = SoftwareIdentity::parse(&input).unwrap_err();
+    // the first U+0000 (offset 0x122 in the file, byte order mark included)
+    assert_eq!(
+        err,
+        coswid::XmlError::BadCharacter {
+            offset: 0x122,
+            code: 0
+        }
+    );
+}
+
+#[test]
+fn characters_xml_cannot_carry_are_refused() {
+    let doc = |tag_id: &str| format!("<SoftwareIdentity name=\"n\" tagId=\"{tag_id}\"/>");
+    let at = doc("").find("\"/>").unwrap() as u64;
+    for (tag_id, code) in [
+        ("\u{0}", 0),
+        ("\u{1b}", 0x1b),
+        ("\u{fffe}", 0xfffe),
+        ("\u{ffff}", 0xffff),
+        ("&#0;", 0),
+        ("&#x1;", 1),
+        ("&#xFFFE;", 0xfffe),
+        ("&#99999999999;", u32::MAX),
+    ] {
+        assert_eq!(
+            SoftwareIdentity::parse(doc(tag_id).as_bytes()),
+            Err(coswid::XmlError::BadCharacter { offset: at, code }),
+            "{tag_id:?}"
+        );
+    }
+    // the same characters the other way round: allowed ones parse and round-trip
+    for tag_id in [
+        "\t\n\r",
+        "&#9;&#10;&#13;",
+        "\u{d7ff}\u{e000}\u{fffd}\u{10000}",
+        "&#x10FFFF;",
+    ] {
+        let si = SoftwareIdentity::parse(doc(tag_id).as_bytes()).unwrap();
+        assert_eq!(SoftwareIdentity::parse(si.to_xml().as_bytes()).unwrap(), si);
+    }
+    // elsewhere than in attributes too: in an unknown element kept raw
+    let raw = "<SoftwareIdentity name=\"n\" tagId=\"t\"><x>&#0;</x></SoftwareIdentity>";
+    assert!(matches!(
+        SoftwareIdentity::parse(raw.as_bytes()),
+        Err(coswid::XmlError::BadCharacter { code: 0, .. })
+    ));
+}
+
+#[test]
+fn not_utf8_and_text_before_the_root_are_refused() {
+    let e = SoftwareIdentity::parse(b"<SoftwareIdentity name=\"\xff\" tagId=\"t\"/>");
+    assert_eq!(e, Err(coswid::XmlError::NotUtf8 { offset: 24 }));
+    // two byte order marks: the second one is text before the root element; the offset counts
+    // the first one
+    let e = SoftwareIdentity::parse(
+        "\u{feff}\u{feff}<SoftwareIdentity name=\"n\" tagId=\"t\"/>".as_bytes(),
+    );
+    assert!(
+        matches!(e, Err(coswid::XmlError::Malformed { offset: 3, .. })),
+        "{e:?}"
+    );
+    // one byte order mark and whitespace are fine
+    assert!(
+        SoftwareIdentity::parse("\u{feff}\n <SoftwareIdentity name=\"n\" tagId=\"t\"/>".as_bytes())
+            .is_ok()
+    );
+}

@@ -186,12 +186,116 @@ fn resources(r: &mut Reader<'_>, input: &[u8], depth: usize) -> Result<Vec<Resou
     }
 }
 
+/// XML 1.0 §2.2 `Char`.
+fn xml_char(c: u32) -> bool {
+    matches!(c, 0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10_FFFF)
+}
+
+fn bad_char(offset: usize, code: u32) -> XmlError {
+    XmlError::BadCharacter {
+        offset: u64::try_from(offset).unwrap_or(u64::MAX),
+        code,
+    }
+}
+
+/// The code point of the character reference at the start of `r` (after `&#`), if it is one.
+/// An out-of-range number reads as `u32::MAX` (not a `Char`).
+fn char_ref(r: &[u8]) -> Option<u32> {
+    let (digits, radix) = match r.first() {
+        Some(b'x') => (r.get(1..)?, 16),
+        _ => (r, 10),
+    };
+    let end = digits.iter().position(|&b| b == b';')?;
+    let digits = digits.get(..end)?;
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v = 0u32;
+    for &d in digits {
+        let d = char::from(d).to_digit(radix)?;
+        v = v.saturating_mul(radix).saturating_add(d);
+    }
+    Some(v)
+}
+
+/// Refuse input that is not UTF-8 or holds a character XML 1.0 cannot carry, written
+/// literally or as a character reference (`&#0;`): whatever parses can be written back as XML.
+fn check_chars(input: &[u8]) -> Result<(), XmlError> {
+    if let Err(e) = core::str::from_utf8(input) {
+        return Err(XmlError::NotUtf8 {
+            offset: u64::try_from(e.valid_up_to()).unwrap_or(u64::MAX),
+        });
+    }
+    let mut i = 0;
+    while let Some(p) = input.get(i..).and_then(|rest| {
+        rest.iter()
+            .position(|&b| b < 0x20 || b == 0xEF || b == b'&')
+    }) {
+        i = i.saturating_add(p);
+        let rest = input.get(i..).unwrap_or_default();
+        match rest {
+            [b'\t' | b'\n' | b'\r', ..] => {}
+            [b, ..] if *b < 0x20 => return Err(bad_char(i, u32::from(*b))),
+            // U+FFFE, U+FFFF
+            [0xEF, 0xBF, y @ (0xBE | 0xBF), ..] => {
+                return Err(bad_char(i, 0xFFC0 | u32::from(*y & 0x3F)));
+            }
+            [b'&', b'#', r @ ..] => {
+                if let Some(c) = char_ref(r)
+                    && !xml_char(c)
+                {
+                    return Err(bad_char(i, c));
+                }
+            }
+            _ => {}
+        }
+        i = i.saturating_add(1);
+    }
+    Ok(())
+}
+
+/// Offsets in errors count from the first byte given, byte order mark included.
+fn shift(e: XmlError, by: u64) -> XmlError {
+    match e {
+        XmlError::Malformed { offset, message } => XmlError::Malformed {
+            offset: offset.saturating_add(by),
+            message,
+        },
+        XmlError::BadCharacter { offset, code } => XmlError::BadCharacter {
+            offset: offset.saturating_add(by),
+            code,
+        },
+        XmlError::NotUtf8 { offset } => XmlError::NotUtf8 {
+            offset: offset.saturating_add(by),
+        },
+        e => e,
+    }
+}
+
 impl SoftwareIdentity {
     /// Parse one SWID XML document (UTF-8).
+    ///
+    /// Input that is not UTF-8, holds a character XML 1.0 cannot carry (U+0000 and the other
+    /// C0 controls but tab, LF and CR; U+FFFE, U+FFFF; also as `&#…;`) or has text before the
+    /// root element is refused, so [`to_xml`](Self::to_xml) always writes a document that
+    /// parses to the same tree. Error offsets count from the first input byte.
     pub fn parse(input: &[u8]) -> Result<Self, XmlError> {
         // quick-xml skips a UTF-8 byte order mark without counting it in buffer_position(),
         // which would shift the raw slices kept for unknown elements
-        let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+        let (bom, input) = match input.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(rest) => (3, rest),
+            None => (0, input),
+        };
+        check_chars(input)
+            .and_then(|()| Self::parse_body(input))
+            .map_err(|e| shift(e, bom))
+    }
+
+    fn parse_body(input: &[u8]) -> Result<Self, XmlError> {
+        if input.starts_with(b"\xEF\xBB\xBF") {
+            // quick-xml would skip this one too, uncounted; it is text before the root element
+            return Err(malformed_pos(0, "a second byte order mark"));
+        }
         let mut r = NsReader::from_reader(input);
         loop {
             let start = r.buffer_position();
@@ -203,6 +307,10 @@ impl SoftwareIdentity {
                 Event::Start(e) => (e, true),
                 Event::Empty(e) => (e, false),
                 Event::Eof => return Err(XmlError::NoSoftwareIdentity),
+                // a second byte order mark, or any other text before the root element
+                Event::Text(t) if !t.as_ref().bytes().all(|b| b.is_ascii_whitespace()) => {
+                    return Err(malformed_pos(start, "text before the root element"));
+                }
                 _ => continue,
             };
             if !known || e.local_name().as_ref() != "SoftwareIdentity" {
