@@ -55,8 +55,8 @@ pub use event::{CloseReason, Event};
 use crate::error::pb_error_for;
 use crate::registry::{AccessRecommendation, BatchType, PbAssessmentResult};
 use crate::wire::{
-    BATCH_HEADER_LEN, Batch, BatchHeader, LanguagePreference, Message, PbError, PbPa, ReasonString,
-    RemediationParameters, Side, decode_messages,
+    BATCH_HEADER_LEN, Batch, BatchHeader, LanguagePreference, Message, PbError, PbPa, PdpReferral,
+    ReasonString, RemediationParameters, Side, decode_messages,
 };
 use crate::{Config, Error};
 
@@ -86,7 +86,12 @@ pub struct Session {
     pending_len: usize,
     transmits: VecDeque<Bytes>,
     events: VecDeque<Event>,
+    /// Batches received in the current handshake (CLOSE excluded).
     received: u32,
+    /// Handshakes started so far (first batch, and every retry sent or accepted).
+    handshakes: u32,
+    /// A retry asked for while a handshake was running (sent once Decided is reached).
+    retry_pending: bool,
 }
 
 impl Session {
@@ -101,6 +106,8 @@ impl Session {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             received: 0,
+            handshakes: 0,
+            retry_pending: false,
         }
     }
 
@@ -133,10 +140,32 @@ impl Session {
         })
     }
 
-    /// Batches received so far (CLOSE excluded), compared with
-    /// [`Config::max_round_trips`].
+    /// Batches received in the current handshake (CLOSE excluded), compared with
+    /// [`Config::max_round_trips`]; it starts again with every handshake, so a long-lived
+    /// session with many re-assessments is not cut off.
     pub fn batches_received(&self) -> u32 {
         self.received
+    }
+
+    /// Handshakes started so far: the first exchange and every retry (sent, or received in
+    /// Decided).
+    pub fn handshakes(&self) -> u32 {
+        self.handshakes
+    }
+
+    /// Whether a retry asked for during a handshake waits for Decided.
+    pub fn is_retry_pending(&self) -> bool {
+        self.retry_pending
+    }
+
+    /// Whether batches wait in [`Session::poll_transmit`].
+    pub fn has_pending_transmit(&self) -> bool {
+        !self.transmits.is_empty()
+    }
+
+    /// Whether messages are queued for the next batch this side sends.
+    pub fn has_queued_messages(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     /// The next batch to hand to PT.
@@ -180,6 +209,13 @@ impl Session {
         self.queue(Message::RemediationParameters(params))
     }
 
+    /// Server: queues a TCG PB-PDP-Referral for the next batch this side sends, except a
+    /// RESULT batch: strongSwan rejects a referral there, so [`Session::send_result`] keeps it
+    /// queued for the batch after (an SRETRY, an SDATA of the next exchange, or CLOSE).
+    pub fn send_pdp_referral(&mut self, referral: PdpReferral) -> Result<(), Error> {
+        self.queue(Message::PdpReferral(referral))
+    }
+
     /// Queues any message (vendor-specific, experimental, non-fatal PB-Error, ...), after the
     /// same side and validity checks as the typed `send_*` methods. Assessment results and
     /// access recommendations go through [`Session::send_result`], fatal errors through the
@@ -204,7 +240,12 @@ impl Session {
             Side::Client => BatchType::Cdata,
             Side::Server => BatchType::Sdata,
         };
-        self.flush(bt)
+        let first = self.state == State::Init;
+        self.flush(bt)?;
+        if first {
+            self.start_handshake();
+        }
+        Ok(())
     }
 
     /// Server: sends a RESULT batch holding the queued messages, the PB-Assessment-Result
@@ -225,16 +266,26 @@ impl Session {
         if let Some(r) = recommendation {
             extra.push(Message::AccessRecommendation(r));
         }
-        let mut size = self.pending_len;
+        // PB-PDP-Referral never rides in RESULT: it is held back for the next batch.
+        let is_referral = |m: &Message| matches!(m, Message::PdpReferral(_));
+        let held_len: usize = self
+            .pending
+            .iter()
+            .filter(|m| is_referral(m))
+            .map(Message::encoded_len)
+            .sum();
+        let mut size = self.pending_len - held_len;
         for m in &extra {
             m.validate()?;
             size = size.saturating_add(m.encoded_len());
         }
         self.check_batch_size(size)?;
+        let (held, mut kept): (Vec<Message>, Vec<Message>) = core::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(is_referral);
         // strongSwan's order: PB-PA, Assessment-Result, Access-Recommendation, then
         // Reason-String and Remediation-Parameters.
-        let split = self
-            .pending
+        let split = kept
             .iter()
             .position(|m| {
                 matches!(
@@ -242,22 +293,48 @@ impl Session {
                     Message::ReasonString(_) | Message::RemediationParameters(_)
                 )
             })
-            .unwrap_or(self.pending.len());
-        let tail = self.pending.split_off(split);
-        self.pending.extend(extra);
-        self.pending.extend(tail);
+            .unwrap_or(kept.len());
+        let tail = kept.split_off(split);
+        kept.extend(extra);
+        kept.extend(tail);
+        self.pending = kept;
         self.pending_len = size;
-        self.flush(BatchType::Result)
+        self.flush(BatchType::Result)?;
+        self.pending = held;
+        self.pending_len = BATCH_HEADER_LEN + held_len;
+        self.on_decided();
+        Ok(())
     }
 
-    /// Starts a new exchange from Decided: CRETRY (client) or SRETRY (server, full-duplex
-    /// PT only), carrying the queued messages.
-    pub fn retry(&mut self) -> Result<(), Error> {
+    /// Starts a new exchange: from Decided at once, with a CRETRY (client) or SRETRY (server,
+    /// full-duplex PT only) batch carrying the queued messages. Asked for while a handshake
+    /// runs (Init, Server Working, Client Working), the retry is remembered and
+    /// [`Event::RetryDue`] is reported when the session reaches Decided; call `retry` again
+    /// then. Returns whether the batch was sent now.
+    pub fn retry(&mut self) -> Result<bool, Error> {
         let bt = match self.side {
             Side::Client => BatchType::Cretry,
             Side::Server => BatchType::Sretry,
         };
-        self.flush(bt)
+        match self.state {
+            State::End => Err(Error::Closed),
+            State::Decided => {
+                self.flush(bt)?;
+                self.retry_pending = false;
+                self.start_handshake();
+                Ok(true)
+            }
+            // RFC 5793 §3.2: over a half-duplex PT the server can never SRETRY.
+            _ if self.side == Side::Server && self.config.half_duplex => Err(Error::IllegalBatch {
+                batch_type: bt,
+                side: self.side,
+                state: self.state,
+            }),
+            _ => {
+                self.retry_pending = true;
+                Ok(false)
+            }
+        }
     }
 
     /// Sends a CLOSE batch (with any queued messages) and ends the session.
@@ -301,6 +378,14 @@ impl Session {
         let Some(next) = rules::on_receive(self.side, self.state, bt) else {
             return self.fail(PbError::unexpected_batch_type());
         };
+        let new_handshake = matches!(
+            (self.state, bt),
+            (State::Init, BatchType::Cdata | BatchType::Sdata)
+                | (State::Decided, BatchType::Cretry | BatchType::Sretry)
+        );
+        if new_handshake {
+            self.start_handshake();
+        }
         if bt != BatchType::Close {
             self.received = self.received.saturating_add(1);
             if self.received > self.config.max_round_trips {
@@ -318,6 +403,10 @@ impl Session {
             return self.fail(e);
         }
         self.state = next;
+        if new_handshake {
+            self.events
+                .push_back(Event::HandshakeStarted { batch_type: bt });
+        }
         let last_lang = messages
             .iter()
             .rposition(|(_, m)| matches!(m, Message::LanguagePreference(_)));
@@ -359,6 +448,9 @@ impl Session {
             self.end(CloseReason::PeerClosed);
         } else {
             self.events.push_back(Event::EndOfBatch { batch_type: bt });
+            if self.state == State::Decided {
+                self.on_decided();
+            }
         }
     }
 
@@ -413,6 +505,18 @@ impl Session {
     }
 
     // ---- internals ----
+
+    fn start_handshake(&mut self) {
+        self.received = 0;
+        self.handshakes = self.handshakes.saturating_add(1);
+    }
+
+    fn on_decided(&mut self) {
+        if self.retry_pending {
+            self.retry_pending = false;
+            self.events.push_back(Event::RetryDue);
+        }
+    }
 
     fn check_send(&self, bt: BatchType) -> Result<State, Error> {
         if self.state == State::End {

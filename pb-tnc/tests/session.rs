@@ -335,8 +335,29 @@ fn every_send_transition_both_sides() {
                     BatchType::Result if side == Side::Server => {
                         s.send_result(PbAssessmentResult::COMPLIANT, None)
                     }
-                    BatchType::Cretry if side == Side::Client => s.retry(),
-                    BatchType::Sretry if side == Side::Server => s.retry(),
+                    BatchType::Cretry
+                        if side == Side::Client
+                            || bt == BatchType::Sretry && side == Side::Server =>
+                    {
+                        let r = s.retry();
+                        let sent = transmits(&mut s);
+                        match state {
+                            // A retry during a handshake waits for Decided.
+                            State::Init | State::ServerWorking | State::ClientWorking => {
+                                assert_eq!(r, Ok(false), "{side:?} {state:?}");
+                                assert!(sent.is_empty() && s.is_retry_pending());
+                                assert_eq!(s.state(), state);
+                            }
+                            State::Decided => {
+                                assert_eq!(r, Ok(true));
+                                assert_eq!(sent.len(), 1);
+                                assert_eq!(sent[0][3], bt as u8);
+                                assert_eq!(s.state(), State::ServerWorking);
+                            }
+                            State::End => assert_eq!(r, Err(Error::Closed)),
+                        }
+                        continue;
+                    }
                     BatchType::Close => s.close(),
                     // The API has no way to send the other side's batch types.
                     _ => continue,
@@ -425,6 +446,9 @@ fn full_exchange_exact_bytes() {
     assert_eq!(
         p.server_events,
         vec![
+            Event::HandshakeStarted {
+                batch_type: BatchType::Cdata
+            },
             Event::LanguagePreference(LanguagePreference::accept_language("en")),
             Event::Pa(pa(b"hi")),
             Event::EndOfBatch {
@@ -532,6 +556,9 @@ fn cretry_from_decided() {
     assert_eq!(
         p.server_events,
         vec![
+            Event::HandshakeStarted {
+                batch_type: BatchType::Cretry
+            },
             Event::Pa(pa(b"again")),
             Event::EndOfBatch {
                 batch_type: BatchType::Cretry
@@ -756,7 +783,7 @@ fn noskip_scan_before_acting() {
     let ev = events(&mut s);
     assert!(matches!(
         &ev[..],
-        [Event::Unknown(u), Event::Pa(_), Event::EndOfBatch { .. }]
+        [Event::HandshakeStarted { .. }, Event::Unknown(u), Event::Pa(_), Event::EndOfBatch { .. }]
             if u.vendor == VendorId::ITA && u.value[..] == [9]
     ));
 }
@@ -768,7 +795,7 @@ fn language_preference_last_wins() {
     let mut s = session(Side::Server);
     s.handle_batch(batch(Side::Client, BatchType::Cdata, &[l1, l2]));
     assert_eq!(
-        events(&mut s)[0],
+        events(&mut s)[1],
         Event::LanguagePreference(LanguagePreference(Text::from("B")))
     );
     // Sending: a second one replaces the first queued.
@@ -916,5 +943,186 @@ fn send_message_rules() {
     c.end_turn().unwrap();
     let mut s = session(Side::Server);
     s.handle_batch(transmits(&mut c).remove(0));
-    assert_eq!(events(&mut s)[0], Event::PeerError(nonfatal));
+    assert_eq!(events(&mut s)[1], Event::PeerError(nonfatal));
+}
+
+/// Runs one whole exchange (CDATA/SDATA `rounds` times, then RESULT) on a pair in Decided or
+/// Init; the client starts it with CRETRY when the pair is in Decided.
+fn exchange(p: &mut Pair, rounds: usize) {
+    if p.client.state() == State::Decided {
+        assert_eq!(p.client.retry(), Ok(true));
+    } else {
+        p.client.end_turn().unwrap();
+    }
+    p.drive();
+    for _ in 0..rounds {
+        p.server.end_turn().unwrap();
+        p.drive();
+        p.client.end_turn().unwrap();
+        p.drive();
+    }
+    p.server
+        .send_result(PbAssessmentResult::COMPLIANT, None)
+        .unwrap();
+    p.drive();
+    assert_eq!(p.client.state(), State::Decided);
+}
+
+#[test]
+fn round_trip_limit_counts_per_handshake() {
+    // 5 batches allowed per handshake; ten handshakes of 3 batches each (CDATA or CRETRY, then
+    // 2 CDATA) are 30 in all and never trip it, because the count restarts per handshake.
+    let mut p = Pair::with_config(Config::default().with_max_round_trips(5));
+    for i in 1..=10 {
+        exchange(&mut p, 2);
+        assert!(
+            !p.server.is_closed() && !p.client.is_closed(),
+            "handshake {i}"
+        );
+        assert_eq!(p.server.handshakes(), i);
+        assert_eq!(p.client.handshakes(), i);
+        assert_eq!(p.server.batches_received(), 3);
+    }
+    let started = p
+        .server_events
+        .iter()
+        .filter(|e| matches!(e, Event::HandshakeStarted { .. }))
+        .count();
+    assert_eq!(started, 10);
+    // One handshake longer than the limit still ends the session.
+    p.client.retry().unwrap();
+    p.drive();
+    for _ in 0..5 {
+        if p.server.is_closed() {
+            break;
+        }
+        p.server.end_turn().unwrap();
+        p.drive();
+        if p.client.is_closed() {
+            break;
+        }
+        p.client.end_turn().unwrap();
+        p.drive();
+    }
+    assert!(p.server_events.iter().any(|e| matches!(
+        e,
+        Event::Closed {
+            reason: CloseReason::LimitExceeded(_)
+        }
+    )));
+}
+
+#[test]
+fn retry_asked_during_a_handshake_is_due_at_decided() {
+    let mut p = Pair::new();
+    p.client.end_turn().unwrap();
+    p.drive();
+    // Client asks for a retry while the server works: nothing is sent yet.
+    assert_eq!(p.client.retry(), Ok(false));
+    assert!(p.client.is_retry_pending() && !p.client.has_pending_transmit());
+    p.server
+        .send_result(PbAssessmentResult::COMPLIANT, None)
+        .unwrap();
+    p.drive();
+    // The RESULT batch's events, then RetryDue.
+    assert_eq!(
+        p.client_events[p.client_events.len() - 2..],
+        [
+            Event::EndOfBatch {
+                batch_type: BatchType::Result
+            },
+            Event::RetryDue
+        ]
+    );
+    assert!(!p.client.is_retry_pending());
+    p.client.send_pa(pa(b"changed")).unwrap();
+    assert_eq!(p.client.retry(), Ok(true));
+    p.drive();
+    assert_eq!(p.c2s.last().unwrap()[3], BatchType::Cretry as u8);
+    assert!(p.server_events.ends_with(&[
+        Event::HandshakeStarted {
+            batch_type: BatchType::Cretry
+        },
+        Event::Pa(pa(b"changed")),
+        Event::EndOfBatch {
+            batch_type: BatchType::Cretry
+        }
+    ]));
+    // The server side: a retry asked for in Server Working is due right after RESULT.
+    let mut p = Pair::new();
+    p.client.end_turn().unwrap();
+    p.drive();
+    assert_eq!(p.server.retry(), Ok(false));
+    p.server
+        .send_result(PbAssessmentResult::COMPLIANT, None)
+        .unwrap();
+    assert_eq!(p.server.poll_event(), Some(Event::RetryDue));
+    assert_eq!(p.server.retry(), Ok(true));
+    p.drive();
+    assert_eq!(p.client.state(), State::ServerWorking);
+    assert!(p.client_events.contains(&Event::HandshakeStarted {
+        batch_type: BatchType::Sretry
+    }));
+    // Over a half-duplex PT the server can never SRETRY, not even later.
+    let mut s = Session::new(
+        Arc::new(Config::default().with_half_duplex(true)),
+        Side::Server,
+    );
+    assert!(matches!(s.retry(), Err(Error::IllegalBatch { .. })));
+}
+
+#[test]
+fn pdp_referral_never_rides_in_result() {
+    use pb_tnc::{PdpAddress, PdpReferral};
+    let mut p = Pair::new();
+    p.client.end_turn().unwrap();
+    p.drive();
+    let referral = PdpReferral::pt_tls(PdpAddress::Fqdn(Text::from("pdp.example")), 271);
+    p.server.send_pdp_referral(referral.clone()).unwrap();
+    assert!(matches!(
+        p.client.send_pdp_referral(referral.clone()),
+        Err(Error::WrongSide { .. })
+    ));
+    p.server.send_pa(pa(b"x")).unwrap();
+    p.server
+        .send_result(PbAssessmentResult::COMPLIANT, None)
+        .unwrap();
+    // The RESULT carries the PB-PA and the result, not the referral...
+    let result = p.take_server();
+    assert_eq!(result.len(), 1);
+    let decoded = pb_tnc::Batch::decode(result[0].clone()).unwrap();
+    assert!(
+        decoded
+            .messages()
+            .iter()
+            .all(|m| !matches!(m, Message::PdpReferral(_)))
+    );
+    assert!(p.server.has_queued_messages());
+    p.client.handle_batch(result[0].clone());
+    // ...the next batch does (here the SRETRY of a server-initiated re-assessment).
+    assert_eq!(p.server.retry(), Ok(true));
+    p.drive();
+    let last = pb_tnc::Batch::decode(p.s2c.last().unwrap().clone()).unwrap();
+    assert_eq!(last.batch_type(), BatchType::Sretry);
+    assert_eq!(
+        last.messages(),
+        &[Message::PdpReferral(referral.clone())][..]
+    );
+    assert!(p.client_events.contains(&Event::PdpReferral(referral)));
+}
+
+#[test]
+fn reply_swaps_the_ids() {
+    let from_client =
+        PbPa::new(VendorId::IETF, PaSubtype::SWIMA, Bytes::from_static(b"q")).with_collector_id(4);
+    let r = from_client.reply(Side::Server, 9, Bytes::from_static(b"a"));
+    assert_eq!((r.collector_id, r.validator_id, r.exclusive), (4, 9, true));
+    assert_eq!((r.vendor, r.subtype), (VendorId::IETF, PaSubtype::SWIMA));
+    let from_server = PbPa::new(VendorId::IETF, PaSubtype::SWIMA, Bytes::new());
+    let r = from_server.reply(Side::Client, 2, Bytes::new());
+    // The validator is unknown (ANY): no EXCL.
+    assert_eq!(
+        (r.collector_id, r.validator_id, r.exclusive),
+        (2, 0xffff, false)
+    );
 }

@@ -228,7 +228,7 @@ fn replay(name: &str) -> (Session, Session) {
         match batch.batch_type() {
             BatchType::Cdata | BatchType::Sdata => tx.end_turn().unwrap(),
             BatchType::Result => tx.send_result(result.unwrap(), rec).unwrap(),
-            BatchType::Cretry | BatchType::Sretry => tx.retry().unwrap(),
+            BatchType::Cretry | BatchType::Sretry => assert!(tx.retry().unwrap()),
             BatchType::Close => tx.close().unwrap(),
         }
         assert_eq!(transmits(tx), vec![bytes.clone()], "{name}/{file}");

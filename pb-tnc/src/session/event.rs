@@ -10,6 +10,19 @@ use crate::wire::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
+    /// The batch being processed starts a new handshake (assessment exchange): the first
+    /// batch of the session, or a CRETRY/SRETRY received in Decided. Reported before the
+    /// batch's messages, so the driver can tell its collectors/validators first (TNC
+    /// connection state HANDSHAKE). The round-trip count of [`crate::Config::max_round_trips`]
+    /// starts again here.
+    HandshakeStarted {
+        /// The batch type that started it.
+        batch_type: BatchType,
+    },
+    /// A retry asked for with [`crate::Session::retry`] while a handshake was running is due
+    /// now that the session reached Decided: call [`crate::Session::retry`] again (after
+    /// gathering the messages the retry batch should carry).
+    RetryDue,
     /// A PB-PA message for the collector(s) (client) or validator(s) (server) subscribed to
     /// its vendor/subtype, or only the one named by its ID when `exclusive` is set.
     Pa(PbPa),

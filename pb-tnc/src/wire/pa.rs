@@ -59,6 +59,34 @@ impl PbPa {
         }
     }
 
+    /// A reply to this message from `side` (the side that received it), sent by the
+    /// collector or validator `own_id`: same vendor and subtype, the sender's ID kept as the
+    /// destination, `own_id` as the source, and EXCL set when the destination is known (not
+    /// [`PbPa::ANY_ID`]), so only the original sender gets it.
+    ///
+    /// ```
+    /// # use pb_tnc::{PbPa, PaSubtype, Side};
+    /// # use nea_wire::VendorId;
+    /// let request = PbPa::new(VendorId::IETF, PaSubtype::SWIMA, "q".into()).with_collector_id(3);
+    /// let reply = request.reply(Side::Server, 7, "a".into());
+    /// assert_eq!((reply.collector_id, reply.validator_id, reply.exclusive), (3, 7, true));
+    /// ```
+    #[must_use]
+    pub fn reply(&self, side: crate::Side, own_id: u16, body: Bytes) -> Self {
+        let (collector_id, validator_id, to) = match side {
+            crate::Side::Server => (self.collector_id, own_id, self.collector_id),
+            crate::Side::Client => (own_id, self.validator_id, self.validator_id),
+        };
+        Self {
+            exclusive: to != Self::ANY_ID,
+            vendor: self.vendor,
+            subtype: self.subtype,
+            collector_id,
+            validator_id,
+            body,
+        }
+    }
+
     /// Sets the EXCL flag.
     #[must_use]
     pub fn with_exclusive(mut self, exclusive: bool) -> Self {
