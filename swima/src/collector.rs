@@ -91,6 +91,19 @@ pub trait InventorySource {
 
 type Key = (u8, Text, Text);
 
+/// What [`Collector::open`] found in its store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Recovery {
+    /// No stored log: a new epoch began.
+    New,
+    /// The stored log was loaded: same epoch, EIDs continue.
+    Resumed,
+    /// The stored log was unusable (unreadable, damaged inside, or with EID gaps): a new epoch
+    /// began and every SWIMA-PV will resynchronise (RFC 8412 §3.7.6). Log it.
+    Discarded(Error),
+}
+
 #[derive(Debug, Clone)]
 struct Subscription {
     peer: Peer,
@@ -130,7 +143,7 @@ pub struct Collector<S: LogStore> {
     subscriptions: Vec<Subscription>,
     limits: HashMap<Peer, usize>,
     out: VecDeque<Transmit>,
-    recovered: bool,
+    recovery: Recovery,
     /// The store failed: events may be lost, so nothing is answered until a new epoch.
     store_failed: bool,
 }
@@ -148,10 +161,17 @@ impl<S: LogStore> Collector<S> {
     /// or if it is corrupt or has gaps, the collector starts epoch `fresh_epoch` (a random
     /// value from the embedder, RFC 8412 §3.7.1) with an empty log (§3.7.6).
     pub fn open(config: CollectorConfig, mut store: S, fresh_epoch: u32) -> Result<Self, Error> {
-        let loaded = match store.load() {
-            Ok(Some(s)) if s.is_consistent() => Some(s),
+        let (loaded, recovery) = match store.load() {
+            Ok(Some(s)) if s.is_consistent() => (Some(s), Recovery::Resumed),
             // RFC 8412 §3.7.6: lost or corrupt log → new epoch, older events purged.
-            _ => None,
+            Ok(Some(_)) => (
+                None,
+                Recovery::Discarded(Error::Store(
+                    "stored events are not numbered 1, 2, 3 …".into(),
+                )),
+            ),
+            Ok(None) => (None, Recovery::New),
+            Err(e) => (None, Recovery::Discarded(e)),
         };
         let mut c = Self {
             config,
@@ -167,7 +187,7 @@ impl<S: LogStore> Collector<S> {
             subscriptions: Vec::new(),
             limits: HashMap::new(),
             out: VecDeque::new(),
-            recovered: loaded.is_some(),
+            recovery,
             store_failed: false,
         };
         match loaded {
@@ -206,6 +226,73 @@ impl<S: LogStore> Collector<S> {
         }
     }
 
+    /// Compacts the event log as RFC 8412 §3.7.6 allows (a "sliding window"): drops the
+    /// events that every event subscription has already been sent and that are older than the
+    /// last [`CollectorConfig::history`] events, folds them into the base inventory, and
+    /// renumbers the retained events from EID 1 in the new epoch `new_epoch` (a random value
+    /// ≠ the current one; purging events needs a new epoch, §3.7.1). Subscription trackers
+    /// move with their events (§3.8.5.2). Returns how many events were dropped; with nothing
+    /// to drop the epoch stays.
+    ///
+    /// The store is rewritten ([`LogStore::reset`]), so this is also how a `FileStore`
+    /// shrinks. Every SWIMA-PV resynchronises after the epoch change.
+    pub fn compact(&mut self, new_epoch: u32) -> Result<u32, Error> {
+        if self.store_failed {
+            return Err(Error::Store(
+                "the event log failed: rotate the epoch".into(),
+            ));
+        }
+        let mut cut = self.last_eid().saturating_sub(self.config.history);
+        for s in self
+            .subscriptions
+            .iter()
+            .filter(|s| s.request.wants_events())
+        {
+            cut = cut.min(s.last_reported);
+        }
+        if cut == 0 {
+            return Ok(0);
+        }
+        if new_epoch == self.epoch {
+            return Err(Error::InvalidValue("new epoch equals the current one"));
+        }
+        let n = usize::try_from(cut).unwrap_or(usize::MAX);
+        let mut inv: BTreeMap<Key, SoftwareRecord> =
+            self.base.iter().map(|r| (key_of(r), r.clone())).collect();
+        for e in self.events.get(..n).unwrap_or_default() {
+            if e.action == Action::DELETION {
+                inv.remove(&key_of(&e.item));
+            } else {
+                inv.insert(key_of(&e.item), e.item.clone());
+            }
+        }
+        let events = self
+            .events
+            .get(n..)
+            .unwrap_or_default()
+            .iter()
+            .map(|e| Event {
+                eid: e.eid - cut,
+                ..e.clone()
+            })
+            .collect();
+        let state = LogState {
+            epoch: new_epoch,
+            base: inv.into_values().collect(),
+            events,
+        };
+        self.store.reset(&state)?;
+        self.epoch = new_epoch;
+        self.base = state.base;
+        self.events = state.events;
+        self.base_open = false;
+        // RFC 8412 §3.8.5.2: the tracker moves to the new EID of the last reported event.
+        for s in &mut self.subscriptions {
+            s.last_reported = s.last_reported.saturating_sub(cut);
+        }
+        Ok(cut)
+    }
+
     /// Whether the store failed; requests are refused until [`Collector::rotate_epoch`].
     pub fn store_failed(&self) -> bool {
         self.store_failed
@@ -213,7 +300,12 @@ impl<S: LogStore> Collector<S> {
 
     /// Whether `open` found a stored log (same epoch, continuing EIDs).
     pub fn recovered(&self) -> bool {
-        self.recovered
+        self.recovery == Recovery::Resumed
+    }
+
+    /// What `open` found in the store, including why a stored log was discarded.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
     }
 
     /// The current EID Epoch.
@@ -241,7 +333,7 @@ impl<S: LogStore> Collector<S> {
         &self.store
     }
 
-    /// The store, mutably (e.g. to compact it or inject failures in tests).
+    /// The store, mutably (e.g. to inject failures in tests).
     pub fn store_mut(&mut self) -> &mut S {
         &mut self.store
     }

@@ -10,6 +10,8 @@ pub struct CollectorConfig {
     pub max_attribute_size: usize,
     /// Most subscriptions active at once over all peers; at least 8 (RFC 8412 §3.8.1).
     pub max_subscriptions: usize,
+    /// How many of the latest events [`crate::Collector::compact`] always keeps.
+    pub history: u32,
 }
 
 impl Default for CollectorConfig {
@@ -17,6 +19,7 @@ impl Default for CollectorConfig {
         Self {
             max_attribute_size: 16 * 1024 * 1024,
             max_subscriptions: 64,
+            history: 4096,
         }
     }
 }
@@ -26,6 +29,13 @@ impl CollectorConfig {
     #[must_use]
     pub fn with_max_attribute_size(mut self, n: usize) -> Self {
         self.max_attribute_size = n;
+        self
+    }
+
+    /// The configuration keeping the latest `events` events on [`crate::Collector::compact`].
+    #[must_use]
+    pub fn with_history(mut self, events: u32) -> Self {
+        self.history = events;
         self
     }
 

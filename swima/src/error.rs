@@ -35,6 +35,13 @@ pub enum Error {
     /// The event log store failed.
     #[error("event log store: {0}")]
     Store(String),
+    /// The stored event log is damaged before its end: events of the epoch are lost, so the
+    /// epoch must change (RFC 8412 §3.7.1, §3.7.6).
+    #[error("event log damaged at byte {offset}: a new EID epoch starts")]
+    CorruptLog {
+        /// Offset in the log of the first damaged frame.
+        offset: u64,
+    },
     /// An inventory source could not be read.
     #[error("inventory source: {0}")]
     Source(String),

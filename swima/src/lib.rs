@@ -22,11 +22,11 @@ pub use wire::status::{
 };
 
 pub use collector::log::{LogState, LogStore, MemoryStore};
-pub use collector::{Change, Collector, InventorySource, Peer, SourceItem, Transmit};
+pub use collector::{Change, Collector, InventorySource, Peer, Recovery, SourceItem, Transmit};
 pub use config::{CollectorConfig, ValidatorConfig};
 
 #[cfg(feature = "fs")]
-pub use collector::file_store::FileStore;
+pub use collector::file_store::{FileStore, LoadReport};
 pub use validator::{
     MirrorChange, MirrorKey, MirrorRecord, ResyncReason, Validator, ValidatorEvent,
 };

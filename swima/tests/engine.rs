@@ -625,44 +625,249 @@ fn unknown_action_ignored() {
 }
 
 #[cfg(feature = "fs")]
-#[test]
-fn file_store_restart_and_torn_tail() {
-    let dir = std::env::temp_dir().join(format!("swima-fs-{}", std::process::id()));
+fn temp_log(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("swima-fs-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("events.log");
-    let _ = std::fs::remove_file(&path);
-    let mut c = Collector::open(CollectorConfig::default(), FileStore::new(&path), 42).unwrap();
-    assert!(!c.recovered());
+    (dir, path)
+}
+
+/// A log with a base of one record and events 1 (create b) and 2 (alter a).
+#[cfg(feature = "fs")]
+fn write_log(path: &std::path::Path) -> Vec<SoftwareRecord> {
+    let mut c = Collector::open(CollectorConfig::default(), FileStore::new(path), 42).unwrap();
+    assert_eq!(c.recovery(), &Recovery::New);
     c.add_source(1, Text::from("s"));
     c.apply_snapshot(1, vec![item("a", 1)], &now()).unwrap();
     c.apply_changes(1, vec![Change::Upsert(item("b", 1))], &now())
         .unwrap();
     c.apply_changes(1, vec![Change::Upsert(item("a", 2))], &now())
         .unwrap();
-    let inv: Vec<SoftwareRecord> = c.inventory().cloned().collect();
-    drop(c);
+    c.inventory().cloned().collect()
+}
+
+/// Offsets of the frames of a log file (after the 17-byte header).
+#[cfg(feature = "fs")]
+fn frames(bytes: &[u8]) -> Vec<usize> {
+    let mut at = 17;
+    let mut v = Vec::new();
+    while at + 13 <= bytes.len() {
+        v.push(at);
+        let len = u32::from_be_bytes(bytes[at + 1..at + 5].try_into().unwrap()) as usize;
+        at += 13 + len;
+    }
+    v
+}
+
+#[cfg(feature = "fs")]
+#[test]
+fn file_store_restart_and_torn_tail() {
+    let (dir, path) = temp_log("torn");
+    let inv = write_log(&path);
     let c = Collector::open(CollectorConfig::default(), FileStore::new(&path), 43).unwrap();
     assert!(c.recovered());
     assert_eq!((c.epoch(), c.last_eid()), (42, 2));
     assert_eq!(c.inventory().cloned().collect::<Vec<_>>(), inv);
+    assert_eq!(c.store().last_load().frames, 3);
     drop(c);
-    // A torn last frame is dropped; EIDs continue after the last complete one.
+    // A torn last frame is cut; EIDs continue after the last complete one.
     let len = std::fs::metadata(&path).unwrap().len();
     let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     f.set_len(len - 3).unwrap();
     drop(f);
     let mut c = Collector::open(CollectorConfig::default(), FileStore::new(&path), 44).unwrap();
+    assert_eq!(c.recovery(), &Recovery::Resumed);
     assert_eq!((c.epoch(), c.last_eid()), (42, 1));
+    assert!(c.store().last_load().cut_tail > 0);
     c.add_source(1, Text::from("s"));
     c.apply_snapshot(1, vec![item("a", 2), item("b", 1)], &now())
         .unwrap();
     assert_eq!(c.last_eid(), 2);
     drop(c);
+    // Zeros after the last frame (a crash after the file grew, before its data was written)
+    // are a torn tail too.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let good = bytes.len() as u64;
+    bytes.extend_from_slice(&[0; 100]);
+    std::fs::write(&path, &bytes).unwrap();
+    let c = Collector::open(CollectorConfig::default(), FileStore::new(&path), 46).unwrap();
+    assert_eq!((c.epoch(), c.last_eid()), (42, 2));
+    assert_eq!(c.store().last_load().cut_tail, 100);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), good);
+    drop(c);
     // Garbage → new epoch.
     std::fs::write(&path, b"not a log").unwrap();
     let c = Collector::open(CollectorConfig::default(), FileStore::new(&path), 45).unwrap();
     assert!(!c.recovered());
+    assert!(matches!(c.recovery(), Recovery::Discarded(_)));
     assert_eq!((c.epoch(), c.last_eid()), (45, 0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// RFC 8412 §3.7.1: damage inside the log (valid frames after it) must not be cut like a
+/// torn tail — the EIDs after it would be handed out again for other events. It starts a new
+/// epoch, is reported, and the damaged file is kept.
+#[cfg(feature = "fs")]
+#[test]
+fn file_store_damage_inside_the_log_starts_a_new_epoch() {
+    for (case, what) in [
+        (0, "event 1 body"),
+        (1, "event 1 length"),
+        (2, "base record kind"),
+    ] {
+        let (dir, path) = temp_log(&format!("mid{case}"));
+        write_log(&path);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let f = frames(&bytes);
+        assert_eq!(f.len(), 3, "base a, event 1, event 2");
+        match case {
+            0 => *bytes.get_mut(f[1] + 40).unwrap() ^= 0x20,
+            1 => *bytes.get_mut(f[1] + 4).unwrap() ^= 0x01,
+            _ => *bytes.get_mut(f[0]).unwrap() = b'E',
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let c = Collector::open(CollectorConfig::default(), FileStore::new(&path), 77).unwrap();
+        let at = f[if case == 2 { 0 } else { 1 }] as u64;
+        assert_eq!(
+            c.recovery(),
+            &Recovery::Discarded(Error::CorruptLog { offset: at }),
+            "{what}"
+        );
+        assert_eq!(c.store().last_load().corrupt_at, Some(at));
+        assert_eq!((c.epoch(), c.last_eid()), (77, 0), "{what}");
+        assert_eq!(c.inventory().count(), 0);
+        assert_eq!(
+            std::fs::read(path.with_extension("corrupt")).unwrap(),
+            bytes
+        );
+        drop(c);
+        // The new log is sound.
+        let c = Collector::open(CollectorConfig::default(), FileStore::new(&path), 78).unwrap();
+        assert_eq!((c.recovery(), c.epoch()), (&Recovery::Resumed, 77));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// A frame longer than the configured limit is refused before it is allocated.
+#[cfg(feature = "fs")]
+#[test]
+fn file_store_frame_limit() {
+    let (dir, path) = temp_log("limit");
+    write_log(&path);
+    let mut s = FileStore::new(&path).with_max_frame(16);
+    assert!(matches!(s.load(), Err(Error::TooLong { max: 16, .. })));
+    let mut s = FileStore::new(&path);
+    assert_eq!(s.load().unwrap().unwrap().events.len(), 2);
+    // A frame header claiming 4 GiB (checksum intact) at the end is a torn tail.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len();
+    let f = frames(&bytes);
+    let mut h = bytes[f[2]..f[2] + 13].to_vec();
+    h[1..5].copy_from_slice(&u32::MAX.to_be_bytes());
+    let crc = crc32(&h[..9]);
+    h[9..].copy_from_slice(&crc.to_be_bytes());
+    bytes.extend_from_slice(&h);
+    std::fs::write(&path, &bytes).unwrap();
+    let mut s = FileStore::new(&path).with_max_frame(usize::MAX);
+    assert_eq!(s.load().unwrap().unwrap().events.len(), 2);
+    assert_eq!(s.last_load().cut_tail, 13);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), n as u64);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "fs")]
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = u32::MAX;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                0xEDB8_8320 ^ (crc >> 1)
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// RFC 8412 §3.7.6 sliding window: compaction keeps what subscribers still need and the
+/// configured history, renumbers the rest in a new epoch, and the log shrinks.
+#[cfg(feature = "fs")]
+#[test]
+fn compaction_keeps_history_and_moves_trackers() {
+    let (dir, path) = temp_log("compact");
+    let config = CollectorConfig::default().with_history(2);
+    let mut c = Collector::open(config.clone(), FileStore::new(&path), 1).unwrap();
+    c.add_source(1, Text::from("s"));
+    c.apply_snapshot(1, vec![item("a", 1)], &now()).unwrap();
+    let mut p = Pair::new(c, ValidatorConfig::default());
+    p.v.send_initial();
+    p.run();
+    p.v.send_subscribe();
+    p.run();
+    for v in 2..=6 {
+        p.c.apply_changes(1, vec![Change::Upsert(item("a", v))], &now())
+            .unwrap();
+    }
+    p.run();
+    assert_eq!(p.c.last_eid(), 5);
+    let before = std::fs::metadata(&path).unwrap().len();
+    // Everything was pushed: keep the last 2 events, drop 3.
+    assert_eq!(
+        p.c.compact(1),
+        Err(Error::InvalidValue("new epoch equals the current one"))
+    );
+    assert_eq!(p.c.compact(2).unwrap(), 3);
+    assert_eq!((p.c.epoch(), p.c.last_eid()), (2, 2));
+    assert_eq!(
+        p.c.events().iter().map(|e| e.eid).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert!(std::fs::metadata(&path).unwrap().len() < before);
+    // The validator resyncs to the new epoch on the next push and mirrors again.
+    p.c.apply_changes(1, vec![Change::Upsert(item("c", 1))], &now())
+        .unwrap();
+    p.run();
+    p.assert_mirrored();
+    // A restart sees the compacted log.
+    let inv: Vec<SoftwareRecord> = p.c.inventory().cloned().collect();
+    drop(p);
+    let c = Collector::open(config.clone(), FileStore::new(&path), 9).unwrap();
+    assert_eq!((c.epoch(), c.last_eid()), (2, 3));
+    assert_eq!(c.inventory().cloned().collect::<Vec<_>>(), inv);
+    drop(c);
+
+    // The subscription tracker moves with its events (RFC 8412 §3.8.5.2): after compaction
+    // a push carries only the new event, under its new EID.
+    let mut c = Collector::open(config, MemoryStore::new(), 5).unwrap();
+    c.add_source(1, Text::from("s"));
+    c.apply_snapshot(1, vec![item("a", 1)], &now()).unwrap();
+    c.handle_request(
+        PEER,
+        SwimaRequest::events(7, 1).with_flag(SwimaRequest::FLAG_SUBSCRIBE),
+    );
+    for v in 2..=8 {
+        c.apply_changes(1, vec![Change::Upsert(item("a", v))], &now())
+            .unwrap();
+    }
+    while c.poll_transmit().is_some() {}
+    assert_eq!(c.last_eid(), 7);
+    assert_eq!(c.compact(6).unwrap(), 5);
+    assert_eq!(c.last_eid(), 2);
+    c.apply_changes(1, vec![Change::Upsert(item("a", 9))], &now())
+        .unwrap();
+    let t = c.poll_transmit().unwrap();
+    let Some(Ok(SwimaAttribute::SoftwareEvents(ev))) = SwimaAttribute::decode(&t.attribute) else {
+        panic!("not an events push");
+    };
+    assert_eq!((ev.eid_epoch, ev.last_eid), (6, 3));
+    assert_eq!(
+        ev.events().iter().map(|e| e.eid).collect::<Vec<_>>(),
+        vec![3]
+    );
+    assert!(c.poll_transmit().is_none());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
