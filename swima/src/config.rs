@@ -56,6 +56,9 @@ pub struct ValidatorConfig {
     pub full_records: bool,
     /// Most requests awaiting an answer; older ones are forgotten first.
     pub max_pending: usize,
+    /// Most records the mirror holds. An inventory with more, or events that would grow the
+    /// mirror beyond it, leave the mirror unsynchronised (see [`crate::Validator`]).
+    pub max_mirror: usize,
 }
 
 impl Default for ValidatorConfig {
@@ -63,6 +66,7 @@ impl Default for ValidatorConfig {
         Self {
             full_records: true,
             max_pending: 256,
+            max_mirror: 1_000_000,
         }
     }
 }
@@ -72,6 +76,13 @@ impl ValidatorConfig {
     #[must_use]
     pub fn with_full_records(mut self, full: bool) -> Self {
         self.full_records = full;
+        self
+    }
+
+    /// The configuration with another mirror bound.
+    #[must_use]
+    pub fn with_max_mirror(mut self, records: usize) -> Self {
+        self.max_mirror = records;
         self
     }
 }

@@ -28,5 +28,5 @@ pub use config::{CollectorConfig, ValidatorConfig};
 #[cfg(feature = "fs")]
 pub use collector::file_store::{FileStore, LoadReport};
 pub use validator::{
-    MirrorChange, MirrorKey, MirrorRecord, ResyncReason, Validator, ValidatorEvent,
+    MirrorChange, MirrorKey, MirrorRecord, ResyncReason, Validator, ValidatorEvent, ValidatorState,
 };

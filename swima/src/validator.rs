@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use bytes::Bytes;
 use nea_wire::{DecodeError, Text};
-use pa_tnc::{Attribute, PaAttribute, PaTncError, PaTncMessage};
+use pa_tnc::{Attribute, DateTime20, PaAttribute, PaTncError, PaTncMessage};
 
 use crate::config::ValidatorConfig;
 use crate::{
@@ -100,12 +100,38 @@ pub enum ResyncReason {
     Inconsistent,
 }
 
+/// What a manager persists to resume a [`Validator`] after a restart
+/// ([`Validator::state`], [`Validator::restore`]): the mirror is complete up to `last_eid` of
+/// `epoch`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ValidatorState {
+    /// EID Epoch of the mirror.
+    pub epoch: u32,
+    /// The Last EID the mirror reflects.
+    pub last_eid: u32,
+    /// The mirrored records.
+    pub mirror: Vec<MirrorRecord>,
+}
+
 /// What the embedder learns (store it in the manager's repository, log it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+// Most events are `Changed`: boxing it would add an allocation to the common case.
+#[allow(clippy::large_enum_variant)]
 pub enum ValidatorEvent {
     /// The mirror changed.
-    Changed(MirrorChange),
+    Changed {
+        /// What changed.
+        change: MirrorChange,
+        /// EID Epoch of the change.
+        epoch: u32,
+        /// The EID of the event; for a change found by comparing a full inventory with the
+        /// mirror, the inventory's Last EID (the change happened at or before it).
+        eid: u32,
+        /// The event's timestamp (RFC 3339, as the SWIMA-PC sent it); `None` for a change
+        /// found by comparing a full inventory (inventories carry no times).
+        timestamp: Option<DateTime20>,
+    },
     /// The mirror is complete up to `last_eid` of `epoch` (a full inventory or a complete
     /// event list arrived).
     Synced {
@@ -130,6 +156,16 @@ pub enum ValidatorEvent {
     SubscriptionCancelled(u32),
     /// A malformed attribute from the SWIMA-PC (logged, never answered: RFC 8412 §3.9).
     Malformed(DecodeError),
+    /// The endpoint has more records than [`ValidatorConfig::max_mirror`](crate::ValidatorConfig):
+    /// the mirror keeps what it had, is no longer synchronised, and the validator makes no
+    /// further request on its own (it would get the same answer again) until the embedder
+    /// calls [`Validator::send_inventory_request`] (e.g. after raising the bound).
+    MirrorOverflow {
+        /// The bound.
+        limit: usize,
+        /// How many records the mirror would have needed (at least).
+        needed: usize,
+    },
 }
 
 /// The SWIMA-PV engine (RFC 8412 §3, §4): builds requests, mirrors one endpoint's inventory
@@ -156,6 +192,8 @@ pub struct Validator {
     epoch: Option<u32>,
     last_eid: u32,
     synced: bool,
+    /// The mirror bound was hit: no automatic inventory requests.
+    overflowed: bool,
     resync_outstanding: Option<u32>,
     mirror: BTreeMap<MirrorKey, MirrorRecord>,
     out: VecDeque<Attribute>,
@@ -173,11 +211,50 @@ impl Validator {
             epoch: None,
             last_eid: 0,
             synced: false,
+            overflowed: false,
             resync_outstanding: None,
             mirror: BTreeMap::new(),
             out: VecDeque::new(),
             events: VecDeque::new(),
         }
+    }
+
+    /// A validator resuming from what a manager persisted: the mirror counts as synchronised
+    /// at (`state.epoch`, `state.last_eid`), so [`Validator::send_initial`] asks only for the
+    /// events since (RFC 8412 §3.7.3). If the SWIMA-PC answers from another epoch or with a
+    /// smaller Last EID, the validator resynchronises with a full inventory (§3.7.6).
+    ///
+    /// Records beyond [`ValidatorConfig::max_mirror`] are dropped and the mirror is then not
+    /// synchronised (a full inventory follows).
+    pub fn restore(config: ValidatorConfig, state: ValidatorState) -> Self {
+        let mut v = Self::new(config);
+        let n = state.mirror.len();
+        v.mirror = state
+            .mirror
+            .into_iter()
+            .take(v.config.max_mirror)
+            .map(|r| (MirrorKey::of(&r.id), r))
+            .collect();
+        v.epoch = Some(state.epoch);
+        v.last_eid = state.last_eid;
+        v.synced = true;
+        if n > v.config.max_mirror {
+            v.overflow(n);
+        }
+        v
+    }
+
+    /// What to persist to resume later with [`Validator::restore`]; `None` while the mirror
+    /// is not synchronised (persist nothing then: a restart asks for a full inventory).
+    pub fn state(&self) -> Option<ValidatorState> {
+        if !self.synced {
+            return None;
+        }
+        Some(ValidatorState {
+            epoch: self.epoch?,
+            last_eid: self.last_eid,
+            mirror: self.mirror.values().cloned().collect(),
+        })
     }
 
     /// The mirrored inventory, by (Source Id Num, Software Identifier, Software Locator).
@@ -238,13 +315,20 @@ impl Validator {
         id
     }
 
-    /// The initial exchange: a full inventory request. Returns its Request ID.
+    /// The initial exchange: a full inventory request, or, for a validator resumed with
+    /// [`Validator::restore`], a request for the events after the restored Last EID. Returns
+    /// its Request ID.
     pub fn send_initial(&mut self) -> u32 {
+        if self.synced {
+            return self.send_events_request(self.last_eid.saturating_add(1));
+        }
         self.send_inventory_request()
     }
 
-    /// Requests the full inventory (records or identifiers per the config).
+    /// Requests the full inventory (records or identifiers per the config). Also what the
+    /// embedder calls after a [`ValidatorEvent::MirrorOverflow`].
     pub fn send_inventory_request(&mut self) -> u32 {
+        self.overflowed = false;
         let id = self.next_id();
         self.resync_outstanding = Some(id);
         self.send_request(SwimaRequest::inventory(id).with_flag(self.flags()))
@@ -458,9 +542,23 @@ impl Validator {
     fn resync(&mut self, reason: ResyncReason) {
         self.synced = false;
         self.events.push_back(ValidatorEvent::Resync(reason));
-        if self.resync_outstanding.is_none() {
+        self.auto_inventory_request();
+    }
+
+    /// Asks for a full inventory unless one is outstanding or the mirror bound was hit.
+    fn auto_inventory_request(&mut self) {
+        if self.resync_outstanding.is_none() && !self.overflowed {
             self.send_inventory_request();
         }
+    }
+
+    fn overflow(&mut self, needed: usize) {
+        self.synced = false;
+        self.overflowed = true;
+        self.events.push_back(ValidatorEvent::MirrorOverflow {
+            limit: self.config.max_mirror,
+            needed,
+        });
     }
 
     /// Applies an inventory; gives it back if it answers a targeted request.
@@ -485,27 +583,34 @@ impl Validator {
                 },
             );
         }
+        if new.len() > self.config.max_mirror {
+            self.overflow(new.len());
+            return None;
+        }
         let old = core::mem::take(&mut self.mirror);
+        let mut changes = Vec::new();
         for (k, o) in &old {
             match new.get(k) {
-                None => self
-                    .events
-                    .push_back(ValidatorEvent::Changed(MirrorChange::Removed(o.clone()))),
-                Some(n) if n != o => {
-                    self.events
-                        .push_back(ValidatorEvent::Changed(MirrorChange::Altered {
-                            old: o.clone(),
-                            new: n.clone(),
-                        }));
-                }
+                None => changes.push(MirrorChange::Removed(o.clone())),
+                Some(n) if n != o => changes.push(MirrorChange::Altered {
+                    old: o.clone(),
+                    new: n.clone(),
+                }),
                 Some(_) => {}
             }
         }
         for (k, n) in &new {
             if !old.contains_key(k) {
-                self.events
-                    .push_back(ValidatorEvent::Changed(MirrorChange::Added(n.clone())));
+                changes.push(MirrorChange::Added(n.clone()));
             }
+        }
+        for change in changes {
+            self.events.push_back(ValidatorEvent::Changed {
+                change,
+                epoch,
+                eid: last_eid,
+                timestamp: None,
+            });
         }
         self.mirror = new;
         self.epoch = Some(epoch);
@@ -534,9 +639,7 @@ impl Validator {
         }
         if !self.synced {
             // A full inventory is needed first; events alone cannot rebuild the mirror.
-            if self.resync_outstanding.is_none() {
-                self.send_inventory_request();
-            }
+            self.auto_inventory_request();
             return;
         }
         if let Some(old) = self.epoch.filter(|e| *e != ev.eid_epoch) {
@@ -579,7 +682,15 @@ impl Validator {
                 // A non-targeted list is complete within its range (RFC 8412 §3.7.5).
                 return self.resync(ResyncReason::Inconsistent);
             }
-            self.apply(e);
+            if self.mirror.len() >= self.config.max_mirror
+                && e.action != Action::DELETION
+                && !self.mirror.contains_key(&MirrorKey::of(e.item.id()))
+            {
+                // The mirror stays complete up to the previous event.
+                self.last_eid = e.eid.saturating_sub(1);
+                return self.overflow(self.mirror.len().saturating_add(1));
+            }
+            self.apply(ev.eid_epoch, e);
             expect = expect.saturating_add(1);
         }
         self.last_eid = self.last_eid.max(ev.last_consulted_eid);
@@ -597,7 +708,7 @@ impl Validator {
         }
     }
 
-    fn apply<R: Item>(&mut self, e: &Event<R>) {
+    fn apply<R: Item>(&mut self, epoch: u32, e: &Event<R>) {
         let rec = MirrorRecord {
             id: e.item.id().clone(),
             record: e.item.record().cloned(),
@@ -613,8 +724,13 @@ impl Validator {
             // RFC 8412 §5.8: a SWIMA-PV MUST ignore an event with an unknown Action.
             _ => None,
         };
-        if let Some(c) = change {
-            self.events.push_back(ValidatorEvent::Changed(c));
+        if let Some(change) = change {
+            self.events.push_back(ValidatorEvent::Changed {
+                change,
+                epoch,
+                eid: e.eid,
+                timestamp: Some(e.timestamp.clone()),
+            });
         }
     }
 }

@@ -200,12 +200,29 @@ fn events_after_install_and_remove() {
     let ev = SoftwareEvents::from_attribute(p.sent.last().unwrap()).unwrap();
     assert_eq!((ev.last_eid, ev.last_consulted_eid), (3, 3));
     assert_eq!(ev.events().len(), 3);
-    let changes = p
+    // Each change carries its event's EID and timestamp.
+    let changes: Vec<(u32, u32, Option<DateTime20>)> = p
         .seen
         .iter()
-        .filter(|e| matches!(e, ValidatorEvent::Changed(_)))
-        .count();
-    assert_eq!(changes, 3);
+        .filter_map(|e| match e {
+            ValidatorEvent::Changed {
+                epoch,
+                eid,
+                timestamp,
+                ..
+            } => Some((*epoch, *eid, timestamp.clone())),
+            _ => None,
+        })
+        .collect();
+    let e = p.c.epoch();
+    assert_eq!(
+        changes,
+        vec![
+            (e, 1, Some(now())),
+            (e, 2, Some(now())),
+            (e, 3, Some(now()))
+        ]
+    );
     // RFC 8412 §3.7.5: an Earliest EID beyond the last event → zero events, Last Consulted
     // EID = Last EID; the validator counts that as "everything sent".
     p.seen.clear();
@@ -869,6 +886,143 @@ fn compaction_keeps_history_and_moves_trackers() {
     );
     assert!(c.poll_transmit().is_none());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A manager that persisted (epoch, Last EID, mirror) resumes with "events since EID n",
+/// not a full inventory; if the endpoint's epoch moved on, it resynchronises.
+#[test]
+fn validator_resumes_from_persisted_state() {
+    let c = collector(&[("a", 1), ("b", 1)]);
+    let mut p = Pair::new(c, ValidatorConfig::default());
+    assert_eq!(p.v.state(), None);
+    p.v.send_initial();
+    p.run();
+    p.c.apply_changes(1, vec![Change::Upsert(item("c", 1))], &now())
+        .unwrap();
+    p.v.send_sync_check();
+    p.run();
+    p.assert_mirrored();
+    let saved = p.v.state().unwrap();
+    assert_eq!(
+        (saved.epoch, saved.last_eid, saved.mirror.len()),
+        (p.c.epoch(), 1, 3)
+    );
+    // The manager restarts; meanwhile two changes happen.
+    p.c.apply_changes(
+        1,
+        vec![
+            Change::Remove {
+                software_identifier: Text::from("example.org__a"),
+                locator: Text::from("file:///usr/share/swid/a.swidtag"),
+            },
+            Change::Upsert(item("b", 2)),
+        ],
+        &now(),
+    )
+    .unwrap();
+    let c = std::mem::replace(&mut p.c, collector(&[]));
+    let mut p = Pair::new(c, ValidatorConfig::default());
+    p.v = Validator::restore(ValidatorConfig::default(), saved.clone());
+    assert!(p.v.is_synced());
+    p.v.send_initial();
+    p.run();
+    p.assert_mirrored();
+    // One request, for events since EID 2; no inventory was sent.
+    assert!(p.sent.iter().all(|a| !SoftwareInventory::matches(a)));
+    let ev = SoftwareEvents::from_attribute(&p.sent[0]).unwrap();
+    assert_eq!(
+        ev.events().iter().map(|e| e.eid).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
+    let eids: Vec<u32> = p
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            ValidatorEvent::Changed { eid, .. } => Some(*eid),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(eids, vec![2, 3]);
+
+    // Restored state from an older epoch: resync with a full inventory.
+    p.c.rotate_epoch(0x0bad_cafe).unwrap();
+    p.v = Validator::restore(ValidatorConfig::default(), saved);
+    p.seen.clear();
+    p.v.send_initial();
+    p.run();
+    p.assert_mirrored();
+    assert!(p.seen.iter().any(|e| matches!(
+        e,
+        ValidatorEvent::Resync(ResyncReason::EpochChanged {
+            new: 0x0bad_cafe,
+            ..
+        })
+    )));
+    // Inventory diff changes carry the inventory's Last EID and no timestamp.
+    assert!(p.seen.iter().all(|e| !matches!(
+        e,
+        ValidatorEvent::Changed {
+            timestamp: Some(_),
+            ..
+        }
+    )));
+}
+
+/// The mirror is bounded: an inventory or events beyond `max_mirror` leave it unsynchronised
+/// with `MirrorOverflow`, and the validator does not ask again on its own.
+#[test]
+fn validator_mirror_bound() {
+    let c = collector(&[("a", 1), ("b", 1), ("c", 1)]);
+    let config = ValidatorConfig::default().with_max_mirror(2);
+    let mut p = Pair::new(c, config.clone());
+    p.v.send_initial();
+    p.run();
+    assert!(!p.v.is_synced());
+    assert!(p.v.mirror().is_empty());
+    assert!(p.seen.contains(&ValidatorEvent::MirrorOverflow {
+        limit: 2,
+        needed: 3
+    }));
+    assert_eq!(p.sent.len(), 1, "no second request");
+    // Events keep arriving on a subscription; no request loop.
+    p.v.send_subscribe();
+    p.run();
+    let sent = p.sent.len();
+    p.c.apply_changes(1, vec![Change::Upsert(item("d", 1))], &now())
+        .unwrap();
+    p.run();
+    assert_eq!(p.sent.len(), sent + 1, "the push only");
+    assert_eq!(p.v.state(), None);
+
+    // Events growing a synchronised mirror past the bound.
+    let c = collector(&[("a", 1)]);
+    let mut p = Pair::new(c, config);
+    p.v.send_initial();
+    p.run();
+    p.v.send_subscribe();
+    p.run();
+    p.c.apply_changes(
+        1,
+        vec![Change::Upsert(item("b", 1)), Change::Upsert(item("c", 1))],
+        &now(),
+    )
+    .unwrap();
+    p.run();
+    assert_eq!(p.v.mirror().len(), 2);
+    assert_eq!(p.v.last_eid(), 1);
+    assert!(!p.v.is_synced());
+    assert!(p.seen.contains(&ValidatorEvent::MirrorOverflow {
+        limit: 2,
+        needed: 3
+    }));
+    // The embedder raises nothing and asks explicitly: the answer overflows again.
+    p.seen.clear();
+    p.v.send_inventory_request();
+    p.run();
+    assert!(p.seen.contains(&ValidatorEvent::MirrorOverflow {
+        limit: 2,
+        needed: 3
+    }));
 }
 
 #[derive(Debug, Clone)]
