@@ -19,6 +19,19 @@ pub fn swima_attribute_to_json(input: Bytes, base: usize) -> Result<Value, Decod
     pa_tnc::attribute_to_json(&a)
 }
 
+/// A registry value as JSON: `{"number": n, "name": "…"}`, the name only when known.
+pub fn named(number: u64, name: Option<&str>) -> Value {
+    match name {
+        Some(n) => serde_json::json!({"number": number, "name": n}),
+        None => serde_json::json!({ "number": number }),
+    }
+}
+
+/// A vendor ID (SMI Private Enterprise Number) as JSON: the number plus its separate name.
+pub fn vendor(v: nea_wire::VendorId) -> Value {
+    named(u64::from(v.get()), v.name())
+}
+
 /// Renders a JSON value as indented `name: value` lines.
 pub fn to_text(v: &Value) -> String {
     let mut out = String::new();
@@ -35,6 +48,14 @@ fn scalar(v: &Value) -> Option<String> {
         Value::Bool(b) => Some(b.to_string()),
         Value::Number(n) => Some(n.to_string()),
         Value::String(s) => Some(s.clone()),
+        // a `named` value reads as "1 (enabled)"
+        Value::Object(m) if m.keys().all(|k| k == "number" || k == "name") => {
+            match (m.get("number"), m.get("name")) {
+                (Some(n), Some(Value::String(name))) => Some(format!("{n} ({name})")),
+                (Some(n), None) => Some(n.to_string()),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -82,5 +103,7 @@ mod tests {
             to_text(&v),
             "a: 1\nb:\n  c: x\nd: [2]\n  [0]: true\n  [1]:\n    e: -"
         );
+        let v = json!({"v": vendor(nea_wire::VendorId::ITA), "w": named(7, None)});
+        assert_eq!(to_text(&v), "v: 36906 (ITA)\nw: 7");
     }
 }

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -175,7 +175,7 @@ fn text_output_and_hex_input() {
         text.contains("attribute_type_name: Forwarding Enabled"),
         "{text}"
     );
-    assert!(text.contains("forwarding_enabled: 1"), "{text}");
+    assert!(text.contains("forwarding_enabled: 1 (enabled)"), "{text}");
 }
 
 #[test]
@@ -241,4 +241,40 @@ fn swid_and_coswid_layers_convert_both_ways() {
     // Conversion flags must match the layer.
     let out = run(&["--layer", "pa-tnc", "--to-swid"], Some(b""));
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// ITA-HSR attributes decode by name, the PA subtype is named in its vendor's namespace, and
+/// vendor IDs are a number plus a separate name; both assessment results print names.
+#[test]
+fn ita_attributes_and_names() {
+    let dir = root().join("pb-tnc/tests/data/01-sasl-plain-test-os-isolate");
+    let v = json_of("pb-tnc", &dir.join("07-c2s-pb-cdata.batch.bin"));
+    let pa = &v["messages"][1]["value"];
+    assert_eq!(
+        pa["pa_message_vendor_id"],
+        json!({"number": 0x90_2a, "name": "ITA"})
+    );
+    assert_eq!(pa["pa_subtype_name"], "Test");
+    let cmd = &pa["pa_tnc_message"]["attributes"][0];
+    assert_eq!(cmd["attribute_type_name"], "Command");
+    assert_eq!(cmd["value"]["command"], "isolate");
+    let mut ids = Vec::new();
+    find(&v, "device_id", &mut ids);
+    assert_eq!(ids, [&json!("aabbccddeeff11223344556677889900")]);
+
+    let v = json_of("pb-tnc", &dir.join("10-s2c-pb-result.batch.bin"));
+    let mut results = Vec::new();
+    find(&v, "assessment_result", &mut results);
+    // the PA-TNC attribute (RFC 5792) and the PB-TNC message (RFC 5793) print alike
+    assert_eq!(
+        results,
+        [
+            &json!({"number": 1, "name": "non-compliant minor"}),
+            &json!({"number": 1, "name": "non-compliant minor"})
+        ]
+    );
+    assert_eq!(
+        pa_tnc::PaAssessmentResult(1).to_string(),
+        pb_tnc::PbAssessmentResult(1).to_string()
+    );
 }

@@ -11,7 +11,7 @@ pub mod x509;
 
 pub use error::{DecodeError, DecodeErrorKind};
 pub use reader::{Reader, put_u24};
-pub use registry::PaSubtype;
+pub use registry::{PaSubtype, PaType};
 pub use text::Text;
 pub use tlv::{NOSKIP, TLV_HEADER_LEN, Tlv, TlvHeader, TlvIter};
 pub use vendor::VendorId;

@@ -31,6 +31,24 @@ impl VendorId {
         }
     }
 
+    /// A vendor ID from a number known when compiling: a value above 24 bits does not compile,
+    /// so no `Option` to unwrap.
+    ///
+    /// ```
+    /// use nea_wire::VendorId;
+    /// const DEBIAN: VendorId = VendorId::of::<9586>();
+    /// assert_eq!(DEBIAN.get(), 9586);
+    /// assert_eq!(VendorId::of::<0x00902a>(), VendorId::ITA);
+    /// ```
+    ///
+    /// ```compile_fail
+    /// let _ = nea_wire::VendorId::of::<0x0100_0000>();
+    /// ```
+    pub const fn of<const PEN: u32>() -> Self {
+        const { assert!(PEN <= Self::MAX, "a vendor ID has 24 bits") };
+        Self(PEN)
+    }
+
     /// A vendor ID from the low 24 bits of `v` (used on values read from a 24-bit field).
     pub const fn from_u24(v: u32) -> Self {
         Self(v & Self::MAX)
@@ -89,5 +107,8 @@ mod tests {
         assert_eq!(VendorId::from_u24(0x01005597), VendorId::TCG);
         assert_eq!(format!("{:?}", VendorId::TCG), "VendorId(TCG)");
         assert_eq!(format!("{}", VendorId::new(0x1234).unwrap()), "0x001234");
+        const PWG: VendorId = VendorId::of::<0x000a8b>();
+        assert_eq!(PWG, VendorId::PWG);
+        assert_eq!(VendorId::of::<0xffffff>(), VendorId::RESERVED);
     }
 }

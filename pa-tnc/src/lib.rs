@@ -16,12 +16,14 @@ pub use attr::ietf::{
 };
 pub use config::Limits;
 pub use message::{Attribute, MESSAGE_HEADER_LEN, PA_TNC_VERSION, PaTncMessage};
+pub use nea_wire::{PaType, VendorId};
 pub use receive::{
     DecodeErrorOrUnsupported, Disposition, error_reply, is_known, message_header, receive,
     value_error_reply,
 };
 pub use registry::{
-    AttributeType, ErrorCode, PaSubtype, RemediationType, TcgAttributeType, TcgPaSubtype,
+    AttributeType, ErrorCode, ItaAttributeType, PaSubtype, RemediationType, TcgAttributeType,
+    TcgPaSubtype, attribute_type_name,
 };
 
 /// TCG IF-M Segmentation: contract, envelopes, segmenter and reassembler.

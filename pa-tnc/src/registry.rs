@@ -1,7 +1,7 @@
 //! Numeric registries of RFC 5792 (and the values RFC 8412 and the TCG added to them), as
 //! open newtypes: unknown values pass through, known ones print their RFC name.
 
-use nea_wire::registry;
+use nea_wire::{VendorId, registry};
 
 pub use nea_wire::PaSubtype;
 
@@ -78,6 +78,50 @@ registry! {
 }
 
 registry! {
+    /// ITA-HSR attribute types (vendor `0x00902a`, strongSwan's libimcv), which deployed
+    /// strongSwan peers send: Command (NOSKIP, the test IMC's `allow`/`isolate`/… text) and
+    /// Device ID (the OS IMC's device identifier, text) appear in the captures under
+    /// `tests/data`.
+    ItaAttributeType(u32) {
+        /// Command (text).
+        COMMAND = 1 => "Command",
+        /// Dummy (padding of a given size, for tests).
+        DUMMY = 2 => "Dummy",
+        /// Get Settings (the names of settings asked for).
+        GET_SETTINGS = 3 => "Get Settings",
+        /// Settings (name/value pairs).
+        SETTINGS = 4 => "Settings",
+        /// Start Angel.
+        START_ANGEL = 5 => "Start Angel",
+        /// Stop Angel.
+        STOP_ANGEL = 6 => "Stop Angel",
+        /// Echo.
+        ECHO = 7 => "Echo",
+        /// Device ID (text).
+        DEVICE_ID = 8 => "Device ID",
+    }
+}
+
+/// The name of attribute type `kind` in the namespace of `vendor`: IETF ([`AttributeType`]),
+/// TCG ([`TcgAttributeType`]) and ITA ([`ItaAttributeType`]); `None` for other vendors and
+/// unassigned types.
+///
+/// ```
+/// use pa_tnc::{VendorId, attribute_type_name};
+/// assert_eq!(attribute_type_name(VendorId::ITA, 8), Some("Device ID"));
+/// assert_eq!(attribute_type_name(VendorId::IETF, 8), Some("PA-TNC Error"));
+/// assert_eq!(attribute_type_name(VendorId::of::<9586>(), 8), None);
+/// ```
+pub const fn attribute_type_name(vendor: VendorId, kind: u32) -> Option<&'static str> {
+    match vendor.get() {
+        0 => AttributeType(kind).name(),
+        0x005597 => TcgAttributeType(kind).name(),
+        0x00902a => ItaAttributeType(kind).name(),
+        _ => None,
+    }
+}
+
+registry! {
     /// PA-TNC Error Code (RFC 5792 §7.4, RFC 8412 §10.4), IETF namespace.
     ErrorCode(u32) {
         /// Reserved.
@@ -139,5 +183,27 @@ mod tests {
         assert_eq!(ErrorCode::SWIMA_ERROR.name(), Some("SWIMA_ERROR"));
         assert_eq!(PaSubtype::SWIMA, PaSubtype(9));
         assert_eq!(TcgAttributeType::NEXT_SEGMENT.0, 0x24);
+        assert_eq!(
+            format!("{:?}", ItaAttributeType(1)),
+            "ItaAttributeType(Command)"
+        );
+        assert_eq!(attribute_type_name(VendorId::ITA, 1), Some("Command"));
+        assert_eq!(
+            attribute_type_name(VendorId::TCG, 0x23),
+            Some("Segmentation Envelope")
+        );
+        assert_eq!(attribute_type_name(VendorId::ITA, 99), None);
+    }
+
+    #[test]
+    fn assessment_result_prints_names() {
+        use crate::PaAssessmentResult as R;
+        assert_eq!(
+            format!("{:?}", R(1)),
+            "PaAssessmentResult(non-compliant minor)"
+        );
+        assert_eq!(R::UNABLE_TO_DETERMINE.to_string(), "don't know");
+        assert_eq!(R::ERROR.name(), Some("error"));
+        assert_eq!(R(9).to_string(), "9");
     }
 }

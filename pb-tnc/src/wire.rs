@@ -88,17 +88,18 @@ pub struct BatchHeader {
 
 impl BatchHeader {
     /// Reads and checks the header of the complete batch `input` (first byte at `base`).
-    pub fn decode(input: &Bytes, base: usize) -> Result<Self, DecodeError> {
-        if input.len() < BATCH_HEADER_LEN {
+    /// Nothing of `input` is kept, so any byte slice will do (`&Bytes` coerces).
+    pub fn decode(input: &[u8], base: usize) -> Result<Self, DecodeError> {
+        let Some(&[version, d, _reserved, btype, l0, l1, l2, l3]) =
+            input.first_chunk::<BATCH_HEADER_LEN>()
+        else {
             return Err(DecodeError::new(
                 DecodeErrorKind::UnexpectedEnd {
                     needed: BATCH_HEADER_LEN - input.len(),
                 },
                 base,
             ));
-        }
-        let mut r = Reader::new(input.slice(..BATCH_HEADER_LEN), base);
-        let version = r.u8()?;
+        };
         // RFC 5793 §4.1: a Version we do not support gets Version Not Supported.
         if version != VERSION {
             return Err(DecodeError::new(
@@ -106,14 +107,12 @@ impl BatchHeader {
                 base,
             ));
         }
-        let d = r.u8()?;
-        let _reserved = r.u8()?;
-        let btype = r.u8()? & 0x0f;
+        let btype = btype & 0x0f;
         // RFC 5793 §4.1: an unknown B-Type is a fatal Invalid Parameter.
         let batch_type = BatchType::try_from(btype).map_err(|_| {
             DecodeError::new(DecodeErrorKind::InvalidValue { field: "B-Type" }, base + 3)
         })?;
-        let length = r.u32()?;
+        let length = u32::from_be_bytes([l0, l1, l2, l3]);
         // RFC 5793 §4.1: Batch Length below 8 is a fatal Invalid Parameter.
         if length < 8 {
             return Err(DecodeError::new(

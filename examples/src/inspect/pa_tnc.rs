@@ -5,10 +5,12 @@ use bytes::Bytes;
 use nea_wire::{DecodeError, VendorId};
 use pa_tnc::segmentation::{ContractRequest, ContractResponse, NextSegment, SegmentationEnvelope};
 use pa_tnc::{
-    Attribute, AttributeType, ErrorCode, ErrorInfo, IetfAttribute, Limits, PaAttribute,
+    Attribute, ErrorCode, ErrorInfo, IetfAttribute, ItaAttributeType, Limits, PaAttribute,
     PaTncMessage, RemediationParameters, TcgAttributeType,
 };
 use serde_json::{Map, Value, json};
+
+use super::{named, vendor};
 
 /// Decodes one PA-TNC message starting at absolute offset `base`.
 pub fn message_to_json(input: Bytes, base: usize) -> Result<Value, DecodeError> {
@@ -25,15 +27,6 @@ pub fn message_to_json(input: Bytes, base: usize) -> Result<Value, DecodeError> 
     }))
 }
 
-/// The name of an attribute type, if known.
-fn type_name(a: &Attribute) -> Option<&'static str> {
-    match a.vendor {
-        VendorId::IETF => AttributeType(a.kind).name(),
-        VendorId::TCG => TcgAttributeType(a.kind).name(),
-        _ => None,
-    }
-}
-
 /// One attribute: header fields plus the typed value (or its hex).
 pub fn attribute_to_json(a: &Attribute) -> Result<Value, DecodeError> {
     let mut o = Map::new();
@@ -41,20 +34,13 @@ pub fn attribute_to_json(a: &Attribute) -> Result<Value, DecodeError> {
     o.insert("noskip".into(), json!(a.noskip()));
     o.insert("attribute_vendor_id".into(), vendor(a.vendor));
     o.insert("attribute_type".into(), json!(a.kind));
-    if let Some(n) = type_name(a) {
+    if let Some(n) = pa_tnc::attribute_type_name(a.vendor, a.kind) {
         o.insert("attribute_type_name".into(), json!(n));
     }
     o.insert("attribute_length".into(), json!(a.encoded_len()));
     let value = typed_value(a)?;
     o.insert("value".into(), value);
     Ok(Value::Object(o))
-}
-
-fn vendor(v: VendorId) -> Value {
-    match v.name() {
-        Some(n) => json!(format!("{} ({n})", v.get())),
-        None => json!(v.get()),
-    }
 }
 
 fn text(t: &nea_wire::Text) -> Value {
@@ -69,6 +55,19 @@ fn typed_value(a: &Attribute) -> Result<Value, DecodeError> {
     }
     if let Some(r) = IetfAttribute::decode(a) {
         return ietf_to_json(&r?, a.value_offset);
+    }
+    if a.vendor == VendorId::ITA {
+        // Command and Device ID carry UTF-8 text (strongSwan's imc-test and imc-os)
+        let key = match ItaAttributeType(a.kind) {
+            ItaAttributeType::COMMAND => Some("command"),
+            ItaAttributeType::DEVICE_ID => Some("device_id"),
+            _ => None,
+        };
+        if let Some(key) = key
+            && let Ok(t) = core::str::from_utf8(&a.value)
+        {
+            return Ok(json!({ key: t }));
+        }
     }
     if a.vendor == VendorId::TCG {
         match TcgAttributeType(a.kind) {
@@ -193,7 +192,9 @@ fn ietf_to_json(t: &IetfAttribute, value_offset: usize) -> Result<Value, DecodeE
             o.insert("error_information".into(), info);
             Value::Object(o)
         }
-        IetfAttribute::AssessmentResult(r) => json!({ "assessment_result": r.0 }),
+        IetfAttribute::AssessmentResult(r) => {
+            json!({ "assessment_result": named(u64::from(r.get()), r.name()) })
+        }
         IetfAttribute::RemediationInstructions(r) => match &r.0 {
             RemediationParameters::Uri(u) => {
                 json!({"remediation_parameters_type": 1, "remediation_uri": text(u)})
@@ -213,9 +214,11 @@ fn ietf_to_json(t: &IetfAttribute, value_offset: usize) -> Result<Value, DecodeE
                 "hex": hex::encode(data),
             }),
         },
-        IetfAttribute::ForwardingEnabled(f) => json!({ "forwarding_enabled": f.0 }),
+        IetfAttribute::ForwardingEnabled(f) => {
+            json!({ "forwarding_enabled": named(u64::from(f.get()), f.name()) })
+        }
         IetfAttribute::FactoryDefaultPasswordEnabled(f) => {
-            json!({ "factory_default_password_enabled": f.0 })
+            json!({ "factory_default_password_enabled": named(u64::from(f.get()), f.name()) })
         }
         _ => Value::Null,
     })

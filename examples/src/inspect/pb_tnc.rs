@@ -10,6 +10,8 @@ use pb_tnc::{
 };
 use serde_json::{Map, Value, json};
 
+use super::{named, vendor};
+
 /// Decodes one PB-TNC batch starting at absolute offset `base`.
 ///
 /// A batch of another Version (which a PB-TNC 2 receiver answers with Version Not
@@ -91,29 +93,11 @@ fn type_name(m: &Message) -> Option<&'static str> {
     }
 }
 
-fn vendor(v: VendorId) -> Value {
-    match v.name() {
-        Some(n) => json!(format!("{} ({n})", v.get())),
-        None => json!(v.get()),
-    }
-}
-
-fn named(number: u64, name: Option<&str>) -> Value {
-    match name {
-        Some(n) => json!({"number": number, "name": n}),
-        None => json!({"number": number}),
-    }
-}
-
 fn value(m: &Message, value_offset: usize) -> Value {
     match m {
         Message::Experimental(e) => json!({ "hex": hex::encode(&e.value) }),
         Message::Pa(pa) => {
-            let subtype_name = if pa.vendor == VendorId::IETF {
-                pa.subtype.name()
-            } else {
-                None
-            };
+            let subtype_name = pa.subtype.name_for(pa.vendor);
             // PB-PA value: 12 fixed bytes, then the PA-TNC message.
             let body_offset = value_offset + 12;
             let nested = match super::pa_tnc::message_to_json(pa.body.clone(), body_offset) {
@@ -233,11 +217,9 @@ pub fn message_type_name(vendor_id: VendorId, kind: u32) -> Option<&'static str>
     }
 }
 
-/// PA subtype name in the IETF namespace.
+/// PA subtype name in the namespace of `vendor_id` (IETF, TCG, ITA).
 pub fn pa_subtype_name(vendor_id: VendorId, subtype: u32) -> Option<&'static str> {
-    (vendor_id == VendorId::IETF)
-        .then(|| PaSubtype(subtype).name())
-        .flatten()
+    PaSubtype(subtype).name_for(vendor_id)
 }
 
 #[cfg(test)]
@@ -305,7 +287,10 @@ mod tests {
             2, 0, 0, 1, 0, 0, 0, 22, 0, 0, 0x90, 0x2a, 0, 0, 0, 9, 0, 0, 0, 14, 0xab, 0xcd,
         ]);
         let v = batch_to_json(unknown, 0).unwrap();
-        assert_eq!(v["messages"][0]["vendor_id"], "36906 (ITA)");
+        assert_eq!(
+            v["messages"][0]["vendor_id"],
+            json!({"number": 36906, "name": "ITA"})
+        );
         assert_eq!(v["messages"][0]["value"]["hex"], "abcd");
     }
 }

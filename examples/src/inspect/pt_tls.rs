@@ -7,6 +7,8 @@ use pt_tls::wire::{HEADER_LEN, MessageHeader, ResultForm};
 use pt_tls::{Body, ErrorCode, Message, MessageType};
 use serde_json::{Map, Value, json};
 
+use super::{named, vendor};
+
 /// Decodes a stream of PT-TLS messages (one or more) starting at absolute offset `base`.
 pub fn stream_to_json(input: Bytes, base: usize) -> Result<Value, DecodeError> {
     let mut messages = Vec::new();
@@ -27,20 +29,6 @@ pub fn stream_to_json(input: Bytes, base: usize) -> Result<Value, DecodeError> {
         pos += len;
     }
     Ok(json!({ "messages": messages }))
-}
-
-fn vendor(v: VendorId) -> Value {
-    match v.name() {
-        Some(n) => json!(format!("{} ({n})", v.get())),
-        None => json!(v.get()),
-    }
-}
-
-fn named(number: u64, name: Option<&str>) -> Value {
-    match name {
-        Some(n) => json!({"number": number, "name": n}),
-        None => json!({"number": number}),
-    }
 }
 
 fn hex(b: &[u8]) -> Value {

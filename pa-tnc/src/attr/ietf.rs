@@ -503,13 +503,12 @@ impl PaAttribute for InstalledPackages {
 }
 
 macro_rules! u32_attribute {
-    ($(#[$m:meta])* $name:ident, $t:expr, [$($(#[$cm:meta])* $c:ident = $v:expr),*]) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub struct $name(pub u32);
-
-        impl $name {
-            $($(#[$cm])* pub const $c: Self = Self($v);)*
+    ($(#[$m:meta])* $name:ident, $t:expr, [$($(#[$cm:meta])* $c:ident = $v:expr => $n:literal),*]) => {
+        nea_wire::registry! {
+            $(#[$m])*
+            $name(u32) {
+                $($(#[$cm])* $c = $v => $n,)*
+            }
         }
 
         impl PaAttribute for $name {
@@ -533,38 +532,40 @@ macro_rules! u32_attribute {
 }
 
 u32_attribute!(
-    /// Assessment Result (RFC 5792 §4.2.9).
+    /// Assessment Result (RFC 5792 §4.2.9). Debug and Display print the same names as
+    /// `pb_tnc::PbAssessmentResult` (RFC 5793 §4.6 uses the same five values):
+    /// `PaAssessmentResult(non-compliant minor)`, `don't know`; unknown values print the number.
     PaAssessmentResult, AttributeType::ASSESSMENT_RESULT, [
     /// Compliant.
-    COMPLIANT = 0,
+    COMPLIANT = 0 => "compliant",
     /// Minor non-compliance.
-    MINOR_NON_COMPLIANCE = 1,
+    MINOR_NON_COMPLIANCE = 1 => "non-compliant minor",
     /// Major non-compliance.
-    MAJOR_NON_COMPLIANCE = 2,
+    MAJOR_NON_COMPLIANCE = 2 => "non-compliant major",
     /// Error.
-    ERROR = 3,
+    ERROR = 3 => "error",
     /// Unable to determine.
-    UNABLE_TO_DETERMINE = 4
+    UNABLE_TO_DETERMINE = 4 => "don't know"
 ]);
 
 u32_attribute!(
     /// Forwarding Enabled (RFC 5792 §4.2.11).
     ForwardingEnabled, AttributeType::FORWARDING_ENABLED, [
     /// Disabled.
-    DISABLED = 0,
+    DISABLED = 0 => "disabled",
     /// Enabled.
-    ENABLED = 1,
+    ENABLED = 1 => "enabled",
     /// Unknown.
-    UNKNOWN = 2
+    UNKNOWN = 2 => "unknown"
 ]);
 
 u32_attribute!(
     /// Factory Default Password Enabled (RFC 5792 §4.2.12).
     FactoryDefaultPasswordEnabled, AttributeType::FACTORY_DEFAULT_PASSWORD_ENABLED, [
     /// No factory default password is enabled.
-    NO = 0,
+    NO = 0 => "no",
     /// At least one factory default password is enabled.
-    YES = 1
+    YES = 1 => "yes"
 ]);
 
 /// The parameters of a Remediation Instructions attribute.

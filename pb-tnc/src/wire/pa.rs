@@ -14,7 +14,7 @@
 //! ```
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use nea_wire::{DecodeError, DecodeErrorKind, VendorId};
+use nea_wire::{DecodeError, DecodeErrorKind, PaType, VendorId};
 
 use crate::Error;
 use crate::registry::PaSubtype;
@@ -27,7 +27,10 @@ pub(crate) const PA_FIXED_LEN: usize = 12;
 
 /// PB-PA message (RFC 5793 §4.5). The body is a zero-copy slice of the received batch; the
 /// PA-TNC message inside is decoded by the `pa-tnc` crate, not here.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// `Debug` names the subtype within its vendor's namespace ([`PaType`]): ITA subtype 1 prints
+/// as `ITA/Test`, not as the IETF `Operating System`.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PbPa {
     /// EXCL: deliver only to the collector/validator named by the peer's ID field.
     pub exclusive: bool,
@@ -43,7 +46,24 @@ pub struct PbPa {
     pub body: Bytes,
 }
 
+impl core::fmt::Debug for PbPa {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PbPa")
+            .field("exclusive", &self.exclusive)
+            .field("pa_type", &self.pa_type())
+            .field("collector_id", &self.collector_id)
+            .field("validator_id", &self.validator_id)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
 impl PbPa {
+    /// The (vendor, subtype) pair, which names the component.
+    pub const fn pa_type(&self) -> PaType {
+        PaType::new(self.vendor, self.subtype)
+    }
+
     /// The "no particular collector/validator" identifier (RFC 5793 §4.5).
     pub const ANY_ID: u16 = 0xffff;
 
@@ -234,6 +254,32 @@ mod tests {
             ]
         );
         assert_eq!(Batch::decode(bytes).unwrap().messages(), &[Message::Pa(pa)]);
+    }
+
+    #[test]
+    fn debug_names_the_subtype_in_its_vendors_namespace() {
+        let ita = PbPa::new(VendorId::ITA, PaSubtype(1), Bytes::new());
+        let dbg = format!("{ita:?}");
+        assert!(dbg.contains("pa_type: PaType(ITA/Test)"), "{dbg}");
+        assert!(!dbg.contains("Operating System"), "{dbg}");
+        let os = PbPa::new(VendorId::IETF, PaSubtype::OPERATING_SYSTEM, Bytes::new());
+        assert_eq!(os.pa_type().to_string(), "IETF/Operating System");
+    }
+
+    #[test]
+    fn batch_header_decodes_from_a_plain_slice() {
+        let wire: &[u8] = &[2, 0x80, 0, 2, 0, 0, 0, 8];
+        let h = crate::BatchHeader::decode(wire, 0).unwrap();
+        assert_eq!(
+            (h.sender, h.batch_type, h.length),
+            (Side::Server, BatchType::Sdata, 8)
+        );
+        let e = crate::BatchHeader::decode(&wire[..5], 10).unwrap_err();
+        assert_eq!(e.offset, 10);
+        assert!(matches!(
+            e.kind,
+            DecodeErrorKind::UnexpectedEnd { needed: 3 }
+        ));
     }
 
     fn one(msg: &[u8]) -> Result<Batch, DecodeError> {
