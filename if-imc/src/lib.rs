@@ -1,1 +1,12 @@
 #![doc = include_str!("../README.md")]
+
+mod broker;
+mod imc;
+
+pub use broker::{
+    Broker, BrokerConfig, BrokerError, Connection, ConnectionConfig, Decision, Event,
+};
+pub use imc::{Imc, ImcConnection, ImcInit, ImcMessage, ImcSendOptions};
+pub use tnc_if::{
+    AttributeId, ConnectionId, ConnectionState, ImcId, ImvId, MessageType, RetryReason, TncError,
+};

@@ -1,1 +1,13 @@
 #![doc = include_str!("../README.md")]
+
+mod broker;
+mod imv;
+
+pub use broker::{
+    Broker, BrokerConfig, BrokerError, Connection, ConnectionConfig, Event, Outcome, Verdict,
+};
+pub use imv::{Imv, ImvConnection, ImvInit, ImvMessage, ImvSendOptions};
+pub use tnc_if::{
+    ActionRecommendation, ArIdentity, AttributeId, ConnectionId, ConnectionState, EvaluationResult,
+    ImcId, ImvId, MessageType, RecommendationPolicy, RetryReason, TncError,
+};

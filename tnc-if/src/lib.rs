@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod attribute;
+pub mod core;
 mod error;
 mod identity;
 mod ids;
