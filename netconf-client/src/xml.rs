@@ -157,36 +157,48 @@ impl<'i> DataReader<'i> {
 
     /// Skips the element just started, through its end; returns the byte range of its content
     /// (between the start tag's `>` and the end tag's `<`), relative to the input.
+    ///
+    /// The nesting limit holds inside the skipped element too: an element nested deeper than
+    /// `max_depth` is an error (`TooMany`), as in [`DataReader::next_event`].
     pub fn skip_element(&mut self) -> Result<Range<usize>, DecodeError> {
         let start = self.pos();
         let target = self.cursor.depth.saturating_sub(1);
-        if self.last_was_start {
-            // fast path: quick-xml matches the end tag without namespace work
-            self.last_was_start = false;
-            let qname = std::mem::take(&mut self.cursor.qname_buf);
-            let span = self
-                .reader
-                .read_to_end(quick_xml::name::QName(&qname))
-                .map_err(|_| DecodeError {
-                    kind: DecodeErrorKind::Xml,
-                    offset: self.base.saturating_add(self.reader.error_position()),
-                });
-            self.cursor.qname_buf = qname;
-            let span = span?;
-            self.cursor.depth = target;
-            let a = usize::try_from(span.start).unwrap_or(usize::MAX);
-            let b = usize::try_from(span.end).unwrap_or(usize::MAX);
-            return Ok(a.max(start)..b.max(start));
+        if !self.last_was_start {
+            loop {
+                let before = self.pos();
+                let is_end = match self.next_event()? {
+                    Some(XmlEvent::End) => true,
+                    Some(_) => false,
+                    None => return Err(self.err(DecodeErrorKind::Xml)),
+                };
+                if is_end && self.cursor.depth == target {
+                    return Ok(start..before);
+                }
+            }
         }
+        // Fast path: raw events (no attribute or text decoding), depth counted and bounded.
+        self.last_was_start = false;
         loop {
             let before = self.pos();
-            let is_end = match self.next_event()? {
-                Some(XmlEvent::End) => true,
-                Some(_) => false,
-                None => return Err(self.err(DecodeErrorKind::Xml)),
-            };
-            if is_end && self.cursor.depth == target {
-                return Ok(start..before);
+            let ev = self.reader.read_event().map_err(|_| DecodeError {
+                kind: DecodeErrorKind::Xml,
+                offset: self.base.saturating_add(self.reader.error_position()),
+            })?;
+            match ev {
+                Event::Start(_) => {
+                    if let Err(kind) = self.cursor.enter() {
+                        return Err(self.err(kind));
+                    }
+                }
+                Event::End(_) => {
+                    self.cursor.depth = self.cursor.depth.saturating_sub(1);
+                    if self.cursor.depth == target {
+                        return Ok(start..before);
+                    }
+                }
+                // expand_empty_elements is on
+                Event::Empty(_) | Event::Eof => return Err(self.err(DecodeErrorKind::Xml)),
+                _ => {}
             }
         }
     }
@@ -212,7 +224,6 @@ pub(crate) struct Cursor {
     max_depth: usize,
     ns_buf: String,
     name_buf: String,
-    pub(crate) qname_buf: String,
     text_buf: String,
     attrs: Vec<(String, String)>,
 }
@@ -224,7 +235,6 @@ impl Cursor {
             max_depth,
             ns_buf: String::new(),
             name_buf: String::new(),
-            qname_buf: String::new(),
             text_buf: String::new(),
             attrs: Vec::new(),
         }
@@ -239,6 +249,15 @@ impl Cursor {
             .iter()
             .find(|(k, _)| k == qname)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// One level deeper; an error beyond the limit.
+    pub(crate) fn enter(&mut self) -> Result<(), DecodeErrorKind> {
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            return Err(DecodeErrorKind::TooMany);
+        }
+        Ok(())
     }
 
     /// The namespace and local name of the last start element.
@@ -262,8 +281,6 @@ impl Cursor {
                 }
                 self.name_buf.clear();
                 self.name_buf.push_str(e.local_name().as_ref());
-                self.qname_buf.clear();
-                self.qname_buf.push_str(e.name().as_ref());
                 self.attrs.clear();
                 for a in e.attributes() {
                     let a = a.map_err(|_| DecodeErrorKind::Xml)?;
@@ -272,10 +289,7 @@ impl Cursor {
                         .map_err(|_| DecodeErrorKind::Xml)?;
                     self.attrs.push((a.key.0.to_owned(), v.into_owned()));
                 }
-                self.depth += 1;
-                if self.depth > self.max_depth {
-                    return Err(DecodeErrorKind::TooMany);
-                }
+                self.enter()?;
                 Ok(Step::Start)
             }
             Event::End(_) => {
