@@ -16,6 +16,12 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// Deepest XML nesting accepted by the parsers. Default 256.
     pub max_depth: usize,
+    /// Most notifications the async client keeps unread (`Client::next_notification`); when
+    /// one more arrives the oldest is dropped and counted. Default 1024.
+    pub max_notifications: usize,
+    /// Most replies without a usable message-id (or for no RPC in flight) the async client
+    /// keeps; when one more arrives the oldest is dropped and counted. Default 16.
+    pub max_unmatched_replies: usize,
 }
 
 impl Default for Limits {
@@ -27,6 +33,8 @@ impl Default for Limits {
             max_errors: 256,
             max_in_flight: 1024,
             max_depth: 256,
+            max_notifications: 1024,
+            max_unmatched_replies: 16,
         }
     }
 }

@@ -65,7 +65,26 @@ pub enum ClientError {
     Timeout,
 }
 
+/// Appends `item`, first dropping the oldest if `q` holds `max` already; true if one was
+/// dropped. With `max` 0 nothing is kept.
+fn push_bounded<T>(q: &mut VecDeque<T>, item: T, max: usize) -> bool {
+    if max == 0 {
+        return true;
+    }
+    let dropped = q.len() >= max;
+    while q.len() >= max {
+        q.pop_front();
+    }
+    q.push_back(item);
+    dropped
+}
+
 /// An async NETCONF client over stream `S`.
+///
+/// Queues: notifications and replies without a usable message-id are kept until taken, up to
+/// [`Limits::max_notifications`](crate::Limits) and
+/// [`Limits::max_unmatched_replies`](crate::Limits); beyond that the oldest is dropped and
+/// counted ([`Client::dropped_notifications`], [`Client::dropped_unmatched_replies`]).
 #[derive(Debug)]
 pub struct Client<S> {
     io: S,
@@ -74,6 +93,8 @@ pub struct Client<S> {
     replies: HashMap<u64, RpcReply>,
     unmatched: VecDeque<RpcReply>,
     notifications: VecDeque<Notification>,
+    dropped_unmatched: u64,
+    dropped_notifications: u64,
     closed: Option<CloseReason>,
     /// The streaming RPC being walked, its pieces not yet walked, and whether it ended.
     streaming: Option<u64>,
@@ -91,6 +112,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             replies: HashMap::new(),
             unmatched: VecDeque::new(),
             notifications: VecDeque::new(),
+            dropped_unmatched: 0,
+            dropped_notifications: 0,
             closed: None,
             streaming: None,
             parts: VecDeque::new(),
@@ -116,6 +139,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     #[must_use]
     pub fn capabilities(&self) -> &Capabilities {
         self.session.capabilities()
+    }
+
+    /// Notifications dropped because [`Limits::max_notifications`](crate::Limits) were
+    /// already waiting unread (the oldest go first).
+    #[must_use]
+    pub fn dropped_notifications(&self) -> u64 {
+        self.dropped_notifications
+    }
+
+    /// Replies without a usable message-id dropped because
+    /// [`Limits::max_unmatched_replies`](crate::Limits) were already kept (oldest first).
+    #[must_use]
+    pub fn dropped_unmatched_replies(&self) -> u64 {
+        self.dropped_unmatched
+    }
+
+    /// Notifications received and not yet taken by [`Client::next_notification`].
+    #[must_use]
+    pub fn queued_notifications(&self) -> usize {
+        self.notifications.len()
     }
 
     /// The underlying sans-IO session.
@@ -164,8 +207,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                         self.parts_end = true;
                     }
                 }
-                Event::UnmatchedReply(r) => self.unmatched.push_back(r),
-                Event::Notification(n) => self.notifications.push_back(n),
+                Event::UnmatchedReply(r) => {
+                    let max = self.session.config().limits.max_unmatched_replies;
+                    if push_bounded(&mut self.unmatched, r, max) {
+                        self.dropped_unmatched += 1;
+                        tracing::warn!(max, "unmatched reply queue full: oldest dropped");
+                    }
+                }
+                Event::Notification(n) => {
+                    let max = self.session.config().limits.max_notifications;
+                    if push_bounded(&mut self.notifications, n, max) {
+                        self.dropped_notifications += 1;
+                        tracing::warn!(max, "notification queue full: oldest dropped");
+                    }
+                }
                 Event::PeerError(e) => tracing::debug!(%e, "undecodable message from peer"),
                 Event::Closed { reason } => self.closed = Some(reason),
             }
