@@ -1,4 +1,10 @@
 //! SWIMA ingest: inventories, events, EID/epoch continuity, resync, atomicity.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 #[path = "common/fixture.rs"]
 mod fixture;
@@ -323,15 +329,11 @@ fn a_failure_mid_batch_leaves_nothing_half_written() {
 
 #[test]
 fn limits_are_checked_before_anything_is_stored() {
-    let repo = SqliteRepository::open_in_memory(SqliteConfig {
-        limits: Limits {
-            max_records: 2,
-            max_tag_bytes: 10,
-            ..Limits::default()
-        },
-        ..SqliteConfig::default()
-    })
-    .unwrap();
+    let repo = limited(Limits {
+        max_records: 2,
+        max_tag_bytes: 10,
+        ..Limits::default()
+    });
     connect(&repo, "ep", 1);
     let e = repo
         .apply_inventory(

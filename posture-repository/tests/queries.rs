@@ -1,4 +1,10 @@
 //! The manager's questions: connected endpoints, installed now and as of a time, the C.2
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 //! vulnerable-software query, tags by vendor, history, paging.
 
 #[path = "common/fixture.rs"]
@@ -334,14 +340,10 @@ fn tags_by_vendor_and_history_paging() {
 
 #[test]
 fn page_limits_are_clamped() {
-    let repo = SqliteRepository::open_in_memory(SqliteConfig {
-        limits: Limits {
-            max_page: 2,
-            ..Limits::default()
-        },
-        ..SqliteConfig::default()
-    })
-    .unwrap();
+    let repo = limited(Limits {
+        max_page: 2,
+        ..Limits::default()
+    });
     for i in 0..5 {
         connect(&repo, &format!("ep{i}"), 1);
     }

@@ -1,4 +1,10 @@
 //! Tags: stored once, the "which tags are missing" query, trusted imports and their protection.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 #[path = "common/fixture.rs"]
 mod fixture;
@@ -66,14 +72,10 @@ fn tags_are_stored_once_and_missing_ones_are_named() {
         .map(String::from)
         .into();
     assert_eq!(repo.missing_tags(&ask).unwrap(), ["x__1", "y__2"]);
-    let small = SqliteRepository::open_in_memory(SqliteConfig {
-        limits: Limits {
-            max_lookup: 3,
-            ..Limits::default()
-        },
-        ..SqliteConfig::default()
-    })
-    .unwrap();
+    let small = limited(Limits {
+        max_lookup: 3,
+        ..Limits::default()
+    });
     assert!(matches!(
         small.missing_tags(&ask),
         Err(Error::TooLarge { .. })
@@ -178,14 +180,10 @@ fn trusted_import_from_a_folder_of_real_swid_and_coswid_tags() {
     );
 
     // An oversized file is refused without being read.
-    let tiny = SqliteRepository::open_in_memory(SqliteConfig {
-        limits: Limits {
-            max_tag_bytes: 16,
-            ..Limits::default()
-        },
-        ..SqliteConfig::default()
-    })
-    .unwrap();
+    let tiny = limited(Limits {
+        max_tag_bytes: 16,
+        ..Limits::default()
+    });
     let r = tiny.import_tag_dir(dir.path(), UnixTime(1)).unwrap();
     assert_eq!((r.imported, r.rejected.len()), (0, 14));
     assert!(cbor.iter().all(|p| {

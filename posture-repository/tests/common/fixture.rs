@@ -1,5 +1,5 @@
 //! Shared test fixtures: temporary folders, a repository with endpoints, records and tags.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -113,3 +113,12 @@ pub const ALL: Page = Page {
     offset: 0,
     limit: 10_000,
 };
+
+/// An in-memory repository with other limits.
+pub fn limited(limits: Limits) -> SqliteRepository {
+    SqliteRepository::open_in_memory(SqliteConfig {
+        limits,
+        ..SqliteConfig::default()
+    })
+    .unwrap()
+}

@@ -1,0 +1,327 @@
+//! Tamper evidence (hash-chained history), append-only history and audit log, schema
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+//! migrations on an existing older file, network device posture.
+
+#[path = "common/fixture.rs"]
+mod fixture;
+
+use fixture::*;
+use posture_repository::migrations::{BOOKKEEPING, LATEST, MIGRATIONS};
+use posture_repository::*;
+use rusqlite::Connection;
+
+/// Two endpoints with 5 and 4 history rows, in a file.
+fn populated(dir: &TempDir) {
+    let repo = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap();
+    for ep in ["ep1", "ep2"] {
+        connect(&repo, ep, 1);
+        repo.apply_inventory(
+            ep,
+            &inventory(1, 0, 10, vec![rec("a__1", 1), rec("b__1", 2)]),
+        )
+        .unwrap();
+        repo.apply_events(
+            ep,
+            &batch(
+                1,
+                1,
+                20,
+                vec![event(1, EventAction::Remove, rec("a__1", 1))],
+            ),
+        )
+        .unwrap();
+    }
+    repo.apply_events(
+        "ep1",
+        &batch(
+            1,
+            2,
+            30,
+            vec![event(2, EventAction::Install, rec("c__1", 3))],
+        ),
+    )
+    .unwrap();
+    assert!(repo.verify_history().unwrap().is_intact());
+}
+
+/// A raw connection with the append-only triggers dropped (what an attacker with file access
+/// can do).
+fn attacker(dir: &TempDir) -> Connection {
+    let c = Connection::open(dir.db()).unwrap();
+    c.execute_batch("DROP TRIGGER history_no_update; DROP TRIGGER history_no_delete;")
+        .unwrap();
+    c
+}
+
+fn verify(dir: &TempDir) -> ChainReport {
+    SqliteRepository::open(dir.db(), SqliteConfig::default())
+        .unwrap()
+        .verify_history()
+        .unwrap()
+}
+
+const EP1: &str = "(SELECT id FROM endpoint WHERE identifier = 'ep1')";
+
+#[test]
+fn an_intact_history_verifies() {
+    let dir = TempDir::new("chain-ok");
+    populated(&dir);
+    let r = verify(&dir);
+    assert_eq!((r.endpoints, r.rows, r.faults.len()), (2, 9, 0));
+    let repo = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap();
+    let heads = repo.chain_heads(ALL).unwrap();
+    assert_eq!(heads.len(), 2);
+    assert_eq!(heads[0].seq, 5);
+    assert_eq!(heads[0].hash, repo.history("ep1", ALL).unwrap()[4].hash);
+}
+
+/// Populates a file, lets the attacker run `sql`, and returns what verification finds.
+fn tampered(tag: &str, sql: &str) -> Vec<(String, i64, ChainProblem)> {
+    let dir = TempDir::new(tag);
+    populated(&dir);
+    attacker(&dir)
+        .execute(&sql.replace("EP1", EP1), [])
+        .unwrap();
+    let r = verify(&dir);
+    assert_eq!(r.endpoints, 2);
+    r.faults
+        .into_iter()
+        .map(|f| (f.endpoint, f.seq, f.problem))
+        .collect()
+}
+
+fn ep1(seq: i64, problem: ChainProblem) -> Vec<(String, i64, ChainProblem)> {
+    vec![("ep1".to_string(), seq, problem)]
+}
+
+#[test]
+fn an_altered_row_is_named() {
+    // Rewrite "a__1 removed" at seq 4 into a removal of b__1.
+    let sql = "UPDATE history SET software_identifier = 'b__1' WHERE endpoint_id = EP1 AND seq = 4";
+    assert_eq!(tampered("chain-alter", sql), ep1(4, ChainProblem::Altered));
+}
+
+#[test]
+fn an_altered_row_with_a_borrowed_hash_is_named() {
+    // Copying another row's hash into row 2 (a forger without the chain) does not help.
+    let sql = "UPDATE history SET at = 5,
+        hash = (SELECT hash FROM history WHERE endpoint_id = EP1 AND seq = 3)
+        WHERE endpoint_id = EP1 AND seq = 2";
+    assert_eq!(tampered("chain-alter2", sql), ep1(2, ChainProblem::Altered));
+}
+
+#[test]
+fn a_deleted_row_is_named() {
+    let sql = "DELETE FROM history WHERE endpoint_id = EP1 AND seq = 3";
+    assert_eq!(tampered("chain-delete", sql), ep1(3, ChainProblem::Missing));
+}
+
+#[test]
+fn deleting_the_newest_rows_is_detected_by_the_head() {
+    let sql = "DELETE FROM history WHERE endpoint_id = EP1 AND seq >= 4";
+    assert_eq!(
+        tampered("chain-truncate", sql),
+        ep1(4, ChainProblem::Truncated)
+    );
+}
+
+#[test]
+fn history_and_audit_refuse_update_and_delete_in_the_database_too() {
+    let dir = TempDir::new("append-only");
+    populated(&dir);
+    let repo = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap();
+    let id = repo
+        .append_audit(&NewAuditEntry {
+            at: UnixTime(100),
+            actor: "token:admin-1".into(),
+            action: "reassess".into(),
+            params: serde_json::json!({ "endpoint": "ep1" }),
+        })
+        .unwrap();
+    repo.append_audit(&NewAuditEntry {
+        at: UnixTime(101),
+        actor: "token:admin-2".into(),
+        action: "import-tags".into(),
+        params: serde_json::json!({ "dir": "/srv/tags", "imported": 3 }),
+    })
+    .unwrap();
+    let log = repo.audit_log(ALL).unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[1].id, id); // newest first
+    assert_eq!(
+        (log[1].actor.as_str(), log[1].action.as_str()),
+        ("token:admin-1", "reassess")
+    );
+    assert_eq!(log[0].params["imported"], 3);
+    assert_eq!(
+        repo.audit_log(Page {
+            offset: 1,
+            limit: 1
+        })
+        .unwrap()[0]
+            .id,
+        id
+    );
+
+    let c = Connection::open(dir.db()).unwrap();
+    for sql in [
+        "UPDATE audit SET actor = 'someone else'",
+        "DELETE FROM audit",
+        "UPDATE history SET at = 0",
+        "DELETE FROM history",
+    ] {
+        let e = c.execute(sql, []).unwrap_err().to_string();
+        assert!(e.contains("append-only"), "{sql}: {e}");
+    }
+    assert_eq!(repo.audit_log(ALL).unwrap(), log);
+}
+
+#[test]
+fn an_older_database_file_is_migrated_in_place() {
+    let dir = TempDir::new("migrate");
+    {
+        // A file as the first release wrote it: schema version 1 only, with data.
+        let c = Connection::open(dir.db()).unwrap();
+        c.execute_batch(BOOKKEEPING).unwrap();
+        c.execute_batch(MIGRATIONS[0].sqlite).unwrap();
+        c.execute("INSERT INTO schema_migrations VALUES (1, 'v1', 0)", [])
+            .unwrap();
+        c.execute(
+            "INSERT INTO endpoint (identifier, first_seen, last_seen) VALUES ('old-ep', 5, 6)",
+            [],
+        )
+        .unwrap();
+    }
+    let repo = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap();
+    assert_eq!(repo.schema_version().unwrap(), LATEST);
+    let ep = repo.endpoint("old-ep").unwrap().unwrap();
+    assert_eq!((ep.first_seen, ep.last_seen), (UnixTime(5), UnixTime(6)));
+    // Tables of later versions work, and the old endpoint takes new data.
+    repo.append_audit(&NewAuditEntry {
+        at: UnixTime(7),
+        actor: "t".into(),
+        action: "a".into(),
+        params: serde_json::Value::Null,
+    })
+    .unwrap();
+    connect(&repo, "old-ep", 8);
+    repo.apply_inventory("old-ep", &inventory(1, 0, 9, vec![rec("a__1", 1)]))
+        .unwrap();
+    assert!(repo.verify_history().unwrap().is_intact());
+    drop(repo);
+    let c = Connection::open(dir.db()).unwrap();
+    let versions: Vec<u32> = c
+        .prepare("SELECT version FROM schema_migrations ORDER BY version")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(versions, (1..=LATEST).collect::<Vec<_>>());
+    // Reopening applies nothing twice.
+    drop(c);
+    assert_eq!(
+        SqliteRepository::open(dir.db(), SqliteConfig::default())
+            .unwrap()
+            .schema_version()
+            .unwrap(),
+        LATEST
+    );
+}
+
+#[test]
+fn a_newer_database_file_is_refused() {
+    let dir = TempDir::new("too-new");
+    drop(SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap());
+    Connection::open(dir.db())
+        .unwrap()
+        .execute(
+            "INSERT INTO schema_migrations VALUES (?1, 'future', 0)",
+            [LATEST + 1],
+        )
+        .unwrap();
+    let e = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap_err();
+    assert!(
+        matches!(e, Error::SchemaTooNew { found, known } if found == LATEST + 1 && known == LATEST),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_file_is_wal_with_foreign_keys() {
+    let dir = TempDir::new("pragmas");
+    let repo = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap();
+    connect(&repo, "ep", 1);
+    let c = Connection::open(dir.db()).unwrap();
+    let mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    // The schema declares its references: with foreign keys on (as the repository's own
+    // connection has them), an installed row for a missing endpoint is refused.
+    c.pragma_update(None, "foreign_keys", true).unwrap();
+    assert!(
+        c.execute(
+            "INSERT INTO installed VALUES (999, 999, 0, 1, '', 0, 0, 0)",
+            []
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn device_posture_now_and_as_of() {
+    let repo = memory();
+    let posture = |host: &str, forwarding: bool| serde_json::json!({ "hostname": host, "platform": { "os-name": "Linux" }, "forwarding": forwarding });
+    for (at, fwd) in [(100, false), (200, true), (300, false)] {
+        repo.store_device_posture(&DevicePosture {
+            device: "switch-1".into(),
+            at: UnixTime(at),
+            posture: posture("sw1", fwd),
+        })
+        .unwrap();
+    }
+    let now = repo.device_posture("switch-1", None).unwrap().unwrap();
+    assert_eq!(
+        (now.at, &now.posture),
+        (UnixTime(300), &posture("sw1", false))
+    );
+    let then = repo
+        .device_posture("switch-1", Some(UnixTime(250)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (then.at, then.posture["forwarding"].as_bool()),
+        (UnixTime(200), Some(true))
+    );
+    assert_eq!(
+        repo.device_posture("switch-1", Some(UnixTime(99))).unwrap(),
+        None
+    );
+    assert_eq!(repo.device_posture("other", None).unwrap(), None);
+    let h = repo.device_history("switch-1", Page::first(2)).unwrap();
+    assert_eq!(h.iter().map(|p| p.at.0).collect::<Vec<_>>(), [300, 200]);
+    let big = limited(Limits {
+        max_json_bytes: 10,
+        ..Limits::default()
+    });
+    let e = big
+        .store_device_posture(&DevicePosture {
+            device: "d".into(),
+            at: UnixTime(1),
+            posture: posture("x", true),
+        })
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        Error::TooLarge {
+            what: "device posture",
+            ..
+        }
+    ));
+}
