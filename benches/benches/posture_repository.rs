@@ -1,0 +1,188 @@
+//! posture-repository benchmarks (`posture_repository/<op>/<case>`) on a WAL file in the
+//! temporary folder: ingest of software records (a 1,000-record initial inventory of a new
+//! endpoint; a 1,000-event batch of installs), and the Appendix C.2 vulnerable-software query
+//! over 10,000 endpoints × 100 records (2,000 distinct packages with tags).
+//!
+//! Under `cargo test --benches` (no `--bench` argument) the fleet is 100 endpoints, so the
+//! one-shot check stays quick.
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use posture_repository::version::VersionRange;
+use posture_repository::{
+    DataModel, EventAction, EventBatch, Inventory, NewSession, Page, Record, Repository,
+    SoftwareEvent, SoftwareQuery, SqliteConfig, SqliteRepository, UnixTime,
+};
+use std::hint::black_box;
+use std::path::PathBuf;
+
+const PACKAGES: usize = 2_000;
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("posture-bench-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("create scratch folder");
+        Self(p)
+    }
+    fn open(&self) -> SqliteRepository {
+        SqliteRepository::open(self.0.join("repo.sqlite"), SqliteConfig::default())
+            .expect("open repository")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn package_id(p: usize) -> String {
+    format!("strongswan.org__Debian_12-x86_64-package-{p:05}")
+}
+
+fn record(p: usize, record_id: u32) -> Record {
+    Record {
+        software_identifier: package_id(p),
+        data_model: DataModel::SWID_2015,
+        source_id: 0,
+        record_id,
+        locator: String::new(),
+        tag: None,
+    }
+}
+
+fn tag(p: usize) -> Vec<u8> {
+    // Package p at version 1.(p % 20).0: a fifth of the packages are "vulnerable" below 1.4.
+    format!(
+        "<SoftwareIdentity xmlns=\"http://standards.iso.org/iso/19770/-2/2015/schema.xsd\" \
+         name=\"package-{p:05}\" version=\"1.{}.0\" tagId=\"Debian_12-x86_64-package-{p:05}\">\
+         <Entity name=\"strongSwan Project\" regid=\"strongswan.org\" role=\"tagCreator\"/>\
+         </SoftwareIdentity>",
+        p % 20
+    )
+    .into_bytes()
+}
+
+fn inventory(records: Vec<Record>) -> Inventory {
+    Inventory {
+        epoch: 1,
+        last_eid: 0,
+        received_at: UnixTime(2),
+        records,
+    }
+}
+
+fn connect(repo: &SqliteRepository, ep: &str) {
+    repo.session_started(&NewSession {
+        endpoint: ep.into(),
+        cert_fingerprint: None,
+        manager_instance: "bench".into(),
+        peer_address: "127.0.0.1:1".into(),
+        at: UnixTime(1),
+    })
+    .expect("session");
+}
+
+fn ingest(c: &mut Criterion) {
+    let scratch = Scratch::new("ingest");
+    let repo = scratch.open();
+    let mut g = c.benchmark_group("posture_repository/ingest");
+    g.throughput(Throughput::Elements(1_000));
+    let mut n = 0_usize;
+    g.bench_function("inventory_1000", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                let ep = format!("endpoint-{n:06}");
+                connect(&repo, &ep);
+                let records = (0..1_000)
+                    .map(|i| record((n * 7 + i) % (PACKAGES * 10), u32::try_from(i).unwrap_or(0)))
+                    .collect();
+                (ep, inventory(records))
+            },
+            |(ep, inv)| black_box(repo.apply_inventory(&ep, &inv).expect("ingest")),
+            BatchSize::PerIteration,
+        );
+    });
+    connect(&repo, "events");
+    repo.apply_inventory("events", &inventory(Vec::new()))
+        .expect("inventory");
+    let mut eid = 0_u32;
+    g.bench_function("events_1000", |b| {
+        b.iter_batched(
+            || {
+                let events: Vec<SoftwareEvent> = (0..1_000_u32)
+                    .map(|i| {
+                        eid += 1;
+                        SoftwareEvent {
+                            eid,
+                            timestamp: UnixTime(3),
+                            action: EventAction::Install,
+                            record: record(usize::try_from(eid).unwrap_or(0), i),
+                        }
+                    })
+                    .collect();
+                EventBatch {
+                    epoch: 1,
+                    last_eid: eid,
+                    received_at: UnixTime(3),
+                    events,
+                }
+            },
+            |batch| black_box(repo.apply_events("events", &batch).expect("events")),
+            BatchSize::PerIteration,
+        );
+    });
+    g.finish();
+}
+
+fn vulnerable_query(c: &mut Criterion) {
+    let full = std::env::args().any(|a| a == "--bench");
+    let endpoints = if full { 10_000 } else { 100 };
+    let scratch = Scratch::new("query");
+    let repo = scratch.open();
+    let tags: Vec<(String, Vec<u8>)> = (0..PACKAGES).map(|p| (package_id(p), tag(p))).collect();
+    repo.import_tags(&mut tags.into_iter(), UnixTime(1))
+        .expect("tags");
+    for e in 0..endpoints {
+        let ep = format!("endpoint-{e:05}");
+        connect(&repo, &ep);
+        // 100 packages per endpoint, spread over the 2,000.
+        let records = (0..100)
+            .map(|i| record((e * 13 + i * 19) % PACKAGES, u32::try_from(i).unwrap_or(0)))
+            .collect();
+        repo.apply_inventory(&ep, &inventory(records))
+            .expect("fleet");
+    }
+    let mut g = c.benchmark_group("posture_repository/query");
+    // One package (on ~500 of 10,000 endpoints), below a fixed version: the C.2 question.
+    let one = SoftwareQuery {
+        name: Some("package-00042".into()),
+        vendor: None,
+        versions: VersionRange::below("1.5"),
+    };
+    g.bench_function(format!("vulnerable_one_package_{endpoints}x100"), |b| {
+        b.iter(|| black_box(repo.find_software(&one, Page::first(1_000)).expect("query")));
+    });
+    // A vendor-wide range: every strongSwan-tagged package below 1.1 (a tenth of all
+    // records), first page of 1,000.
+    let wide = SoftwareQuery {
+        name: None,
+        vendor: Some("strongswan.org".into()),
+        versions: VersionRange::below("1.1"),
+    };
+    g.bench_function(format!("vulnerable_vendor_range_{endpoints}x100"), |b| {
+        b.iter(|| {
+            black_box(
+                repo.find_software(&wide, Page::first(1_000))
+                    .expect("query"),
+            )
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, ingest, vulnerable_query);
+criterion_main!(benches);
