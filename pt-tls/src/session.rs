@@ -93,6 +93,9 @@ pub enum CloseReason {
     /// NEA Server: the client used up its SASL attempts and unauthenticated clients are not
     /// admitted.
     AuthenticationFailed,
+    /// The peer ended the TLS stream (close_notify or end of the connection) without a fatal
+    /// PT-TLS Error, reported through [`Session::handle_transport_closed`].
+    PeerClosed,
 }
 
 /// What the session reports to the layer above.
@@ -160,6 +163,10 @@ pub struct Session {
     /// NEA Client: SASL runs the server started (non-empty SASL Mechanisms received).
     client_runs: u32,
     identity: Option<String>,
+    /// The mechanism of the last successful SASL run (both sides).
+    mechanism: Option<MechanismName>,
+    /// The mechanism of the SASL run in progress (both sides).
+    running_mechanism: Option<MechanismName>,
     next_identifier: u32,
     transmits: VecDeque<Bytes>,
     events: VecDeque<Event>,
@@ -203,6 +210,8 @@ impl Session {
             sasl_rounds: 0,
             client_runs: 0,
             identity: None,
+            mechanism: None,
+            running_mechanism: None,
             next_identifier: 0,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -230,9 +239,19 @@ impl Session {
         self.peer_certificate.as_ref()
     }
 
-    /// NEA Server: the identity a SASL run authenticated.
+    /// NEA Server: the identity a SASL run authenticated (the last one when several runs
+    /// were required). Certificate authentication is outside this sans-IO session; the tokio
+    /// adapter's `PtTlsConnection::authenticated_identity` adds it.
     pub fn authenticated_identity(&self) -> Option<&str> {
         self.identity.as_deref()
+    }
+
+    /// The SASL mechanism of the last successful run, on both sides (NEA Server: the one
+    /// that produced [`Session::authenticated_identity`]; NEA Client: the one it selected and
+    /// the server accepted with SASL Result Success). `None` when no run succeeded (e.g.
+    /// TLS client certificate without SASL).
+    pub fn authenticated_mechanism(&self) -> Option<&MechanismName> {
+        self.mechanism.as_ref()
     }
 
     /// Whether the session is in the Data Transport phase.
@@ -293,6 +312,16 @@ impl Session {
     pub fn close(&mut self) {
         if !self.is_closed() {
             self.closed(CloseReason::Local);
+        }
+    }
+
+    /// The transport below ended: the peer closed TLS (close_notify) or the connection
+    /// dropped. Closes the session with [`CloseReason::PeerClosed`] unless it is already
+    /// closed (e.g. after a fatal PT-TLS Error, whose reason stays). Input still buffered
+    /// (a partial message) is dropped; nothing is queued for sending.
+    pub fn handle_transport_closed(&mut self) {
+        if !self.is_closed() {
+            self.closed(CloseReason::PeerClosed);
         }
     }
 
@@ -492,6 +521,7 @@ impl Session {
             return self.fatal(ErrorCode::SASL_MECHANISM_ERROR, frame);
         };
         self.sasl_rounds = 0;
+        self.running_mechanism = Some(mech.name());
         let mut conv = mech.start(&self.ctx());
         let initial = (!sel.initial_response.is_empty()).then_some(&sel.initial_response[..]);
         let step = conv.step(initial);
@@ -511,6 +541,7 @@ impl Session {
             } => {
                 self.send(Body::SaslResult(SaslResult::success_with(additional)));
                 self.identity = Some(identity.clone());
+                self.mechanism = self.running_mechanism.clone();
                 self.events.push_back(Event::Authenticated {
                     identity: Some(identity),
                 });
@@ -577,6 +608,7 @@ impl Session {
                     if conv.finish(&result.data).is_err() {
                         return self.fatal(ErrorCode::SASL_MECHANISM_ERROR, frame);
                     }
+                    self.mechanism = self.running_mechanism.clone();
                     self.events
                         .push_back(Event::Authenticated { identity: None });
                 } else {
@@ -614,6 +646,7 @@ impl Session {
             return self.fatal(ErrorCode::SASL_MECHANISM_ERROR, frame);
         };
         self.sasl_rounds = 0;
+        self.running_mechanism = Some(mech.name());
         let mut conv = mech.start();
         let initial_response = conv.initial_response();
         self.send(Body::SaslMechanismSelection(SaslMechanismSelection {

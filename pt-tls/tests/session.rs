@@ -118,6 +118,69 @@ fn sasl_plain_success() {
 }
 
 #[test]
+fn sasl_mechanism_is_recorded_on_both_sides() {
+    let mut p = Pair::new(client_config(), server_config(), None);
+    assert_eq!(p.server.authenticated_mechanism(), None);
+    p.drive();
+    assert_eq!(
+        p.server.authenticated_mechanism(),
+        Some(&MechanismName::PLAIN)
+    );
+    assert_eq!(
+        p.client.authenticated_mechanism(),
+        Some(&MechanismName::PLAIN)
+    );
+}
+
+#[test]
+fn certificate_without_sasl_records_no_mechanism() {
+    let mut p = Pair::new(client_config(), server_config(), Some(Bytes::from("DER")));
+    p.drive();
+    assert!(p.server.is_data_transport());
+    assert_eq!(p.server.authenticated_mechanism(), None);
+    assert_eq!(p.server.authenticated_identity(), None);
+}
+
+#[test]
+fn transport_closed_by_peer() {
+    for negotiated in [false, true] {
+        let mut p = Pair::new(client_config(), no_sasl(), None);
+        if negotiated {
+            p.drive();
+        }
+        p.server.handle_transport_closed();
+        let (sent, events) = drain(&mut p.server);
+        // Nothing is sent to a peer that is gone.
+        assert!(sent.is_empty());
+        assert_eq!(
+            events.last(),
+            Some(&Event::Closed {
+                reason: CloseReason::PeerClosed
+            })
+        );
+        assert!(p.server.is_closed());
+        // Once closed, a second report changes nothing.
+        p.server.handle_transport_closed();
+        assert_eq!(drain(&mut p.server), (vec![], vec![]));
+    }
+}
+
+#[test]
+fn transport_closed_after_fatal_error_keeps_the_reason() {
+    let mut s = Session::new(no_sasl(), Side::Server, TlsRole::Responder, None);
+    s.handle_bytes(&ietf(1, 0, &[0, 9, 9, 9])); // no version 1 → Version Not Supported
+    let (_, events) = drain(&mut s);
+    assert_eq!(
+        events,
+        [Event::Closed {
+            reason: CloseReason::SentError(ErrorCode::VERSION_NOT_SUPPORTED)
+        }]
+    );
+    s.handle_transport_closed();
+    assert_eq!(drain(&mut s), (vec![], vec![]));
+}
+
+#[test]
 fn sasl_failure_then_retry_succeeds() {
     // RFC 6876 §3.8.10: the client may retry after a failure.
     let server = Arc::new(
@@ -180,6 +243,9 @@ fn sasl_failure_admitted_unauthenticated() {
     assert_eq!(types(&p.server_log.sent), [2, 3, 6, 3]);
     assert_eq!(p.client_log.events.last().unwrap(), &Event::Negotiated);
     assert_eq!(p.server.authenticated_identity(), None);
+    // A failed run records no mechanism.
+    assert_eq!(p.server.authenticated_mechanism(), None);
+    assert_eq!(p.client.authenticated_mechanism(), None);
 }
 
 /// A two-round mechanism: the server challenges "nonce", the client answers "nonce+1".
