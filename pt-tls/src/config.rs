@@ -1,12 +1,16 @@
 //! Session configuration: limits and the SASL policy of each side.
 
 use core::fmt;
+use core::time::Duration;
 use std::sync::Arc;
 
 use crate::sasl::{ClientMechanism, ServerMechanism};
 
 /// Default maximum PT-TLS message size: 8 MiB (strongSwan sends at most 2 MiB).
 pub const DEFAULT_MAX_MESSAGE_LEN: u32 = 8 * 1024 * 1024;
+
+/// Default [`Config::handshake_timeout`]: 5 seconds.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// When the NEA Server asks for SASL client authentication (RFC 6876 §3.8: server policy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,6 +48,11 @@ pub struct Config {
     /// after a run completes the server may start another, e.g. a user after a machine); each
     /// further run offers the mechanisms again. 0 behaves as 1.
     pub required_authentications: u32,
+    /// Longest time version negotiation plus SASL (and, in the tokio listener, the TLS
+    /// handshake before them) may take before the connection is dropped. The sans-IO
+    /// [`crate::Session`] has no clock: the tokio adapter enforces this, a caller driving the
+    /// session itself enforces its own.
+    pub handshake_timeout: Duration,
 }
 
 impl Default for Config {
@@ -56,6 +65,7 @@ impl Default for Config {
             max_sasl_attempts: 3,
             admit_unauthenticated: false,
             required_authentications: 1,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
     }
 }
@@ -111,6 +121,13 @@ impl Config {
         self.required_authentications = n;
         self
     }
+
+    /// Sets the handshake timeout (see [`Config::handshake_timeout`]).
+    #[must_use]
+    pub fn with_handshake_timeout(mut self, t: Duration) -> Self {
+        self.handshake_timeout = t;
+        self
+    }
 }
 
 impl fmt::Debug for Config {
@@ -140,6 +157,7 @@ impl fmt::Debug for Config {
             .field("max_sasl_attempts", &self.max_sasl_attempts)
             .field("admit_unauthenticated", &self.admit_unauthenticated)
             .field("required_authentications", &self.required_authentications)
+            .field("handshake_timeout", &self.handshake_timeout)
             .finish()
     }
 }

@@ -10,7 +10,7 @@ mod session;
 pub mod tokio;
 pub mod wire;
 
-pub use config::{Config, DEFAULT_MAX_MESSAGE_LEN, SaslPolicy};
+pub use config::{Config, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_MESSAGE_LEN, SaslPolicy};
 pub use error::{DecodeError, DecodeErrorKind, Error, error_code_for};
 pub use framer::Framer;
 pub use registry::{ErrorCode, MessageType, SaslResultCode};
