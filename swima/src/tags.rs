@@ -1,6 +1,15 @@
 //! A SWID/CoSWID tag directory source (feature `fs`): scans directories for `.swidtag` (ISO
 //! 19770-2 XML) and `.coswid` (RFC 9393 CBOR) files and derives each tag's RFC 8412 Software
-//! Identifier, `TAG_CREATOR_REGID "__" UNIQUE_ID` (§6.1.2, §6.2.2), with a minimal parse.
+//! Identifier, `TAG_CREATOR_REGID "__" UNIQUE_ID` (§6.1.2, §6.2.2). ISO 2015 SWID XML and
+//! CoSWID (also COSE-signed) are read with the `coswid` crate; ISO 2009 tags, which that crate
+//! does not model, by a small reader of the two fields needed here.
+//!
+//! Incomplete tags (RFC 8412 §3.2: a record whose Software Identifier cannot be derived is not
+//! delivered): a tag without a unique ID, or without exactly one tag-creator entity, is skipped
+//! and listed by [`TagDirSource::skipped`]. A 2015 tag-creator `Entity` without `regid` has the
+//! schema's default, `http://invalid.unavailable`, and so has a CoSWID tag-creator without
+//! `reg-id` (CoSWID encodes the 2015 data model); a 2009 `tag_creator` without `regid` has no
+//! default, so such a tag is skipped too.
 //!
 //! Feed it to [`crate::Collector::refresh`]: each scan is diffed against the previous one, so
 //! added, removed and changed tag files become CREATION, DELETION and ALTERATION events.
@@ -173,51 +182,59 @@ pub fn file_uri(p: &Path) -> String {
 }
 
 /// The Software Identifier of an ISO 19770-2 XML tag and its data model: 2015 tags
-/// (`SoftwareIdentity/@tagId`, `Entity[@role~tagCreator]/@regid`) or 2009 tags
-/// (`software_identification_tag/unique_id`, `tag_creator/regid`).
+/// (`SoftwareIdentity/@tagId`, the one `Entity` whose role includes `tagCreator`, its `@regid`
+/// or the schema default) or 2009 tags (`software_identification_tag/unique_id`,
+/// `tag_creator/regid`). `None` for anything else (see the module docs).
 pub fn swid_identifier(xml: &[u8]) -> Option<(String, DataModelType)> {
+    match coswid::swid::SoftwareIdentity::parse(xml) {
+        Ok(tag) => {
+            let tag_id = tag.tag_id().filter(|t| !t.is_empty())?;
+            let mut creators = tag.entities.iter().filter(|e| {
+                e.attr("role")
+                    .is_some_and(|r| r.split_ascii_whitespace().any(|r| r == "tagCreator"))
+            });
+            let creator = creators.next()?;
+            if creators.next().is_some() {
+                return None;
+            }
+            let regid = creator.attr("regid").unwrap_or(UNKNOWN_REGID_2015);
+            Some((format!("{regid}__{tag_id}"), DataModelType::SWID_2015))
+        }
+        Err(_) => swid_2009_identifier(xml).map(|id| (id, DataModelType::SWID_2009)),
+    }
+}
+
+/// The identifier of an ISO 2009 tag: `regid` of `tag_creator` and `unique_id`, both children
+/// of the root `software_identification_tag` (any namespace prefix).
+fn swid_2009_identifier(xml: &[u8]) -> Option<String> {
     use quick_xml::events::Event as X;
     let mut r = quick_xml::Reader::from_reader(xml);
     let mut buf = Vec::new();
     let mut tag_id: Option<String> = None;
     let mut regid: Option<String> = None;
-    let mut is_2009 = false;
     let mut path: Vec<String> = Vec::new();
     loop {
         let ev = r.read_event_into(&mut buf).ok()?;
         match ev {
-            X::Start(ref e) | X::Empty(ref e) => {
-                let name = e.local_name().into_inner().to_string();
-                match name.as_str() {
-                    "SoftwareIdentity" if path.is_empty() => {
-                        tag_id = attr(e, "tagId");
-                    }
-                    "Entity" if regid.is_none() => {
-                        let role = attr(e, "role").unwrap_or_default();
-                        if role.split_whitespace().any(|x| x == "tagCreator") {
-                            regid = attr(e, "regid");
-                        }
-                    }
-                    "software_identification_tag" if path.is_empty() => is_2009 = true,
-                    _ => {}
+            X::Start(ref e) => {
+                let name = e.local_name().into_inner().to_owned();
+                if path.is_empty() && name != "software_identification_tag" {
+                    return None;
                 }
-                if matches!(ev, X::Start(_)) {
-                    // Real tags nest a few levels; a hostile file of nested elements would
-                    // otherwise hold one String per level (≈ 23× the file in memory).
-                    if path.len() >= MAX_XML_DEPTH {
-                        return None;
-                    }
-                    path.push(name);
+                // Real tags nest a few levels; a hostile file of nested elements would
+                // otherwise hold one String per level.
+                if path.len() >= MAX_XML_DEPTH {
+                    return None;
                 }
+                path.push(name);
             }
-            X::Text(ref t) if is_2009 => {
+            X::Empty(_) if path.is_empty() => return None,
+            X::Text(ref t) => {
                 let raw = t.xml10_content();
                 let v = quick_xml::escape::unescape(&raw).ok()?.trim().to_string();
-                let last = path.last().map(String::as_str);
-                let parent = path.len().checked_sub(2).and_then(|i| path.get(i));
-                match (parent.map(String::as_str), last) {
-                    (Some("tag_creator"), Some("regid")) => regid = Some(v),
-                    (_, Some("unique_id")) if path.len() == 2 => tag_id = Some(v),
+                match path.as_slice() {
+                    [_, p, last] if p == "tag_creator" && last == "regid" => regid = Some(v),
+                    [_, last] if last == "unique_id" => tag_id = Some(v),
                     _ => {}
                 }
             }
@@ -230,193 +247,30 @@ pub fn swid_identifier(xml: &[u8]) -> Option<(String, DataModelType)> {
         buf.clear();
     }
     let tag_id = tag_id.filter(|t| !t.is_empty())?;
-    let (dm, unknown) = if is_2009 {
-        (DataModelType::SWID_2009, UNKNOWN_REGID_2009)
-    } else {
-        (DataModelType::SWID_2015, UNKNOWN_REGID_2015)
-    };
-    let regid = regid.unwrap_or_else(|| unknown.to_string());
-    Some((format!("{regid}__{tag_id}"), dm))
-}
-
-fn attr(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().into_inner() == name)
-        .and_then(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .ok()
-                .map(|v| v.into_owned())
-        })
-}
-
-/// CBOR tag of a CoSWID (RFC 9393 §8).
-const COSWID_TAG: u64 = 1_398_229_316;
-
-/// The Software Identifier of a CoSWID tag: `reg-id` of the entity with role tag-creator (1),
-/// `"__"`, and `tag-id` (key 0; a 16-byte tag-id is written as `urn:uuid:…`). COSE-signed tags
-/// are not unwrapped here.
-pub fn coswid_identifier(cbor: &[u8]) -> Option<String> {
-    use minicbor::data::Type;
-    let mut d = minicbor::Decoder::new(cbor);
-    if d.datatype().ok()? == Type::Tag {
-        let t = d.tag().ok()?;
-        if t.as_u64() != COSWID_TAG {
-            return None;
-        }
-    }
-    let mut tag_id = None;
-    let mut regid = None;
-    let n = d.map().ok()?;
-    let mut i = 0u64;
-    loop {
-        match n {
-            Some(n) if i >= n => break,
-            None if d.datatype().ok()? == Type::Break => break,
-            _ => {}
-        }
-        i += 1;
-        let key = match d.datatype().ok()? {
-            Type::U8
-            | Type::U16
-            | Type::U32
-            | Type::U64
-            | Type::I8
-            | Type::I16
-            | Type::I32
-            | Type::I64
-            | Type::Int => d.i64().ok(),
-            _ => {
-                d.skip().ok()?;
-                None
-            }
-        };
-        match key {
-            Some(0) => {
-                tag_id = Some(match d.datatype().ok()? {
-                    Type::String => d.str().ok()?.to_string(),
-                    Type::Bytes => uuid(d.bytes().ok()?)?,
-                    _ => return None,
-                });
-            }
-            Some(2) => {
-                if matches!(d.datatype().ok()?, Type::Array | Type::ArrayIndef) {
-                    let len = d.array().ok()?;
-                    let mut j = 0u64;
-                    loop {
-                        match len {
-                            Some(l) if j >= l => break,
-                            None if d.datatype().ok()? == Type::Break => {
-                                d.skip().ok()?;
-                                break;
-                            }
-                            _ => {}
-                        }
-                        j += 1;
-                        let r = entity_regid(&mut d)?;
-                        regid = regid.or(r);
-                    }
-                } else {
-                    let r = entity_regid(&mut d)?;
-                    regid = regid.or(r);
-                }
-            }
-            _ => d.skip().ok()?,
-        }
-    }
-    let tag_id = tag_id?;
-    let regid = regid.unwrap_or_else(|| UNKNOWN_REGID_2015.to_string());
+    let regid = regid.filter(|r| !r.is_empty())?;
     Some(format!("{regid}__{tag_id}"))
 }
 
-fn uuid(b: &[u8]) -> Option<String> {
-    let b: [u8; 16] = b.try_into().ok()?;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Some(format!(
-        "urn:uuid:{}-{}-{}-{}-{}",
-        h.get(0..8)?,
-        h.get(8..12)?,
-        h.get(12..16)?,
-        h.get(16..20)?,
-        h.get(20..32)?
-    ))
-}
-
-/// Reads one entity map; `Some(Some(regid))` if it is the tag creator with a reg-id.
-fn entity_regid(d: &mut minicbor::Decoder<'_>) -> Option<Option<String>> {
-    use minicbor::data::Type;
-    let n = d.map().ok()?;
-    let mut i = 0u64;
-    let mut regid = None;
-    let mut creator = false;
-    loop {
-        match n {
-            Some(n) if i >= n => break,
-            None if d.datatype().ok()? == Type::Break => {
-                d.skip().ok()?;
-                break;
-            }
-            _ => {}
-        }
-        i += 1;
-        let key = if matches!(d.datatype().ok()?, Type::String | Type::Bytes) {
-            d.skip().ok()?;
-            None
-        } else {
-            d.i64().ok()
-        };
-        match key {
-            Some(32) => {
-                if d.datatype().ok()? == Type::Tag {
-                    d.tag().ok()?;
-                }
-                regid = Some(d.str().ok()?.to_string());
-            }
-            Some(33) => {
-                if matches!(d.datatype().ok()?, Type::Array | Type::ArrayIndef) {
-                    // Every element is consumed or the parse fails, so a hostile length
-                    // cannot spin without input (an empty array claiming 2^64 − 1 roles).
-                    match d.array().ok()? {
-                        Some(len) => {
-                            for _ in 0..len {
-                                creator |= is_tag_creator(d)?;
-                            }
-                        }
-                        None => {
-                            while d.datatype().ok()? != Type::Break {
-                                creator |= is_tag_creator(d)?;
-                            }
-                            d.skip().ok()?;
-                        }
-                    }
-                } else {
-                    creator |= is_tag_creator(d)?;
-                }
-            }
-            _ => d.skip().ok()?,
-        }
-    }
-    Some(if creator { regid } else { None })
-}
-
-/// Reads one role (an integer or a text, RFC 9393 `$role`); whether it is tag-creator (1).
-fn is_tag_creator(d: &mut minicbor::Decoder<'_>) -> Option<bool> {
-    use minicbor::data::Type;
-    match d.datatype().ok()? {
-        Type::U8
-        | Type::U16
-        | Type::U32
-        | Type::U64
-        | Type::I8
-        | Type::I16
-        | Type::I32
-        | Type::I64
-        | Type::Int => Some(d.i64().ok()? == 1),
-        _ => {
-            d.skip().ok()?;
-            Some(false)
-        }
-    }
+/// The Software Identifier of a CoSWID tag (RFC 9393, tagged or not, or COSE-signed: the
+/// identifier is read from the payload without checking the signature, which is the
+/// SWIMA-PV's business): the tag-creator's `reg-id`, `"__"`, the `tag-id` (a 16-byte tag-id is
+/// written as `urn:uuid:…`; a tag-creator without `reg-id` has the 2015 data model's default,
+/// `http://invalid.unavailable`, as in XML). Decoded leniently (real tags deviate from the
+/// CDDL in harmless ways); `None` if it does not decode or has not exactly one tag-creator.
+pub fn coswid_identifier(cbor: &[u8]) -> Option<String> {
+    let payload = if coswid::cose::is_signed(cbor) {
+        coswid::cose::unverified_payload(cbor).ok()?
+    } else {
+        cbor
+    };
+    let tag = coswid::ConciseSwidTag::decode_lenient(payload).ok()?.tag;
+    let regid = tag
+        .tag_creator()?
+        .reg_id
+        .as_deref()
+        .unwrap_or(UNKNOWN_REGID_2015);
+    let tag_id = tag.tag_id.to_string();
+    (!tag_id.is_empty()).then(|| format!("{regid}__{tag_id}"))
 }
 
 #[cfg(test)]
@@ -433,86 +287,137 @@ mod tests {
                 DataModelType::SWID_2015
             ))
         );
-        let x = br#"<SoftwareIdentity tagId="t"><Entity regid="a" role="softwareCreator"/></SoftwareIdentity>"#;
+        // A tagCreator without regid has the schema default.
+        let x = br#"<SoftwareIdentity name="n" tagId="t"><Entity name="e" role="softwareCreator tagCreator"/></SoftwareIdentity>"#;
         assert_eq!(
             swid_identifier(x).unwrap().0,
             "http://invalid.unavailable__t"
         );
+        // Incomplete (RFC 8412 §3.2): no tag creator, two tag creators, no tagId → not delivered.
+        for x in [
+            &br#"<SoftwareIdentity name="n" tagId="t"><Entity name="e" regid="a" role="softwareCreator"/></SoftwareIdentity>"#[..],
+            br#"<SoftwareIdentity name="n" tagId="t"><Entity name="a" regid="a" role="tagCreator"/><Entity name="b" regid="b" role="tagCreator"/></SoftwareIdentity>"#,
+            br#"<SoftwareIdentity name="n"><Entity name="a" regid="a" role="tagCreator"/></SoftwareIdentity>"#,
+            br#"<SoftwareIdentity name="n" tagId=""><Entity name="a" regid="a" role="tagCreator"/></SoftwareIdentity>"#,
+        ] {
+            assert_eq!(swid_identifier(x), None, "{}", String::from_utf8_lossy(x));
+        }
         let x = br#"<swid:software_identification_tag xmlns:swid="http://standards.iso.org/iso/19770/-2/2009/schema.xsd"><swid:tag_creator><swid:name>X</swid:name><swid:regid>regid.2009-01.com.x</swid:regid></swid:tag_creator><swid:unique_id>abc</swid:unique_id></swid:software_identification_tag>"#;
         assert_eq!(
             swid_identifier(x),
             Some(("regid.2009-01.com.x__abc".into(), DataModelType::SWID_2009))
         );
+        // 2009 without a tag creator regid: not delivered.
+        let x = br#"<software_identification_tag><unique_id>abc</unique_id></software_identification_tag>"#;
+        assert_eq!(swid_identifier(x), None);
         assert_eq!(swid_identifier(b"<x/>"), None);
         assert_eq!(swid_identifier(b"<SoftwareIdentity tagId="), None);
     }
 
-    #[test]
-    fn coswid() {
-        // {0: "t", 2: {31: "X", 32: "x.org", 33: 1}}
-        let c = [
-            0xa2, 0x00, 0x61, b't', 0x02, 0xa3, 0x18, 0x1f, 0x61, b'X', 0x18, 0x20, 0x65, b'x',
-            b'.', b'o', b'r', b'g', 0x18, 0x21, 0x01,
-        ];
-        assert_eq!(coswid_identifier(&c).as_deref(), Some("x.org__t"));
-        // 16-byte tag-id, entity array, role array [2, 1].
-        let mut c = vec![0xa2, 0x00, 0x50];
-        c.extend_from_slice(&[0x1d; 16]);
-        c.extend_from_slice(&[
-            0x02, 0x81, 0xa2, 0x18, 0x20, 0x61, b'r', 0x18, 0x21, 0x82, 0x02, 0x01,
-        ]);
-        assert_eq!(
-            coswid_identifier(&c).as_deref(),
-            Some("r__urn:uuid:1d1d1d1d-1d1d-1d1d-1d1d-1d1d1d1d1d1d")
-        );
-        assert_eq!(coswid_identifier(&[0xa1]), None);
-        assert_eq!(coswid_identifier(&[0x80]), None);
+    /// {0: tag-id, 12: 0, 1: "n", 2: entity} with `entity` as given.
+    fn coswid_with(tag_id: &[u8], entity: &[u8]) -> Vec<u8> {
+        let mut c = vec![0xa4, 0x00];
+        c.extend_from_slice(tag_id);
+        c.extend_from_slice(&[0x0c, 0x00, 0x01, 0x61, b'n', 0x02]);
+        c.extend_from_slice(entity);
+        c
     }
 
     #[test]
-    fn swid_deep_nesting_is_refused() {
-        let mut x = br#"<SoftwareIdentity tagId="t">"#.to_vec();
+    fn coswid() {
+        // {31: "X", 32: "x.org", 33: 1}
+        let creator = [
+            0xa3, 0x18, 0x1f, 0x61, b'X', 0x18, 0x20, 0x65, b'x', b'.', b'o', b'r', b'g', 0x18,
+            0x21, 0x01,
+        ];
+        let c = coswid_with(&[0x61, b't'], &creator);
+        assert_eq!(coswid_identifier(&c).as_deref(), Some("x.org__t"));
+        // Tagged (1398229316) gives the same.
+        let mut tagged = vec![0xda, 0x53, 0x57, 0x49, 0x44];
+        tagged.extend_from_slice(&c);
+        assert_eq!(coswid_identifier(&tagged).as_deref(), Some("x.org__t"));
+        // 16-byte tag-id, entity array, role array [2, 1].
+        let mut id = vec![0x50];
+        id.extend_from_slice(&[0x1d; 16]);
+        let e = [
+            0x81, 0xa3, 0x18, 0x1f, 0x61, b'X', 0x18, 0x20, 0x61, b'r', 0x18, 0x21, 0x82, 0x02,
+            0x01,
+        ];
+        assert_eq!(
+            coswid_identifier(&coswid_with(&id, &e)).as_deref(),
+            Some("r__urn:uuid:1d1d1d1d-1d1d-1d1d-1d1d-1d1d1d1d1d1d")
+        );
+        // Incomplete: no tag creator (role 2 only) → not delivered.
+        let no_creator = [
+            0xa3, 0x18, 0x1f, 0x61, b'X', 0x18, 0x20, 0x61, b'r', 0x18, 0x21, 0x02,
+        ];
+        assert_eq!(
+            coswid_identifier(&coswid_with(&[0x61, b't'], &no_creator)),
+            None
+        );
+        // A creator without reg-id has the default.
+        let no_regid = [0xa2, 0x18, 0x1f, 0x61, b'X', 0x18, 0x21, 0x01];
+        assert_eq!(
+            coswid_identifier(&coswid_with(&[0x61, b't'], &no_regid)).as_deref(),
+            Some("http://invalid.unavailable__t")
+        );
+        assert_eq!(coswid_identifier(&[0xa1]), None);
+        assert_eq!(coswid_identifier(&[0x80]), None);
+        // COSE-signed: the identifier comes from the payload.
+        let strict = coswid::ConciseSwidTag::decode_lenient(&c)
+            .unwrap()
+            .tag
+            .to_cbor()
+            .unwrap();
+        let (key, _) = coswid::cose::SigningKey::generate(coswid::cose::Algorithm::EdDsa).unwrap();
+        let signed = coswid::cose::sign1(&strict, &key, None).unwrap();
+        assert!(coswid::cose::is_signed(&signed));
+        assert_eq!(coswid_identifier(&signed).as_deref(), Some("x.org__t"));
+    }
+
+    #[test]
+    fn swid_2009_deep_nesting_is_refused() {
+        let mut x = b"<software_identification_tag>".to_vec();
         for _ in 0..MAX_XML_DEPTH {
             x.extend_from_slice(b"<a>");
         }
-        assert_eq!(swid_identifier(&x), None);
+        assert_eq!(swid_2009_identifier(&x), None);
         // Within the limit the tag still parses.
-        let mut x = br#"<SoftwareIdentity tagId="t">"#.to_vec();
+        let mut x = b"<software_identification_tag><tag_creator><regid>r</regid></tag_creator><unique_id>u</unique_id>".to_vec();
         for _ in 1..MAX_XML_DEPTH {
             x.extend_from_slice(b"<a>");
         }
-        assert_eq!(
-            swid_identifier(&x).map(|v| v.0).as_deref(),
-            Some("http://invalid.unavailable__t")
-        );
+        for _ in 1..MAX_XML_DEPTH {
+            x.extend_from_slice(b"</a>");
+        }
+        x.extend_from_slice(b"</software_identification_tag>");
+        assert_eq!(swid_2009_identifier(&x).as_deref(), Some("r__u"));
     }
 
     #[test]
     fn coswid_hostile_role_count_ends() {
-        // {0: "t", 2: {33: array claiming 2^64 − 1 roles, none present}}: used to spin
-        // (each failed read consumed nothing) instead of giving up.
-        let mut c = vec![0xa2, 0x00, 0x61, b't', 0x02, 0xa1, 0x18, 0x21, 0x9b];
-        c.extend_from_slice(&[0xff; 8]);
-        assert_eq!(coswid_identifier(&c), None);
-        // Text roles are skipped whole; an integer 1 after them still marks the creator.
-        // {0: "t", 2: {32: "r", 33: ["owner", 1]}}
-        let c = [
-            0xa2, 0x00, 0x61, b't', 0x02, 0xa2, 0x18, 0x20, 0x61, b'r', 0x18, 0x21, 0x82, 0x65,
-            b'o', b'w', b'n', b'e', b'r', 0x01,
+        // Entity {33: array claiming 2^64 − 1 roles, none present}.
+        let mut e = vec![0xa1, 0x18, 0x21, 0x9b];
+        e.extend_from_slice(&[0xff; 8]);
+        assert_eq!(coswid_identifier(&coswid_with(&[0x61, b't'], &e)), None);
+        // Text roles are kept; an integer 1 after them still marks the creator.
+        // {31: "X", 32: "r", 33: ["owner", 1]}
+        let e = [
+            0xa3, 0x18, 0x1f, 0x61, b'X', 0x18, 0x20, 0x61, b'r', 0x18, 0x21, 0x82, 0x65, b'o',
+            b'w', b'n', b'e', b'r', 0x01,
         ];
-        assert_eq!(coswid_identifier(&c).as_deref(), Some("r__t"));
+        assert_eq!(
+            coswid_identifier(&coswid_with(&[0x61, b't'], &e)).as_deref(),
+            Some("r__t")
+        );
         // Indefinite role array [_ 1].
-        let c = [
-            0xa2, 0x00, 0x61, b't', 0x02, 0xa2, 0x18, 0x20, 0x61, b'r', 0x18, 0x21, 0x9f, 0x01,
-            0xff,
+        let e = [
+            0xa3, 0x18, 0x1f, 0x61, b'X', 0x18, 0x20, 0x61, b'r', 0x18, 0x21, 0x9f, 0x01, 0xff,
         ];
-        assert_eq!(coswid_identifier(&c).as_deref(), Some("r__t"));
-        // Indefinite entity array [_ {32: "r", 33: 1}].
-        let c = [
-            0xa2, 0x00, 0x61, b't', 0x02, 0x9f, 0xa2, 0x18, 0x20, 0x61, b'r', 0x18, 0x21, 0x01,
-            0xff,
-        ];
-        assert_eq!(coswid_identifier(&c).as_deref(), Some("r__t"));
+        assert_eq!(
+            coswid_identifier(&coswid_with(&[0x61, b't'], &e)).as_deref(),
+            Some("r__t")
+        );
     }
 
     #[test]
