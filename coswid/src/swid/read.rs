@@ -4,8 +4,9 @@ use std::borrow::Cow;
 
 use quick_xml::NsReader;
 use quick_xml::XmlVersion;
+use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
+use quick_xml::name::{QName, ResolveResult};
 
 use super::{Element, Resource, ResourceTree, SWID_NS, SoftwareIdentity, XmlAttr, intern};
 use crate::error::XmlError;
@@ -31,24 +32,144 @@ fn swid_ns(ns: &ResolveResult<'_>) -> bool {
     }
 }
 
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The attributes of a start tag as `(qualified name, raw value, plain)`, in document order:
+/// the XML 1.0 §3.1 `Attribute` production (`Name Eq AttValue`, separated by white space),
+/// values in single or double quotes without `<`. `plain` says the value holds no reference
+/// and no white space but spaces (it needs no normalisation). A scan written for SWID's many
+/// small elements; quick-xml's iterator did the same with more bookkeeping per attribute.
+/// The caller checks for duplicates.
+struct RawAttributes<'a> {
+    raw: &'a str,
+    i: usize,
+}
+
+impl<'a> Iterator for RawAttributes<'a> {
+    type Item = Result<(&'a str, &'a str, bool), &'static str>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let r = self.attribute();
+        if r.is_err() {
+            self.i = usize::MAX;
+        }
+        r.transpose()
+    }
+}
+
+impl<'a> RawAttributes<'a> {
+    fn attribute(&mut self) -> Result<Option<(&'a str, &'a str, bool)>, &'static str> {
+        let (raw, b) = (self.raw, self.raw.as_bytes());
+        let mut i = self.i;
+        let ws = i;
+        while b.get(i).copied().is_some_and(is_space) {
+            i += 1;
+        }
+        if i >= b.len() {
+            self.i = i;
+            return Ok(None);
+        }
+        if i == ws && ws != 0 {
+            return Err("no white space between attributes");
+        }
+        let k0 = i;
+        while b.get(i).is_some_and(|&c| c != b'=' && !is_space(c)) {
+            i += 1;
+        }
+        let key = raw.get(k0..i).ok_or("bad attribute name")?;
+        if key.is_empty() {
+            return Err("attribute without a name");
+        }
+        while b.get(i).copied().is_some_and(is_space) {
+            i += 1;
+        }
+        if b.get(i) != Some(&b'=') {
+            return Err("attribute without '='");
+        }
+        i += 1;
+        while b.get(i).copied().is_some_and(is_space) {
+            i += 1;
+        }
+        let quote = match b.get(i) {
+            Some(&q @ (b'"' | b'\'')) => q,
+            _ => return Err("attribute value not in quotes"),
+        };
+        i += 1;
+        let v0 = i;
+        // the closing quote; `&` and the white space normalisation changes need the slow path
+        let mut plain = true;
+        loop {
+            i = find(
+                b,
+                i,
+                |x| eq_mask(x, quote) | eq_mask(x, b'<') | eq_mask(x, b'&') | lt_mask(x, 0x20),
+                |c| c == quote || c == b'<' || c == b'&' || c < 0x20,
+            )
+            .ok_or("unterminated attribute value")?;
+            match b.get(i) {
+                Some(&c) if c == quote => break,
+                Some(b'<') => return Err("'<' in an attribute value"),
+                _ => {
+                    plain = false;
+                    i += 1;
+                }
+            }
+        }
+        let value = raw.get(v0..i).ok_or("bad attribute value")?;
+        self.i = i + 1;
+        Ok(Some((key, value, plain)))
+    }
+}
+
 fn element(r: &Reader<'_>, e: &BytesStart<'_>) -> Result<Element, XmlError> {
     let qname = intern(e.name().as_ref());
-    let mut attrs = Vec::new();
-    for a in e.attributes() {
+    // scanned first into a stack buffer, so the attribute vector is allocated once, exactly
+    let mut first = [("", "", true); 8];
+    let mut more = Vec::new();
+    let mut n = 0;
+    for a in (RawAttributes {
+        raw: e.attributes_raw(),
+        i: 0,
+    }) {
         let a = a.map_err(|x| malformed(r, x))?;
-        let (res, _) = r.resolver().resolve_attribute(a.key);
-        let ns = match res {
-            // the resolver keeps the declaration's raw text: normalise it as an attribute value
-            ResolveResult::Bound(n) => Some(namespace_uri(n.as_ref())),
-            _ => None,
+        let seen = |k: &str| first.iter().take(n).chain(&more).any(|(x, _, _)| *x == k);
+        if seen(a.0) {
+            return Err(malformed(r, "duplicate attribute"));
+        }
+        match first.get_mut(n) {
+            Some(slot) => *slot = a,
+            None => more.push(a),
+        }
+        n += 1;
+    }
+    let mut attrs = Vec::with_capacity(n);
+    for &(key, raw_value, plain) in first.iter().take(n).chain(&more) {
+        let ns = if key.contains(':') {
+            match r.resolver().resolve_attribute(QName(key)).0 {
+                // the resolver keeps the declaration's raw text: normalise it as an attribute value
+                ResolveResult::Bound(n) => Some(namespace_uri(n.as_ref())),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let value = if !plain {
+            Attribute {
+                key: QName(key),
+                value: Cow::Borrowed(raw_value),
+            }
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|x| malformed(r, x))?
+            .into_owned()
+        } else {
+            raw_value.to_owned()
         };
         attrs.push(XmlAttr {
-            qname: intern(a.key.as_ref()),
+            qname: intern(key),
             ns,
-            value: a
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|x| malformed(r, x))?
-                .into_owned(),
+            value,
         });
     }
     Ok(Element { qname, attrs })
@@ -218,6 +339,45 @@ fn char_ref(r: &[u8]) -> Option<u32> {
     Some(v)
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = ONES * 0x80;
+
+/// The high bit of each byte of `x` equal to `b` (exact up to the lowest match).
+fn eq_mask(x: u64, b: u8) -> u64 {
+    let v = x ^ (ONES * u64::from(b));
+    v.wrapping_sub(ONES) & !v & HIGH
+}
+
+/// The high bit of each byte of `x` below `n` (`n` ≤ 0x80; exact up to the lowest match).
+fn lt_mask(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH
+}
+
+/// The first position at or after `from` of a byte `hit` accepts, eight bytes at a time:
+/// `mask` is `hit` over the eight bytes of a little-endian word (see [`eq_mask`]).
+fn find(
+    hay: &[u8],
+    from: usize,
+    mask: impl Fn(u64) -> u64,
+    hit: impl Fn(u8) -> bool,
+) -> Option<usize> {
+    let rest = hay.get(from..)?;
+    let mut words = rest.chunks_exact(8);
+    let mut at = from;
+    for w in words.by_ref() {
+        let m = mask(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        if m != 0 {
+            return Some(at + (m.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| hit(b))
+        .map(|p| at + p)
+}
+
 /// Refuse input that is not UTF-8 or holds a character XML 1.0 cannot carry, written
 /// literally or as a character reference (`&#0;`): whatever parses can be written back as XML.
 fn check_chars(input: &[u8]) -> Result<(), XmlError> {
@@ -227,11 +387,13 @@ fn check_chars(input: &[u8]) -> Result<(), XmlError> {
         });
     }
     let mut i = 0;
-    while let Some(p) = input.get(i..).and_then(|rest| {
-        rest.iter()
-            .position(|&b| b < 0x20 || b == 0xEF || b == b'&')
-    }) {
-        i = i.saturating_add(p);
+    while let Some(p) = find(
+        input,
+        i,
+        |x| lt_mask(x, 0x20) | eq_mask(x, 0xEF) | eq_mask(x, b'&'),
+        |b| b < 0x20 || b == 0xEF || b == b'&',
+    ) {
+        i = p;
         let rest = input.get(i..).unwrap_or_default();
         match rest {
             [b'\t' | b'\n' | b'\r', ..] => {}
