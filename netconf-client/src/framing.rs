@@ -106,6 +106,26 @@ impl Framer {
             .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
     }
 
+    /// Checks a chunk header's size against the chunk and message limits (RFC 6242 §4.2) and
+    /// moves past the header to the chunk data.
+    fn start_chunk(
+        &mut self,
+        buf: &mut BytesMut,
+        size: usize,
+        header_len: usize,
+    ) -> Result<(), DecodeError> {
+        if size > self.max_chunk {
+            return Err(self.err(DecodeErrorKind::ChunkTooLarge, 2));
+        }
+        match self.total.checked_add(size) {
+            Some(t) if t <= self.max_message => self.total = t,
+            _ => return Err(self.err(DecodeErrorKind::MessageTooLarge, 2)),
+        }
+        self.advance(buf, header_len);
+        self.state = ChunkState::Data(size);
+        Ok(())
+    }
+
     /// Takes the next complete message body out of `buf`, or `Ok(None)` if more bytes are
     /// needed. After an error the stream cannot be resynchronised: close the session.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
@@ -160,15 +180,7 @@ impl Framer {
                         return Ok(Some(msg));
                     }
                     Header::Chunk { size, header_len } => {
-                        if size > self.max_chunk {
-                            return Err(self.err(DecodeErrorKind::ChunkTooLarge, 2));
-                        }
-                        match self.total.checked_add(size) {
-                            Some(t) if t <= self.max_message => self.total = t,
-                            _ => return Err(self.err(DecodeErrorKind::MessageTooLarge, 2)),
-                        }
-                        self.advance(buf, header_len);
-                        self.state = ChunkState::Data(size);
+                        self.start_chunk(buf, size, header_len)?;
                     }
                 },
                 ChunkState::Data(size) => {
@@ -273,15 +285,7 @@ impl Framer {
                         return Ok(Some(FramePart::End));
                     }
                     Header::Chunk { size, header_len } => {
-                        if size > self.max_chunk {
-                            return Err(self.err(DecodeErrorKind::ChunkTooLarge, 2));
-                        }
-                        match self.total.checked_add(size) {
-                            Some(t) if t <= self.max_message => self.total = t,
-                            _ => return Err(self.err(DecodeErrorKind::MessageTooLarge, 2)),
-                        }
-                        self.advance(buf, header_len);
-                        self.state = ChunkState::Data(size);
+                        self.start_chunk(buf, size, header_len)?;
                     }
                 },
                 ChunkState::Data(left) => {

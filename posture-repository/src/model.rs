@@ -139,7 +139,7 @@ pub struct Record {
     pub tag: Option<Vec<u8>>,
 }
 
-/// A full inventory (RFC 8412 Software [Identifier] Inventory): replaces what is stored.
+/// A full inventory (RFC 8412 Software \[Identifier\] Inventory): replaces what is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inventory {
     /// EID Epoch of the endpoint's log.
@@ -176,7 +176,7 @@ pub struct SoftwareEvent {
     pub record: Record,
 }
 
-/// A batch of events (RFC 8412 Software [Identifier] Events).
+/// A batch of events (RFC 8412 Software \[Identifier\] Events).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventBatch {
     /// EID Epoch; must equal the stored one ([`Error::EpochMismatch`](crate::Error) otherwise).
