@@ -56,7 +56,7 @@ impl CredentialCheck for Alice {
 
 /// `pt_tls_session`: a NEA client (TLS initiator) and a NEA server with PLAIN, driven by
 /// opcodes: feed a chunk of the input to one side, pump the pair's own transmits, send a
-/// batch, or close. Nothing may panic, every transmitted message decodes, and a closed session
+/// batch, close, or report the transport closed (which sends nothing). Nothing may panic, every transmitted message decodes, and a closed session
 /// stays closed and silent.
 pub fn pt_tls_session(data: &[u8]) {
     let client_cfg = Arc::new(Config::default().with_client_mechanism(Arc::new(
@@ -93,6 +93,15 @@ pub fn pt_tls_session(data: &[u8]) {
             2 => {
                 if let Some(s) = sessions.get_mut(idx) {
                     s.close();
+                }
+            }
+            3 => {
+                if let Some(s) = sessions.get_mut(idx) {
+                    // What was queued is lost with the transport; nothing new is queued.
+                    while s.poll_transmit().is_some() {}
+                    s.handle_transport_closed();
+                    assert!(s.is_closed());
+                    assert!(s.poll_transmit().is_none());
                 }
             }
             _ => pump(&mut sessions),

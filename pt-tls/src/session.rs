@@ -29,7 +29,11 @@
 //! Parameter and a bad value with Malformed Message (fatal). Fatal errors, sent or received,
 //! end in [`Event::Closed`]: flush [`Session::poll_transmit`], then close TLS.
 //!
-//! **Drain contract**: after each `handle_bytes`, `send_batch` or `close`, call
+//! When the transport ends (TLS close_notify, end of the TCP stream), call
+//! [`Session::handle_transport_closed`]: the session closes with [`CloseReason::PeerClosed`].
+//!
+//! **Drain contract**: after each `handle_bytes`, `handle_transport_closed`, `send_batch` or
+//! `close`, call
 //! [`Session::poll_transmit`] until `None` (write every buffer, in order, to TLS) and
 //! [`Session::poll_event`] until `None`.
 
