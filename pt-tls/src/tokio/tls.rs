@@ -10,7 +10,10 @@
 //!   authenticate with SASL, RFC 6876 §3.8), still verifying a certificate when one is sent.
 //!
 //! Both use rustls' safe default protocol versions (TLS 1.2 and 1.3; RFC 6876 §3.4.3 requires
-//! at least 1.2). PEM is read with rustls-pki-types' parser; every error names the input.
+//! at least 1.2). PEM is read with rustls-pki-types' parser; every error names the input. A
+//! file may hold several sections (e.g. chain and key together): each function takes the
+//! sections of the kind it needs. Keys are PKCS#8, PKCS#1 or SEC1, unencrypted (an
+//! `ENCRYPTED PRIVATE KEY` section is not read: "no private key found").
 //!
 //! ```no_run
 //! use pt_tls::tokio::tls::{ClientCertificates, Pem, server_config};
@@ -168,6 +171,13 @@ pub enum TlsConfigError {
         /// rustls' reason.
         reason: String,
     },
+    /// The ring provider offers no usable protocol version (cannot happen with rustls' own
+    /// ring provider; kept so that nothing here panics).
+    #[error("rustls ring provider: {reason}")]
+    Provider {
+        /// rustls' reason.
+        reason: String,
+    },
     /// Building the client certificate verifier failed.
     #[error("client certificate verifier for CA {input}: {reason}")]
     Verifier {
@@ -200,6 +210,12 @@ fn certified(
     Ok((cert.certificates()?, key.private_key()?))
 }
 
+fn provider_error(e: rustls::Error) -> TlsConfigError {
+    TlsConfigError::Provider {
+        reason: e.to_string(),
+    }
+}
+
 fn certified_error(cert: &Pem, key: &Pem, e: &rustls::Error) -> TlsConfigError {
     TlsConfigError::CertifiedKey {
         cert: cert.to_string(),
@@ -217,7 +233,7 @@ pub fn client_config(
 ) -> Result<Arc<ClientConfig>, TlsConfigError> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| certified_error(ca, ca, &e))?
+        .map_err(provider_error)?
         .with_root_certificates(roots(ca)?);
     let config = match identity {
         Some((cert, key)) => {
@@ -252,7 +268,7 @@ pub fn server_config(
     let (chain, private) = certified(cert, key)?;
     let config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| certified_error(cert, key, &e))?
+        .map_err(provider_error)?
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain, private)
         .map_err(|e| certified_error(cert, key, &e))?;
@@ -290,6 +306,49 @@ mod tests {
         assert_eq!(
             format!("{:?}", Pem::bytes("key", "-----BEGIN PRIVATE KEY-----")),
             "Pem(key (PEM in memory))"
+        );
+    }
+
+    fn self_signed() -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    #[test]
+    fn chain_and_key_in_one_file_and_a_mismatched_key() {
+        let (cert, key) = self_signed();
+        let dir = std::env::temp_dir().join(format!("pt-tls-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let both = dir.join("both.pem");
+        std::fs::write(&both, format!("{cert}{key}")).unwrap();
+        let ca = Pem::bytes("CA", cert.clone());
+        let r = server_config(
+            &ca,
+            &Pem::file(&both),
+            &Pem::file(&both),
+            ClientCertificates::Optional,
+        );
+        let r2 = client_config(&ca, Some((&Pem::file(&both), &Pem::file(&both))));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(r.is_ok() && r2.is_ok(), "{r:?} {r2:?}");
+
+        let (_, other_key) = self_signed();
+        let e = server_config(
+            &ca,
+            &Pem::bytes("server cert", cert),
+            &Pem::bytes("other key", other_key),
+            ClientCertificates::Required,
+        )
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, TlsConfigError::CertifiedKey { .. }), "{msg}");
+        assert!(
+            msg.contains("server cert") && msg.contains("other key"),
+            "{msg}"
         );
     }
 }
