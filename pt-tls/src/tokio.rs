@@ -373,7 +373,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
     /// `Closed` event was returned. Cancellation-safe (see the module docs).
     async fn next_event(&mut self) -> Result<Option<Event>, AdapterError> {
         loop {
-            self.flush().await?;
+            if let Err(e) = self.flush().await {
+                // The peer is gone: `flush` closed the session (PeerClosed) behind what the
+                // peer sent before, which stays deliverable; `send_batch` reports the error.
+                tracing::debug!(%e, "pt-tls: write failed");
+            }
             if let Some(front) = self.events.front() {
                 if matches!(front, Event::Closed { .. }) && !self.shut_down {
                     // RFC 6876 §3.9: after a fatal error both ends close TLS. Bounded, so a
@@ -458,6 +462,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
 
     /// Waits for the next thing the peer does: a batch, a PT-TLS Error, or the close (with
     /// its reason; repeated on every later call). Cancellation-safe: see the module docs.
+    ///
+    /// `Err` only for a read error other than the end of the stream (e.g. a reset); the
+    /// session is then closed and the next call returns `Closed(PeerClosed)`. A failed write
+    /// of queued output also ends in `Closed(PeerClosed)`, after whatever the peer sent
+    /// before.
     pub async fn recv(&mut self) -> Result<Received, AdapterError> {
         loop {
             match self.next_event().await? {
