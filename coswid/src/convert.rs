@@ -57,7 +57,165 @@ fn code_to(kind: CodeKind, c: &Code<'_>) -> String {
     }
 }
 
+/// The ISO/IEC 19770-2:2015 attributes of each element that the conversion carries.
+fn carried(element: &str, local: &str) -> bool {
+    let names: &[&str] = match element {
+        "SoftwareIdentity" => &[
+            "corpus",
+            "name",
+            "patch",
+            "media",
+            "supplemental",
+            "tagId",
+            "tagVersion",
+            "version",
+            "versionScheme",
+        ],
+        "Entity" => &["name", "regid", "role", "thumbprint"],
+        "Link" => &[
+            "artifact",
+            "href",
+            "media",
+            "ownership",
+            "rel",
+            "type",
+            "use",
+        ],
+        "Meta" => &[
+            "activationStatus",
+            "channelType",
+            "colloquialVersion",
+            "description",
+            "edition",
+            "entitlementDataRequired",
+            "entitlementKey",
+            "generator",
+            "persistentId",
+            "product",
+            "productFamily",
+            "revision",
+            "summary",
+            "unspscCode",
+            "unspscVersion",
+        ],
+        "Evidence" => &["date", "deviceId"],
+        "Directory" => &["key", "location", "name", "root"],
+        "File" => &["key", "location", "name", "root", "size", "version"],
+        "Process" => &["name", "pid"],
+        "Resource" => &["type"],
+        _ => &[],
+    };
+    names.contains(&local)
+}
+
+/// Counts what [`SoftwareIdentity::to_coswid`] drops, by `element/@attribute` or
+/// `element/child`.
+#[derive(Default)]
+struct Dropped(std::collections::BTreeMap<String, usize>);
+
+impl Dropped {
+    fn add(&mut self, what: String) {
+        *self.0.entry(what).or_default() += 1;
+    }
+
+    fn element(&mut self, name: &str, el: &Element, lang: Option<&str>) {
+        let mut hashes = 0;
+        for a in &el.attrs {
+            let keep = match a.ns.as_deref() {
+                // namespace declarations are not content
+                _ if a.qname == "xmlns" || a.qname.starts_with("xmlns:") => true,
+                None => carried(name, &a.qname),
+                Some(XML_NS) if a.local() == "lang" => {
+                    name == "SoftwareIdentity" || Some(a.value.as_str()) == lang
+                }
+                Some(ns) if name == "File" && a.local() == "hash" => {
+                    hashes += 1;
+                    HASH_NAMESPACES.iter().any(|(n, _)| *n == ns) && hashes == 1
+                }
+                Some(_) => false,
+            };
+            if !keep {
+                self.add(format!("{name}/@{}", a.qname));
+            }
+        }
+        if name == "Entity"
+            && el
+                .attr("thumbprint")
+                .is_some_and(|t| t.len() != 64 || crate::swid::from_hex(t).is_none())
+        {
+            self.add("Entity/@thumbprint (not 64 hex digits)".into());
+        }
+    }
+
+    fn raw(&mut self, parent: &str, raw: &str) {
+        let name: String = raw
+            .trim_start_matches('<')
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
+            .collect();
+        self.add(format!("{parent}/{name}"));
+    }
+
+    fn items(&mut self, parent: &str, items: &[XmlResource], lang: Option<&str>, nested: bool) {
+        for it in items {
+            match it {
+                XmlResource::Directory(el, kids) => {
+                    self.element("Directory", el, lang);
+                    self.items("Directory", kids, lang, true);
+                }
+                XmlResource::File(el) => self.element("File", el, lang),
+                XmlResource::Process(_) if nested => self.add(format!("{parent}/Process")),
+                XmlResource::Resource(_) if nested => self.add(format!("{parent}/Resource")),
+                XmlResource::Process(el) => self.element("Process", el, lang),
+                XmlResource::Resource(el) => self.element("Resource", el, lang),
+                XmlResource::Other(raw) => self.raw(parent, raw),
+            }
+        }
+    }
+}
+
 impl SoftwareIdentity {
+    /// What [`to_coswid`](Self::to_coswid) cannot carry, as `(what, how many)` sorted by
+    /// name: foreign and unknown attributes (`File/@n8060:mutable`), unknown elements
+    /// (`SoftwareIdentity/ds:Signature`), Process/Resource inside a Directory, a File's
+    /// hashes after the first, `xml:lang` below the root that differs from the tag's.
+    ///
+    /// ```
+    /// use coswid::swid::SoftwareIdentity;
+    /// let xml = r#"<SoftwareIdentity xmlns:n8060="http://csrc.nist.gov/ns/swid/2015-extensions/1.0"
+    ///   name="x" tagId="t" n8060:edition="pro"><Entity name="e" role="tagCreator" regid="r"/>
+    ///   <x/></SoftwareIdentity>"#;
+    /// let si = SoftwareIdentity::parse(xml.as_bytes()).unwrap();
+    /// assert_eq!(
+    ///     si.not_carried_to_coswid(),
+    ///     [("SoftwareIdentity/@n8060:edition".to_string(), 1), ("SoftwareIdentity/x".to_string(), 1)]
+    /// );
+    /// ```
+    pub fn not_carried_to_coswid(&self) -> Vec<(String, usize)> {
+        let mut d = Dropped::default();
+        let lang = self.element.lang();
+        d.element("SoftwareIdentity", &self.element, lang);
+        for e in &self.entities {
+            d.element("Entity", e, lang);
+        }
+        for l in &self.links {
+            d.element("Link", l, lang);
+        }
+        for m in &self.metas {
+            d.element("Meta", m, lang);
+        }
+        for (name, tree) in [("Payload", &self.payload), ("Evidence", &self.evidence)] {
+            if let Some(t) = tree {
+                d.element(name, &t.element, lang);
+                d.items(name, &t.items, lang, false);
+            }
+        }
+        for raw in &self.other {
+            d.raw("SoftwareIdentity", raw);
+        }
+        d.0.into_iter().collect()
+    }
+
     /// Convert to CoSWID (RFC 9393 mappings; see the module docs for what is dropped).
     pub fn to_coswid(&self) -> Result<ConciseSwidTag<'static>, ConvertError> {
         let el = &self.element;

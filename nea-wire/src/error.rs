@@ -1,11 +1,20 @@
 //! Decode errors with the absolute offset of the offending field.
 
+/// `n` bytes in words: "1 byte", "2 bytes".
+fn bytes(n: u64) -> String {
+    if n == 1 {
+        "1 byte".into()
+    } else {
+        format!("{n} bytes")
+    }
+}
+
 /// What went wrong while decoding; see [`DecodeError`] for where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeErrorKind {
     /// The input ended inside a field that needs `needed` more bytes.
-    #[error("input ends {needed} bytes short")]
+    #[error("input ends {} short", bytes(*needed as u64))]
     UnexpectedEnd {
         /// Bytes missing.
         needed: usize,
@@ -19,7 +28,7 @@ pub enum DecodeErrorKind {
         min: u64,
     },
     /// A length field points beyond the enclosing buffer.
-    #[error("length {length} runs past the {available} bytes available")]
+    #[error("length {length} runs past the {} available", bytes(*available))]
     LengthOverrun {
         /// The length read from the wire.
         length: u64,
@@ -43,7 +52,7 @@ pub enum DecodeErrorKind {
         limit: u64,
     },
     /// Bytes remain after a complete item.
-    #[error("{count} trailing bytes")]
+    #[error("{} trailing", bytes(*count as u64))]
     TrailingBytes {
         /// How many bytes were left over.
         count: usize,
@@ -106,5 +115,30 @@ impl DecodeError {
             kind: self.kind,
             offset: self.offset.saturating_add(by),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_read_well() {
+        let e = |kind| DecodeError::new(kind, 7).to_string();
+        assert_eq!(
+            e(DecodeErrorKind::UnexpectedEnd { needed: 1 }),
+            "input ends 1 byte short at offset 7"
+        );
+        assert_eq!(
+            e(DecodeErrorKind::TrailingBytes { count: 2 }),
+            "2 bytes trailing at offset 7"
+        );
+        assert_eq!(
+            e(DecodeErrorKind::LengthOverrun {
+                length: 9,
+                available: 1
+            }),
+            "length 9 runs past the 1 byte available at offset 7"
+        );
     }
 }
