@@ -374,56 +374,104 @@ fn render(v: &Value, json: bool) -> Result<String, String> {
     Ok(s)
 }
 
-/// Decode a CoSWID (strictly, falling back to lenient with the deviations listed; a COSE-signed
-/// tag is unwrapped without verification) and describe it.
-pub fn inspect_coswid(input: &[u8], json: bool) -> Result<String, String> {
+/// What `tnc-inspect` printed and whether the input passed the strict checks.
+#[derive(Debug)]
+pub struct Report {
+    /// The rendered view (text or JSON).
+    pub text: String,
+    /// False when a strict check failed (strict decoding, RFC 9393 validation); the view is
+    /// still complete, `validation` says what failed.
+    pub valid: bool,
+}
+
+fn problem(kind: impl ToString, path: &str, offset: Option<usize>) -> Value {
+    json!({ "kind": kind.to_string(), "path": path, "offset": offset })
+}
+
+/// Decode a CoSWID (strictly, falling back to lenient with the deviations listed) and describe
+/// it. A COSE-signed tag is verified with `verify_key` when one is given (a bad signature is
+/// an error) and otherwise unwrapped without verification. `validation` is structured:
+/// `{"ok": bool, "problems": [{"kind", "path", "offset"}]}` (strict decode error, deviations
+/// from the CDDL, RFC 9393 rule violations).
+pub fn inspect_coswid(
+    input: &[u8],
+    json: bool,
+    verify_key: Option<&coswid::cose::VerifyingKey>,
+) -> Result<Report, String> {
     let signed = coswid::cose::is_signed(input);
-    let payload = if signed {
-        coswid::cose::unverified_payload(input).map_err(|e| format!("coswid: {e}"))?
-    } else {
-        input
+    let payload = match (signed, verify_key) {
+        (true, Some(k)) => coswid::cose::verify(input, k)
+            .map_err(|e| format!("coswid: signature not verified: {e}"))?,
+        (true, None) => {
+            coswid::cose::unverified_payload(input).map_err(|e| format!("coswid: {e}"))?
+        }
+        (false, Some(_)) => {
+            return Err("coswid: --verify-key given but the tag is not signed".into());
+        }
+        (false, None) => input,
     };
-    let (d, strict_error) = match ConciseSwidTag::decode_with(payload, coswid::Mode::Strict) {
-        Ok(d) => (d, None),
-        Err(e) => (
-            ConciseSwidTag::decode_lenient(payload).map_err(|e| format!("coswid: {e}"))?,
-            Some(e.to_string()),
-        ),
+    let mut problems = Vec::new();
+    let d = match ConciseSwidTag::decode_with(payload, coswid::Mode::Strict) {
+        Ok(d) => d,
+        Err(e) => {
+            problems.push(problem(e.kind, e.field, Some(e.offset)));
+            ConciseSwidTag::decode_lenient(payload).map_err(|e| format!("coswid: {e}"))?
+        }
     };
+    for x in &d.deviations {
+        problems.push(problem(x.kind, x.field, Some(x.offset)));
+    }
+    if let Err(e) = d.tag.validate() {
+        problems.push(problem(e.kind, e.field, None));
+    }
+    let valid = problems.is_empty();
     let mut v = coswid_json(&d.tag);
     if let Value::Object(m) = &mut v {
         m.insert("tagged".into(), json!(d.tagged));
-        m.insert("signed_unverified".into(), json!(signed));
-        put(m, "strict_error", strict_error.map(|e| json!(e)));
-        put(
-            m,
-            "deviations",
-            nonempty(d.deviations.iter().map(|x| json!(x.to_string())).collect()),
+        m.insert(
+            "signature".into(),
+            json!({ "signed": signed, "verified": signed && verify_key.is_some() }),
         );
-        put(
-            m,
-            "validation",
-            Some(json!(
-                d.tag
-                    .validate()
-                    .map_or_else(|e| e.to_string(), |()| "ok".into())
-            )),
+        m.insert(
+            "validation".into(),
+            json!({ "ok": valid, "problems": problems }),
         );
+    }
+    Ok(Report {
+        text: render(&v, json)?,
+        valid,
+    })
+}
+
+/// Parse a SWID XML document and describe it, with what a conversion to CoSWID would drop.
+pub fn inspect_swid(input: &[u8], json: bool) -> Result<String, String> {
+    let si = SoftwareIdentity::parse(input).map_err(|e| format!("swid: {e}"))?;
+    let mut v = swid_json(&si);
+    if let Value::Object(m) = &mut v {
+        m.insert("not_carried_to_coswid".into(), not_carried(&si));
     }
     render(&v, json)
 }
 
-/// Parse a SWID XML document and describe it.
-pub fn inspect_swid(input: &[u8], json: bool) -> Result<String, String> {
-    let si = SoftwareIdentity::parse(input).map_err(|e| format!("swid: {e}"))?;
-    render(&swid_json(&si), json)
+fn not_carried(si: &SoftwareIdentity) -> Value {
+    Value::Array(
+        si.not_carried_to_coswid()
+            .into_iter()
+            .map(|(what, count)| json!({ "what": what, "count": count }))
+            .collect(),
+    )
 }
 
-/// SWID XML to CoSWID CBOR (validated, strict encoding).
-pub fn to_coswid(swid_xml: &[u8]) -> Result<Vec<u8>, String> {
+/// CoSWID CBOR and what the conversion could not carry, as `(what, how many)`.
+pub type Converted = (Vec<u8>, Vec<(String, usize)>);
+
+/// SWID XML to CoSWID CBOR (validated, strict encoding), and what the conversion could not
+/// carry as `(what, how many)` (see `SoftwareIdentity::not_carried_to_coswid`).
+pub fn to_coswid(swid_xml: &[u8]) -> Result<Converted, String> {
     let si = SoftwareIdentity::parse(swid_xml).map_err(|e| format!("swid: {e}"))?;
     let tag = si.to_coswid().map_err(|e| format!("swid: {e}"))?;
-    tag.to_cbor().map_err(|e| format!("coswid: {e}"))
+    let cbor = tag.to_cbor().map_err(|e| format!("coswid: {e}"))?;
+    Ok((cbor, si.not_carried_to_coswid()))
 }
 
 /// CoSWID CBOR (lenient; a signed tag is unwrapped without verification) to SWID XML.
@@ -450,24 +498,28 @@ mod tests {
 
     #[test]
     fn inspect_and_convert() {
-        let t = inspect_coswid(MIN, false).unwrap();
+        let r = inspect_coswid(MIN, false, None).unwrap();
+        assert!(r.valid);
+        let t = r.text;
         assert!(t.contains("software_name: ACME Roadrunner Detector"), "{t}");
         assert!(
             t.contains("role: tag-creator") || t.contains("tagCreator (1)"),
             "{t}"
         );
-        let j: Value = serde_json::from_str(&inspect_coswid(MIN, true).unwrap()).unwrap();
+        let j: Value =
+            serde_json::from_str(&inspect_coswid(MIN, true, None).unwrap().text).unwrap();
         assert_eq!(j["tag_version"], 3);
+        assert_eq!(j["validation"], json!({"ok": true, "problems": []}));
         let s = inspect_swid(XML, false).unwrap();
         assert!(
             s.contains("strongswan.org__Debian_12-x86_64-adduser-3.134"),
             "{s}"
         );
-        let cbor = to_coswid(XML).unwrap();
+        let (cbor, _) = to_coswid(XML).unwrap();
         let back = to_swid(&cbor).unwrap();
-        assert_eq!(to_coswid(&back).unwrap(), cbor);
+        assert_eq!(to_coswid(&back).unwrap().0, cbor);
         assert!(
-            inspect_coswid(b"\x00", false)
+            inspect_coswid(b"\x00", false, None)
                 .unwrap_err()
                 .starts_with("coswid:")
         );

@@ -278,3 +278,153 @@ fn ita_attributes_and_names() {
         pb_tnc::PbAssessmentResult(1).to_string()
     );
 }
+
+fn pt_tls_scenario(name: &str) -> Vec<PathBuf> {
+    files(&root().join("pt-tls/tests/data").join(name), ".pttls.bin")
+}
+
+/// Several capture files of one session: the SWIMA inventory sent in six IF-M segments is
+/// shown reassembled, with every record in full in `--json`.
+#[test]
+fn several_files_reassemble_segmented_attributes() {
+    let paths = pt_tls_scenario("03-swima-sw-inventory-segmented");
+    let mut args = vec!["--layer", "pt-tls", "--json"];
+    args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+    let out = run(&args, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"].as_array().unwrap().len(), paths.len());
+    let r = &v["reassembled_attributes"][0];
+    assert_eq!(r["segments"].as_array().unwrap().len(), 6);
+    let inv = &r["attribute"]["value"];
+    assert_eq!(inv["record_count"], 743);
+    for rec in inv["records"].as_array().unwrap() {
+        assert_eq!(
+            rec["record"].as_str().unwrap().len() as u64,
+            rec["record_length"].as_u64().unwrap()
+        );
+    }
+    // the text view shortens the records and says so
+    let mut args = vec!["--layer", "pt-tls"];
+    args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+    let text = String::from_utf8(run(&args, None).stdout).unwrap();
+    assert!(text.contains("--json shows everything]"), "{text}");
+}
+
+/// A truncated capture prints what decoded before the damage, then the error and its offset.
+#[test]
+fn damaged_capture_prints_what_decoded_then_the_error() {
+    let paths = pt_tls_scenario("01-sasl-plain-test-os-isolate");
+    let mut stream = std::fs::read(&paths[0]).unwrap();
+    let first = stream.len();
+    let second = std::fs::read(&paths[1]).unwrap();
+    stream.extend_from_slice(&second[..second.len() - 1]);
+    let out = run(&["--layer", "pt-tls", "--json", "-"], Some(&stream));
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["messages"].as_array().unwrap().len(), 1);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!("1 byte available at offset {}", first + 8))
+            || err.contains(&format!("at offset {}", first + 8)),
+        "{err}"
+    );
+    // an undamaged one, from stdin through `-`
+    let out = run(
+        &["--layer", "pt-tls", "-"],
+        Some(&std::fs::read(&paths[0]).unwrap()),
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// Exit 3 when a CoSWID decodes but fails strict validation, with `validation` structured;
+/// 0 when it passes; `--verify-key` checks the COSE signature.
+#[test]
+fn coswid_validation_status_and_signature() {
+    let data = root().join("coswid/tests/data/coswid");
+    // swidGenerator writes reg-id as untagged text: a deviation the strict decoder refuses
+    let dpkg = &files(&data.join("dpkg-min"), ".cbor")[0];
+    let out = run(
+        &["--layer", "coswid", "--json", dpkg.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["validation"]["ok"], false);
+    let p = &v["validation"]["problems"][0];
+    assert!(p["kind"].is_string() && p["path"].is_string(), "{p}");
+    assert!(p["offset"].is_u64(), "{p}");
+
+    let signed = data.join("rfc9393-cddl-derived/signed/tagged-sign1-es256.cbor");
+    let es = data.join("rfc9393-cddl-derived/keys/es256-test-key.pub.pem");
+    let ed = data.join("rfc9393-cddl-derived/keys/ed25519-test-key.pub.pem");
+    let args = |key: &Path| {
+        run(
+            &[
+                "--layer",
+                "coswid",
+                "--json",
+                "--verify-key",
+                key.to_str().unwrap(),
+                signed.to_str().unwrap(),
+            ],
+            None,
+        )
+    };
+    let out = args(&es);
+    assert!(out.status.code() == Some(0) || out.status.code() == Some(3));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["signature"], json!({"signed": true, "verified": true}));
+    let out = args(&ed);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("signature not verified")
+    );
+    let tampered = data.join("rfc9393-cddl-derived/signed/invalid-sign1-tampered-payload.cbor");
+    let out = run(
+        &[
+            "--layer",
+            "coswid",
+            "--verify-key",
+            es.to_str().unwrap(),
+            tampered.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// Converting SWID XML to CoSWID says which attributes could not be carried.
+#[test]
+fn swid_to_coswid_reports_what_it_could_not_carry() {
+    let dir = root().join("coswid/tests/data/swid-xml");
+    let xml = files(&dir, ".xml")
+        .into_iter()
+        .find(|p| std::fs::read_to_string(p).unwrap().contains("n8060:"))
+        .expect("a tag with NISTIR 8060 attributes");
+    let out = run(
+        &["--layer", "swid", "--to-coswid", xml.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("not carried to CoSWID: ") && err.contains("n8060:"),
+        "{err}"
+    );
+    let out = run(&["--layer", "swid", "--json", xml.to_str().unwrap()], None);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dropped = v["not_carried_to_coswid"].as_array().unwrap();
+    assert!(
+        dropped
+            .iter()
+            .any(|d| d["what"].as_str().unwrap().contains("@n8060:")),
+        "{dropped:?}"
+    );
+}

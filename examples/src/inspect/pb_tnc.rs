@@ -102,7 +102,7 @@ fn value(m: &Message, value_offset: usize) -> Value {
             let body_offset = value_offset + 12;
             let nested = match super::pa_tnc::message_to_json(pa.body.clone(), body_offset) {
                 Ok(v) => v,
-                Err(e) => json!({ "error": e.to_string() }),
+                Err(e) => super::error_json(&e),
             };
             json!({
                 "exclusive": pa.exclusive,

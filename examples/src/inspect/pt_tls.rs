@@ -11,12 +11,28 @@ use super::{named, vendor};
 
 /// Decodes a stream of PT-TLS messages (one or more) starting at absolute offset `base`.
 pub fn stream_to_json(input: Bytes, base: usize) -> Result<Value, DecodeError> {
+    match stream_partial(input, base) {
+        (v, None) => Ok(v),
+        (_, Some(e)) => Err(e),
+    }
+}
+
+/// Like [`stream_to_json`], but a damaged or truncated stream still yields the messages
+/// before the damage, with the error that stopped the walk (its absolute offset included).
+pub fn stream_partial(input: Bytes, base: usize) -> (Value, Option<DecodeError>) {
     let mut messages = Vec::new();
     let mut pos = 0usize;
+    let mut error = None;
     while pos < input.len() {
         let rest = input.slice(pos..);
         let at = base + pos;
-        let header = MessageHeader::read(&mut Reader::new(rest.clone(), at))?;
+        let header = match MessageHeader::read(&mut Reader::new(rest.clone(), at)) {
+            Ok(h) => h,
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        };
         // Length below 16 or past the input: `decode_at` reports it at the Length field.
         let len = usize::try_from(header.length).unwrap_or(usize::MAX);
         let unit = if len >= HEADER_LEN && len <= rest.len() {
@@ -24,11 +40,16 @@ pub fn stream_to_json(input: Bytes, base: usize) -> Result<Value, DecodeError> {
         } else {
             rest
         };
-        let m = Message::decode_at(unit.clone(), at)?;
-        messages.push(message_json(&header, &m, &unit, at));
+        match Message::decode_at(unit.clone(), at) {
+            Ok(m) => messages.push(message_json(&header, &m, &unit, at)),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
         pos += len;
     }
-    Ok(json!({ "messages": messages }))
+    (json!({ "messages": messages }), error)
 }
 
 fn hex(b: &[u8]) -> Value {
@@ -114,7 +135,7 @@ fn message_json(h: &MessageHeader, m: &Message, raw: &Bytes, at: usize) -> Value
         }
         Body::PbTncBatch(b) => {
             let batch = crate::inspect::pb_tnc::batch_to_json(b.clone(), value_at)
-                .unwrap_or_else(|e| json!({ "error": e.to_string() }));
+                .unwrap_or_else(|e| super::error_json(&e));
             json!({ "pb_tnc_batch": batch })
         }
         Body::Error(e) => {

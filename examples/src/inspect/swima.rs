@@ -8,9 +8,6 @@ use swima::{
     Event, Events, Inventory, Item, SoftwareId, SwimaAttribute, SwimaErrorInfo, SwimaRequest,
 };
 
-/// How many record bytes are shown (the rest is summarised by `record_length`).
-const RECORD_PREVIEW: usize = 64;
-
 fn text(t: &Text) -> Value {
     json!(t.as_str())
 }
@@ -41,11 +38,11 @@ fn item<R: Item>(o: &mut Map<String, Value>, r: &R) {
     id_fields(o, r.id());
     if let Some(rec) = r.record() {
         o.insert("record_length".into(), json!(rec.len()));
-        let head = rec.get(..RECORD_PREVIEW.min(rec.len())).unwrap_or_default();
-        o.insert(
-            "record_start".into(),
-            json!(String::from_utf8_lossy(head).into_owned()),
-        );
+        // the whole record (the text view shortens it and says so); hex when not UTF-8
+        match core::str::from_utf8(rec) {
+            Ok(t) => o.insert("record".into(), json!(t)),
+            Err(_) => o.insert("record_hex".into(), json!(hex::encode(rec))),
+        };
     }
 }
 
