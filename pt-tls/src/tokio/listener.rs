@@ -115,6 +115,10 @@ pub struct Stats {
     pub handshake_timed_out: u64,
     /// Handed to the caller in Data Transport.
     pub established: u64,
+    /// Now: connections held (in handshake, queued for `accept`, or still owned by the caller).
+    pub held: u64,
+    /// Now: handshakes in progress.
+    pub in_handshake: u64,
 }
 
 #[derive(Default)]
@@ -140,6 +144,7 @@ struct PerSource {
 #[derive(Default)]
 struct SourceTable {
     total: usize,
+    handshakes: usize,
     by_ip: HashMap<IpAddr, PerSource>,
 }
 
@@ -153,6 +158,13 @@ enum Refusal {
 struct Sources(Mutex<SourceTable>);
 
 impl Sources {
+    /// (connections held, handshakes in progress) over all sources.
+    fn totals(&self) -> (u64, u64) {
+        let t = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = |x: usize| u64::try_from(x).unwrap_or(u64::MAX);
+        (n(t.total), n(t.handshakes))
+    }
+
     fn admit(self: &Arc<Self>, ip: IpAddr, limits: &Limits) -> Result<SourceGuard, Refusal> {
         let mut t = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if t.total >= limits.max_connections {
@@ -170,6 +182,7 @@ impl Sources {
         s.connections = s.connections.saturating_add(1);
         s.handshakes = s.handshakes.saturating_add(1);
         t.total = t.total.saturating_add(1);
+        t.handshakes = t.handshakes.saturating_add(1);
         Ok(SourceGuard {
             sources: Arc::clone(self),
             ip,
@@ -194,6 +207,7 @@ impl SourceGuard {
                 .0
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
+            t.handshakes = t.handshakes.saturating_sub(1);
             if let Some(s) = t.by_ip.get_mut(&self.ip) {
                 s.handshakes = s.handshakes.saturating_sub(1);
             }
@@ -226,6 +240,7 @@ pub struct Listener {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     counters: Arc<Counters>,
+    sources: Arc<Sources>,
 }
 
 impl core::fmt::Debug for Listener {
@@ -259,13 +274,14 @@ impl Listener {
         let (tx, incoming) = mpsc::channel(limits.queue.max(1));
         let (stop, stop_rx) = oneshot::channel();
         let counters = Arc::new(Counters::default());
+        let sources = Arc::new(Sources::default());
         let run = AcceptLoop {
             tcp,
             acceptor: TlsAcceptor::from(tls),
             config,
             handshakes: Arc::new(Semaphore::new(limits.max_handshakes.max(1))),
             limits,
-            sources: Arc::new(Sources::default()),
+            sources: Arc::clone(&sources),
             counters: Arc::clone(&counters),
             tx,
         };
@@ -276,6 +292,7 @@ impl Listener {
             stop: Some(stop),
             task: Some(task),
             counters,
+            sources,
         })
     }
 
@@ -294,6 +311,7 @@ impl Listener {
     pub fn stats(&self) -> Stats {
         let c = &self.counters;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (held, in_handshake) = self.sources.totals();
         Stats {
             accepted: get(&c.accepted),
             refused_per_source: get(&c.refused_per_source),
@@ -301,6 +319,8 @@ impl Listener {
             handshake_failed: get(&c.handshake_failed),
             handshake_timed_out: get(&c.handshake_timed_out),
             established: get(&c.established),
+            held,
+            in_handshake,
         }
     }
 
