@@ -2,6 +2,7 @@
 //! A `#[test]` in each module replays the committed seeds in `corpus/<target>/`, so stable
 //! `cargo test --workspace` covers the fuzz code (see [`replay`]).
 
+pub mod brokers;
 pub mod coswid;
 pub mod netconf;
 pub mod pa_tnc;
