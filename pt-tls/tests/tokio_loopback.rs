@@ -913,6 +913,53 @@ async fn established_connections_count_until_dropped() {
 }
 
 #[tokio::test]
+async fn global_limits_refuse_connections_and_pause_handshakes() {
+    bounded(async {
+        let pki = pki();
+        // At most one connection held: the second is closed at once.
+        let mut l = listen(
+            pki.server_tls(ClientCertificates::Optional),
+            no_sasl(),
+            Limits::default().with_global(512, 1),
+        )
+        .await;
+        let addr = l.local_addr();
+        let tls = pki.client_tls(None);
+        let _first = connect(addr, localhost(), tls.clone(), no_sasl())
+            .await
+            .unwrap();
+        let (_held, _) = l.accept().await.unwrap();
+        let mut second = tcp_from("127.0.0.2", addr).await;
+        assert!(closed_by_server(&mut second).await);
+        assert_eq!(l.stats().refused_total, 1);
+        l.shutdown().await;
+
+        // One handshake at a time: while a silent client holds it, the next one (another
+        // address) is not even accepted; it completes once the slot frees.
+        let mut l = listen(
+            pki.server_tls(ClientCertificates::Optional),
+            patient(),
+            Limits::default().with_global(1, 100),
+        )
+        .await;
+        let addr = l.local_addr();
+        let silent = tcp_from("127.0.0.1", addr).await;
+        until(&l, |s| s.in_handshake == 1).await;
+        let waiting = tokio::spawn(async move { client_from("127.0.0.2", addr, &tls).await });
+        // Give the loop ample occasion to (wrongly) accept it.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(l.stats().accepted, 1);
+        drop(silent);
+        let _c = waiting.await.unwrap();
+        let (_, peer) = l.accept().await.unwrap();
+        assert_eq!(peer.ip().to_string(), "127.0.0.2");
+        assert_eq!(l.stats().accepted, 2);
+        l.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn shutdown_stops_accepting_and_leaves_established_connections() {
     bounded(async {
         let pki = pki();
