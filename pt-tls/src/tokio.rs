@@ -8,9 +8,10 @@
 //!   [`PtTlsConnection::server`] / [`PtTlsConnection::client`] over an existing TLS stream;
 //!   [`listener::Listener`] accepts thousands of NEA Clients with per-source limits.
 //! - Negotiation (version, SASL) runs under [`Config::handshake_timeout`]; its outcome
-//!   ([`Negotiated`]: SASL mechanism and identity, the peer certificate's [`CertIdentity`]) is
-//!   kept on the connection.
-//! - [`PtTlsConnection::recv`] returns every thing the peer does ([`Received`]: a batch, a
+//!   ([`Negotiated`]: SASL mechanism and identity, failed runs, the peer's identity) and the
+//!   peer certificate's [`CertIdentity`] ([`PtTlsConnection::peer_identity`]) are kept on the
+//!   connection.
+//! - [`PtTlsConnection::recv`] returns everything the peer does ([`Received`]: a batch, a
 //!   PT-TLS Error, the close and its reason) and is cancellation-safe.
 //!
 //! # Cancellation safety
