@@ -237,7 +237,15 @@ fn run(args: &Args) -> Result<Vec<u8>, Failure> {
         layer => {
             let input = Bytes::from(raw);
             let value = match layer {
-                Layer::PbTnc => inspect::pb_tnc::batch_to_json(input, 0),
+                Layer::PbTnc => match inspect::pb_tnc::batch_partial(input, 0) {
+                    (v, None) => Ok(v),
+                    (v, Some(e)) => {
+                        return Err(Failure::Decode(
+                            render(&v, args.json),
+                            format!("decode error: {e}"),
+                        ));
+                    }
+                },
                 Layer::PaTnc => inspect::pa_tnc::message_to_json(input, 0),
                 _ => inspect::swima_attribute_to_json(input, 0),
             };

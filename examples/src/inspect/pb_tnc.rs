@@ -2,7 +2,7 @@
 //! TCG PB-PDP-Referral) defines it; PB-PA bodies are shown by the PA-TNC view.
 
 use bytes::Bytes;
-use nea_wire::{DecodeError, DecodeErrorKind, TlvIter, VendorId};
+use nea_wire::{DecodeError, DecodeErrorKind, TLV_HEADER_LEN, TlvIter, VendorId};
 use pb_tnc::wire::BATCH_HEADER_LEN;
 use pb_tnc::{
     Batch, BatchHeader, ErrorParameters, Message, MessageType, PaSubtype, PdpAddress, PdpReferral,
@@ -41,6 +41,42 @@ pub fn batch_to_json(input: Bytes, base: usize) -> Result<Value, DecodeError> {
         }
         _ => decode_v2(input, base),
     }
+}
+
+/// Like [`batch_to_json`], but a damaged batch still shows its header and the messages before
+/// the damage (each decoded on its own), with the error that stopped the walk.
+pub fn batch_partial(input: Bytes, base: usize) -> (Value, Option<DecodeError>) {
+    let err = match batch_to_json(input.clone(), base) {
+        Ok(v) => return (v, None),
+        Err(e) => e,
+    };
+    let Some(&[version, d, _, btype, ..]) = input.first_chunk::<BATCH_HEADER_LEN>() else {
+        return (json!({ "messages": [] }), Some(err));
+    };
+    let mut messages = Vec::new();
+    for tlv in TlvIter::new(input.slice(BATCH_HEADER_LEN..), base + BATCH_HEADER_LEN) {
+        let Ok(tlv) = tlv else { break };
+        // the message alone, in a batch with the same header
+        let len = BATCH_HEADER_LEN + TLV_HEADER_LEN + tlv.value.len();
+        let Some(raw) = input.get(tlv.offset - base..tlv.offset - base + len - BATCH_HEADER_LEN)
+        else {
+            break;
+        };
+        let mut one = vec![version, d, 0, btype];
+        one.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes());
+        one.extend_from_slice(raw);
+        match batch_to_json(Bytes::from(one), tlv.offset - BATCH_HEADER_LEN) {
+            Ok(v) => messages.extend(v.get("messages").and_then(|m| m.get(0)).cloned()),
+            Err(_) => break,
+        }
+    }
+    let v = json!({
+        "version": version,
+        "batch_type": btype & 0x0f,
+        "note": "damaged batch: the messages before the damage, each decoded on its own",
+        "messages": messages,
+    });
+    (v, Some(err))
 }
 
 fn decode_v2(input: Bytes, base: usize) -> Result<Value, DecodeError> {
@@ -286,11 +322,30 @@ mod tests {
         let unknown = Bytes::from_static(&[
             2, 0, 0, 1, 0, 0, 0, 22, 0, 0, 0x90, 0x2a, 0, 0, 0, 9, 0, 0, 0, 14, 0xab, 0xcd,
         ]);
-        let v = batch_to_json(unknown, 0).unwrap();
+        let v = batch_to_json(unknown.clone(), 0).unwrap();
         assert_eq!(
             v["messages"][0]["vendor_id"],
             json!({"number": 36906, "name": "ITA"})
         );
         assert_eq!(v["messages"][0]["value"]["hex"], "abcd");
+    }
+
+    #[test]
+    fn damaged_batch_keeps_the_messages_before_the_damage() {
+        // the RESULT batch of scenario 01 with its last message cut short
+        let mut b = RESULT_01.to_vec();
+        b.truncate(b.len() - 3);
+        let n = u32::try_from(b.len()).unwrap();
+        b[4..8].copy_from_slice(&n.to_be_bytes());
+        let (v, e) = batch_partial(Bytes::from(b), 16);
+        let e = e.unwrap();
+        let m = v["messages"].as_array().unwrap();
+        assert!(m.len() >= 3, "{v:#}");
+        assert_eq!(m[0]["offset"], 16 + 8);
+        assert!(e.offset > 16, "{e}");
+        // an intact batch is the plain view
+        let (v, e) = batch_partial(Bytes::from_static(RESULT_01), 16);
+        assert!(e.is_none());
+        assert_eq!(v, batch_to_json(Bytes::from_static(RESULT_01), 16).unwrap());
     }
 }

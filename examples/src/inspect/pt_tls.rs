@@ -134,8 +134,15 @@ fn message_json(h: &MessageHeader, m: &Message, raw: &Bytes, at: usize) -> Value
             Value::Object(v)
         }
         Body::PbTncBatch(b) => {
-            let batch = crate::inspect::pb_tnc::batch_to_json(b.clone(), value_at)
-                .unwrap_or_else(|e| super::error_json(&e));
+            let (mut batch, error) = crate::inspect::pb_tnc::batch_partial(b.clone(), value_at);
+            if let (Some(e), Value::Object(m)) = (error, &mut batch) {
+                m.extend(
+                    super::error_json(&e)
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
             json!({ "pb_tnc_batch": batch })
         }
         Body::Error(e) => {
