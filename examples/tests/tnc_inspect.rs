@@ -428,3 +428,23 @@ fn swid_to_coswid_reports_what_it_could_not_carry() {
         "{dropped:?}"
     );
 }
+
+/// A PA-TNC message damaged in its second attribute shows the first one, then the error.
+#[test]
+fn damaged_pa_tnc_message_shows_the_attributes_before_the_damage() {
+    // header, a Forwarding Enabled attribute, then an attribute whose Length (at 32) is 11
+    let out = run(
+        &["--layer", "pa-tnc", "--hex", "--json"],
+        Some(b"0100000000000007 000000000000000b00000010 00000001 000000000000000b0000000b"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["message_identifier"], 7);
+    assert_eq!(v["attributes"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        v["attributes"][0]["attribute_type_name"],
+        "Forwarding Enabled"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("offset 32"), "{err}");
+}

@@ -236,22 +236,18 @@ fn run(args: &Args) -> Result<Vec<u8>, Failure> {
         }
         layer => {
             let input = Bytes::from(raw);
-            let value = match layer {
-                Layer::PbTnc => match inspect::pb_tnc::batch_partial(input, 0) {
-                    (v, None) => Ok(v),
-                    (v, Some(e)) => {
-                        return Err(Failure::Decode(
-                            render(&v, args.json),
-                            format!("decode error: {e}"),
-                        ));
-                    }
+            let (value, error) = match layer {
+                Layer::PbTnc => inspect::pb_tnc::batch_partial(input, 0),
+                Layer::PaTnc => inspect::pa_tnc::message_partial(input, 0),
+                _ => match inspect::swima_attribute_to_json(input, 0) {
+                    Ok(v) => (v, None),
+                    Err(e) => (Value::Null, Some(e)),
                 },
-                Layer::PaTnc => inspect::pa_tnc::message_to_json(input, 0),
-                _ => inspect::swima_attribute_to_json(input, 0),
             };
-            match value {
-                Ok(v) => finish(&v, args.json, None),
-                Err(e) => Err(Failure::Decode(Vec::new(), format!("decode error: {e}"))),
+            let error = error.map(|e| format!("decode error: {e}"));
+            match (value, error) {
+                (Value::Null, Some(e)) => Err(Failure::Decode(Vec::new(), e)),
+                (v, e) => finish(&v, args.json, e),
             }
         }
     }

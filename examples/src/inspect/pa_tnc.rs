@@ -27,6 +27,41 @@ pub fn message_to_json(input: Bytes, base: usize) -> Result<Value, DecodeError> 
     }))
 }
 
+/// Like [`message_to_json`], but a damaged message still shows its header and the attributes
+/// before the damage, with the error that stopped the walk.
+pub fn message_partial(input: Bytes, base: usize) -> (Value, Option<DecodeError>) {
+    let err = match message_to_json(input.clone(), base) {
+        Ok(v) => return (v, None),
+        Err(e) => e,
+    };
+    let header = pa_tnc::MESSAGE_HEADER_LEN;
+    let Some(&[version, _, _, _, i0, i1, i2, i3]) = input.first_chunk::<8>() else {
+        return (json!({ "attributes": [] }), Some(err));
+    };
+    let mut attributes = Vec::new();
+    for tlv in nea_wire::TlvIter::new(input.slice(header.min(input.len())..), base + header) {
+        let Ok(tlv) = tlv else { break };
+        let len = nea_wire::TLV_HEADER_LEN + tlv.value.len();
+        let start = tlv.offset - base;
+        let Some(raw) = input.get(start..start + len) else {
+            break;
+        };
+        match Attribute::decode(Bytes::copy_from_slice(raw), tlv.offset)
+            .and_then(|a| attribute_to_json(&a))
+        {
+            Ok(v) => attributes.push(v),
+            Err(_) => break,
+        }
+    }
+    let v = json!({
+        "version": version,
+        "message_identifier": u32::from_be_bytes([i0, i1, i2, i3]),
+        "note": "damaged message: the attributes before the damage",
+        "attributes": attributes,
+    });
+    (v, Some(err))
+}
+
 /// One attribute: header fields plus the typed value (or its hex).
 pub fn attribute_to_json(a: &Attribute) -> Result<Value, DecodeError> {
     let mut o = Map::new();

@@ -136,9 +136,19 @@ fn value(m: &Message, value_offset: usize) -> Value {
             let subtype_name = pa.subtype.name_for(pa.vendor);
             // PB-PA value: 12 fixed bytes, then the PA-TNC message.
             let body_offset = value_offset + 12;
-            let nested = match super::pa_tnc::message_to_json(pa.body.clone(), body_offset) {
-                Ok(v) => v,
-                Err(e) => super::error_json(&e),
+            let nested = match super::pa_tnc::message_partial(pa.body.clone(), body_offset) {
+                (v, None) => v,
+                (mut v, Some(e)) => {
+                    if let Value::Object(m) = &mut v {
+                        m.extend(
+                            super::error_json(&e)
+                                .as_object()
+                                .cloned()
+                                .unwrap_or_default(),
+                        );
+                    }
+                    v
+                }
             };
             json!({
                 "exclusive": pa.exclusive,
