@@ -2,6 +2,8 @@
 
 mod broker;
 mod imc;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use broker::{
     Broker, BrokerConfig, BrokerError, Connection, ConnectionConfig, Decision, Event,

@@ -7,6 +7,8 @@ mod identity;
 mod ids;
 mod message;
 mod state;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use attribute::{AttributeId, BrokerAttributes, TransportProtocol};
 pub use error::{ResultCode, TncError};
