@@ -20,6 +20,17 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, ClientError> {
         .build()?)
 }
 
+/// Runs `connect` (an async connect of [`crate::ssh`] or [`crate::tls`]) on a new
+/// current-thread runtime and wraps the client.
+#[cfg(any(feature = "ssh", feature = "tls"))]
+pub(crate) fn connect<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    connect: impl Future<Output = Result<Client<S>, ClientError>>,
+) -> Result<BlockingClient<S>, ClientError> {
+    let rt = runtime()?;
+    let client = rt.block_on(connect)?;
+    Ok(BlockingClient::new(rt, client))
+}
+
 impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> BlockingClient<S> {
     /// Wraps a connected client and the runtime it was created on.
     pub fn new(rt: tokio::runtime::Runtime, inner: Client<S>) -> Self {

@@ -13,7 +13,8 @@ use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::config::Config;
-use crate::tokio::{Client, ClientError};
+use crate::tokio::{Client, ClientError, Deadline, Phase};
+use tokio::net::TcpStream;
 
 /// How to authenticate.
 #[derive(Clone)]
@@ -63,7 +64,7 @@ pub struct SshConfig {
     pub auth: SshAuth,
     /// Host key check.
     pub host_keys: HostKeyPolicy,
-    /// Timeout for connect + authenticate + hello.
+    /// Timeout for connect + SSH (handshake, authentication, subsystem) + hello together.
     pub timeout: Duration,
 }
 
@@ -197,8 +198,18 @@ fn ssh_err(e: HandlerError) -> ClientError {
     }
 }
 
-/// Opens the SSH `netconf` subsystem (no NETCONF hello yet).
+/// Opens the SSH `netconf` subsystem (no NETCONF hello yet) within `cfg.timeout`.
 pub async fn open(cfg: &SshConfig) -> Result<SshTransport, ClientError> {
+    open_by(cfg, Deadline::after(cfg.timeout)).await
+}
+
+async fn open_by(cfg: &SshConfig, deadline: Deadline) -> Result<SshTransport, ClientError> {
+    let tcp = deadline.tcp(&cfg.host, cfg.port).await?;
+    deadline.run(Phase::Ssh, ssh_session(cfg, tcp)).await
+}
+
+/// SSH over the connected `tcp`: handshake, host key check, authentication, subsystem.
+async fn ssh_session(cfg: &SshConfig, tcp: TcpStream) -> Result<SshTransport, ClientError> {
     let ssh = Arc::new(client::Config {
         nodelay: true,
         ..client::Config::default()
@@ -208,7 +219,7 @@ pub async fn open(cfg: &SshConfig) -> Result<SshTransport, ClientError> {
         port: cfg.port,
         policy: cfg.host_keys.clone(),
     };
-    let mut handle = client::connect(ssh, (cfg.host.as_str(), cfg.port), verifier)
+    let mut handle = client::connect_stream(ssh, tcp, verifier)
         .await
         .map_err(ssh_err)?;
     let auth = match &cfg.auth {
@@ -251,14 +262,12 @@ pub async fn open(cfg: &SshConfig) -> Result<SshTransport, ClientError> {
     })
 }
 
-/// Connects, authenticates, opens the subsystem and exchanges hellos.
+/// Connects, authenticates, opens the subsystem and exchanges hellos, all within
+/// `cfg.timeout`; a timeout names the phase that stalled ([`Phase`]).
 pub async fn connect(cfg: &SshConfig, config: Config) -> Result<Client<SshTransport>, ClientError> {
-    tokio::time::timeout(cfg.timeout, async {
-        let t = open(cfg).await?;
-        Client::handshake(t, config).await
-    })
-    .await
-    .map_err(|_| ClientError::Timeout)?
+    let deadline = Deadline::after(cfg.timeout);
+    let t = open_by(cfg, deadline).await?;
+    deadline.hello(t, config).await
 }
 
 /// Blocking [`connect`].
@@ -266,7 +275,5 @@ pub fn connect_blocking(
     cfg: &SshConfig,
     config: Config,
 ) -> Result<crate::blocking::BlockingClient<SshTransport>, ClientError> {
-    let rt = crate::blocking::runtime()?;
-    let client = rt.block_on(connect(cfg, config))?;
-    Ok(crate::blocking::BlockingClient::new(rt, client))
+    crate::blocking::connect(connect(cfg, config))
 }

@@ -13,7 +13,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::config::Config;
-use crate::tokio::{Client, ClientError};
+use crate::tokio::{Client, ClientError, Deadline, Phase};
 
 /// Where and how to connect.
 #[derive(Debug, Clone)]
@@ -84,29 +84,34 @@ pub fn client_config(cfg: &TlsConfig) -> Result<rustls::ClientConfig, ClientErro
         .map_err(|e| tls_err("client certificate", e))
 }
 
-/// Opens the TLS connection (no NETCONF hello yet).
+/// Opens the TLS connection (no NETCONF hello yet) within `cfg.timeout`.
 pub async fn open(cfg: &TlsConfig) -> Result<TlsStream<TcpStream>, ClientError> {
-    let connector = TlsConnector::from(Arc::new(client_config(cfg)?));
-    let name = ServerName::try_from(cfg.host.clone()).map_err(|e| tls_err("server name", e))?;
-    let tcp = TcpStream::connect((cfg.host.as_str(), cfg.port)).await?;
-    tcp.set_nodelay(true)?;
-    connector
-        .connect(name, tcp)
-        .await
-        .map_err(|e| tls_err("handshake", e))
+    open_by(cfg, Deadline::after(cfg.timeout)).await
 }
 
-/// Connects, completes the TLS handshake and exchanges hellos.
+async fn open_by(cfg: &TlsConfig, deadline: Deadline) -> Result<TlsStream<TcpStream>, ClientError> {
+    let connector = TlsConnector::from(Arc::new(client_config(cfg)?));
+    let name = ServerName::try_from(cfg.host.clone()).map_err(|e| tls_err("server name", e))?;
+    let tcp = deadline.tcp(&cfg.host, cfg.port).await?;
+    deadline
+        .run(Phase::Tls, async {
+            connector
+                .connect(name, tcp)
+                .await
+                .map_err(|e| tls_err("handshake", e))
+        })
+        .await
+}
+
+/// Connects, completes the TLS handshake and exchanges hellos, all within `cfg.timeout`; a
+/// timeout names the phase that stalled ([`Phase`]).
 pub async fn connect(
     cfg: &TlsConfig,
     config: Config,
 ) -> Result<Client<TlsStream<TcpStream>>, ClientError> {
-    tokio::time::timeout(cfg.timeout, async {
-        let t = open(cfg).await?;
-        Client::handshake(t, config).await
-    })
-    .await
-    .map_err(|_| ClientError::Timeout)?
+    let deadline = Deadline::after(cfg.timeout);
+    let t = open_by(cfg, deadline).await?;
+    deadline.hello(t, config).await
 }
 
 /// Blocking [`connect`].
@@ -114,7 +119,5 @@ pub fn connect_blocking(
     cfg: &TlsConfig,
     config: Config,
 ) -> Result<crate::blocking::BlockingClient<TlsStream<TcpStream>>, ClientError> {
-    let rt = crate::blocking::runtime()?;
-    let client = rt.block_on(connect(cfg, config))?;
-    Ok(crate::blocking::BlockingClient::new(rt, client))
+    crate::blocking::connect(connect(cfg, config))
 }

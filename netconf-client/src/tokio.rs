@@ -13,6 +13,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -60,9 +61,85 @@ pub enum ClientError {
     /// TLS transport or certificate failure.
     #[error("tls: {0}")]
     Tls(String),
-    /// The operation did not complete in time.
-    #[error("timed out")]
-    Timeout,
+    /// A step did not complete in time; the phase says which.
+    #[error("timed out during {0}")]
+    Timeout(Phase),
+}
+
+/// The step of a NETCONF exchange that a [`ClientError::Timeout`] interrupted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Phase {
+    /// The TCP connection to the server.
+    Connect,
+    /// The SSH handshake, authentication and `netconf` subsystem request.
+    Ssh,
+    /// The TLS handshake.
+    Tls,
+    /// The NETCONF `<hello>` exchange.
+    Hello,
+    /// Waiting for an RPC's reply ([`Client::set_rpc_timeout`]).
+    Rpc,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "TCP connect",
+            Self::Ssh => "SSH handshake and authentication",
+            Self::Tls => "TLS handshake",
+            Self::Hello => "NETCONF hello",
+            Self::Rpc => "RPC (waiting for the reply)",
+        })
+    }
+}
+
+/// One deadline shared by the phases of a connection set-up: each phase that is still
+/// running when it passes fails with [`ClientError::Timeout`] naming that phase.
+#[cfg(any(feature = "ssh", feature = "tls"))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline(tokio::time::Instant);
+
+#[cfg(any(feature = "ssh", feature = "tls"))]
+impl Deadline {
+    pub(crate) fn after(d: Duration) -> Self {
+        Self(tokio::time::Instant::now() + d)
+    }
+
+    /// Runs `f` as `phase` until the deadline.
+    pub(crate) async fn run<T>(
+        self,
+        phase: Phase,
+        f: impl Future<Output = Result<T, ClientError>>,
+    ) -> Result<T, ClientError> {
+        tokio::time::timeout_at(self.0, f)
+            .await
+            .map_err(|_| ClientError::Timeout(phase))?
+    }
+
+    /// The TCP connection (no Nagle: NETCONF messages are small and request/response).
+    pub(crate) async fn tcp(
+        self,
+        host: &str,
+        port: u16,
+    ) -> Result<tokio::net::TcpStream, ClientError> {
+        self.run(Phase::Connect, async {
+            let tcp = tokio::net::TcpStream::connect((host, port)).await?;
+            tcp.set_nodelay(true)?;
+            Ok(tcp)
+        })
+        .await
+    }
+
+    /// The hello exchange over an opened transport.
+    pub(crate) async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
+        self,
+        transport: S,
+        config: Config,
+    ) -> Result<Client<S>, ClientError> {
+        self.run(Phase::Hello, Client::handshake(transport, config))
+            .await
+    }
 }
 
 /// Appends `item`, first dropping the oldest if `q` holds `max` already; true if one was
@@ -100,6 +177,7 @@ pub struct Client<S> {
     streaming: Option<u64>,
     parts: VecDeque<bytes::Bytes>,
     parts_end: bool,
+    rpc_timeout: Option<Duration>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
@@ -118,6 +196,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             streaming: None,
             parts: VecDeque::new(),
             parts_end: false,
+            rpc_timeout: None,
         };
         c.flush_tx().await?;
         while !c.session.is_ready() {
@@ -159,6 +238,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     #[must_use]
     pub fn queued_notifications(&self) -> usize {
         self.notifications.len()
+    }
+
+    /// Bounds the wait for each RPC's reply (`None`, the default: no bound); a reply that
+    /// takes longer fails with [`ClientError::Timeout`]`(`[`Phase::Rpc`]`)`. The session
+    /// should then be dropped: the reply may still arrive.
+    pub fn set_rpc_timeout(&mut self, timeout: Option<Duration>) {
+        self.rpc_timeout = timeout;
+    }
+
+    /// Reads more while waiting for a reply, within `deadline` if there is one.
+    async fn read_for_reply(
+        &mut self,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<(), ClientError> {
+        match deadline {
+            Some(d) => tokio::time::timeout_at(d, self.read_more())
+                .await
+                .map_err(|_| ClientError::Timeout(Phase::Rpc))?,
+            None => self.read_more().await,
+        }
+    }
+
+    fn rpc_deadline(&self) -> Option<tokio::time::Instant> {
+        self.rpc_timeout.map(|t| tokio::time::Instant::now() + t)
     }
 
     /// The underlying sans-IO session.
@@ -236,6 +339,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
 
     /// Waits for the reply to `message_id` (other replies and notifications are kept).
     pub async fn wait_reply(&mut self, message_id: u64) -> Result<RpcReply, ClientError> {
+        let deadline = self.rpc_deadline();
         loop {
             if let Some(r) = self.replies.remove(&message_id) {
                 return Ok(r);
@@ -250,7 +354,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             if let Some(r) = &self.closed {
                 return Err(ClientError::Closed(r.clone()));
             }
-            self.read_more().await?;
+            self.read_for_reply(deadline).await?;
         }
     }
 
@@ -335,6 +439,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
         on_event: &mut dyn FnMut(XmlEvent<'_>, usize),
     ) -> Result<usize, ClientError> {
         self.flush_tx().await?;
+        let deadline = self.rpc_deadline();
         let mut walk = ReplyStream::new(&self.session.config().limits);
         loop {
             while let Some(p) = self.parts.pop_front() {
@@ -377,7 +482,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             if let Some(r) = &self.closed {
                 return Err(ClientError::Closed(r.clone()));
             }
-            self.read_more().await?;
+            self.read_for_reply(deadline).await?;
         }
     }
 
@@ -514,5 +619,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
         self.ok(&Operation::CloseSession).await?;
         let _ = self.io.shutdown().await;
         Ok(())
+    }
+}
+
+#[cfg(all(test, any(feature = "ssh", feature = "tls")))]
+mod tests {
+    use super::*;
+
+    const STALL: Duration = Duration::from_millis(100);
+
+    #[tokio::test]
+    async fn each_phase_is_named() {
+        // A server that never sends its hello.
+        let (io, _server) = tokio::io::duplex(1024);
+        let e = Deadline::after(STALL)
+            .hello(io, Config::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ClientError::Timeout(Phase::Hello)), "{e}");
+        // A connect that never completes (what a black-holed address does).
+        let e = Deadline::after(STALL)
+            .run(
+                Phase::Connect,
+                std::future::pending::<Result<(), ClientError>>(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "timed out during TCP connect");
     }
 }

@@ -77,9 +77,16 @@ struct Args {
     /// JSON output.
     #[arg(long)]
     json: bool,
-    /// Give up after this many seconds (connect, authenticate, query, close).
+    /// Give up after this many seconds: for the connection set-up (TCP connect, SSH or TLS,
+    /// hello) together, and for each RPC's reply. The error names the phase that stalled.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
+}
+
+impl Args {
+    fn limit(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout)
+    }
 }
 
 fn one_line(s: impl std::fmt::Display) -> String {
@@ -92,11 +99,7 @@ fn one_line(s: impl std::fmt::Display) -> String {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let limit = std::time::Duration::from_secs(args.timeout);
-    let result = tokio::time::timeout(limit, run(&args))
-        .await
-        .unwrap_or(Err(ClientError::Timeout));
-    match result {
+    match run(&args).await {
         Ok(out) => {
             println!("{out}");
             ExitCode::SUCCESS
@@ -115,7 +118,8 @@ async fn run(a: &Args) -> Result<String, ClientError> {
                 "--tls needs --ca, --cert and --tls-key".into(),
             ));
         };
-        let cfg = tls::TlsConfig::new(&a.host, a.port.unwrap_or(6513), ca, cert, key);
+        let mut cfg = tls::TlsConfig::new(&a.host, a.port.unwrap_or(6513), ca, cert, key);
+        cfg.timeout = a.limit();
         let c = tls::connect(&cfg, Config::default()).await?;
         query(c, a).await
     } else {
@@ -137,7 +141,8 @@ async fn run(a: &Args) -> Result<String, ClientError> {
                 "no known_hosts file (use --known-hosts)".into(),
             ))?)
         };
-        let cfg = SshConfig::new(&a.host, a.port.unwrap_or(830), &a.user, auth, policy);
+        let mut cfg = SshConfig::new(&a.host, a.port.unwrap_or(830), &a.user, auth, policy);
+        cfg.timeout = a.limit();
         let c = ssh::connect(&cfg, Config::default()).await?;
         query(c, a).await
     }
@@ -180,6 +185,7 @@ async fn query<S: AsyncRead + AsyncWrite + Unpin>(
     mut c: Client<S>,
     a: &Args,
 ) -> Result<String, ClientError> {
+    c.set_rpc_timeout(Some(a.limit()));
     let filter = a
         .filter
         .as_deref()
