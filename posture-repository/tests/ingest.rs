@@ -404,3 +404,30 @@ fn duplicate_records_in_one_inventory_count_once() {
     assert_eq!(s.changes, 1);
     assert_eq!(repo.installed("ep", ALL).unwrap().len(), 2);
 }
+
+#[test]
+fn two_handles_on_one_file_racing_the_same_events_apply_them_once() {
+    // Two managers (two connections) receive the same events for one endpoint at once.
+    let dir = TempDir::new("race");
+    let a = std::sync::Arc::new(SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap());
+    let b = std::sync::Arc::new(SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap());
+    connect(&*a, "ep", 1);
+    a.apply_inventory("ep", &inventory(1, 0, 2, vec![]))
+        .unwrap();
+    let events: Vec<_> = (1..=300)
+        .map(|e| event(e, EventAction::Install, rec(&format!("s__{e}"), e)))
+        .collect();
+    let handles: Vec<_> = [a.clone(), b.clone(), a.clone(), b.clone()]
+        .into_iter()
+        .map(|repo| {
+            let events = events.clone();
+            std::thread::spawn(move || repo.apply_events("ep", &batch(1, 300, 3, events)).unwrap())
+        })
+        .collect();
+    let sums: Vec<IngestSummary> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(sums.iter().map(|s| s.changes).sum::<usize>(), 300);
+    assert_eq!(sums.iter().map(|s| s.duplicates).sum::<usize>(), 900);
+    assert_eq!(b.installed("ep", ALL).unwrap().len(), 300);
+    assert_eq!(b.history("ep", ALL).unwrap().len(), 301);
+    assert!(a.verify_history().unwrap().is_intact());
+}
