@@ -150,7 +150,6 @@ CREATE TABLE installed (
 ) WITHOUT ROWID;
 CREATE INDEX installed_software ON installed(software_id, endpoint_id);
 CREATE TABLE history (
-    id INTEGER PRIMARY KEY,
     endpoint_id INTEGER NOT NULL REFERENCES endpoint(id),
     seq INTEGER NOT NULL,
     at INTEGER NOT NULL,
@@ -165,8 +164,8 @@ CREATE TABLE history (
     event_time INTEGER,
     epoch INTEGER NOT NULL,
     hash BLOB NOT NULL,
-    UNIQUE (endpoint_id, seq)
-);
+    PRIMARY KEY (endpoint_id, seq)
+) WITHOUT ROWID;
 ";
 
 const V2_SQLITE: &str = "

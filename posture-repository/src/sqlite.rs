@@ -85,8 +85,14 @@ pub struct SqliteConfig {
 /// ```
 #[derive(Debug)]
 pub struct SqliteRepository {
-    conn: Mutex<Connection>,
+    inner: Mutex<Inner>,
     limits: Limits,
+}
+
+#[derive(Debug)]
+struct Inner {
+    conn: Connection,
+    ids: ingest::SoftwareIds,
 }
 
 impl SqliteRepository {
@@ -112,10 +118,15 @@ impl SqliteRepository {
             Durability::Full => "FULL",
         };
         conn.pragma_update(None, "synchronous", sync)?;
+        conn.pragma_update(None, "cache_size", -32_768)?; // KiB: 32 MiB of page cache
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.set_prepared_statement_cache_capacity(128);
         migrate(&mut conn)?;
         Ok(Self {
-            conn: Mutex::new(conn),
+            inner: Mutex::new(Inner {
+                conn,
+                ids: ingest::SoftwareIds::default(),
+            }),
             limits: config.limits,
         })
     }
@@ -129,10 +140,28 @@ impl SqliteRepository {
         )?)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    fn lock(&self) -> MappedConn<'_> {
+        MappedConn(self.lock_inner())
+    }
+
+    fn lock_inner(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock dropped its transaction (rolled back): the
         // connection is still consistent.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs one write transaction that may learn software ids; they join the cache only
+    /// once it committed.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>, &mut ingest::SoftwareIds) -> Result<T>,
+    ) -> Result<T> {
+        let mut guard = self.lock_inner();
+        let Inner { conn, ids } = &mut *guard;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx, ids).and_then(|v| Ok(tx.commit().map(|()| v)?));
+        ids.settle(out.is_ok());
+        out
     }
 
     fn page(&self, p: Page) -> (i64, i64) {
@@ -144,6 +173,22 @@ impl SqliteRepository {
 
     fn text(&self, what: &'static str, s: &str) -> Result<()> {
         check(what, s.len(), self.limits.max_text_bytes)
+    }
+}
+
+/// The connection of a locked repository.
+struct MappedConn<'a>(MutexGuard<'a, Inner>);
+
+impl std::ops::Deref for MappedConn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0.conn
+    }
+}
+
+impl std::ops::DerefMut for MappedConn<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0.conn
     }
 }
 
@@ -368,20 +413,12 @@ impl Repository for SqliteRepository {
             inventory.records.len(),
             self.limits.max_records,
         )?;
-        let mut c = self.lock();
-        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let s = ingest::inventory(&tx, &self.limits, endpoint, inventory)?;
-        tx.commit()?;
-        Ok(s)
+        self.write(|tx, ids| ingest::inventory(tx, ids, &self.limits, endpoint, inventory))
     }
 
     fn apply_events(&self, endpoint: &str, batch: &EventBatch) -> Result<IngestSummary> {
         check("event batch", batch.events.len(), self.limits.max_records)?;
-        let mut c = self.lock();
-        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let s = ingest::events(&tx, &self.limits, endpoint, batch)?;
-        tx.commit()?;
-        Ok(s)
+        self.write(|tx, ids| ingest::events(tx, ids, &self.limits, endpoint, batch))
     }
 
     fn missing_tags(&self, ids: &[String]) -> Result<Vec<String>> {

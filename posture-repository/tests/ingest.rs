@@ -431,3 +431,56 @@ fn two_handles_on_one_file_racing_the_same_events_apply_them_once() {
     assert_eq!(b.history("ep", ALL).unwrap().len(), 301);
     assert!(a.verify_history().unwrap().is_intact());
 }
+
+#[test]
+fn software_first_seen_in_a_rolled_back_batch_is_stored_right_on_retry() {
+    // The repository caches software ids; ids learnt by a transaction that rolled back must
+    // not be used later (the row they name does not exist).
+    let repo = memory();
+    connect(&repo, "ep", 1);
+    repo.apply_inventory("ep", &inventory(1, 0, 2, vec![]))
+        .unwrap();
+    let long = "x".repeat(repo.limits().max_text_bytes + 1);
+    let failing = batch(
+        1,
+        2,
+        3,
+        vec![
+            event(1, EventAction::Install, rec("new.example__pkg-1", 1)),
+            event(
+                2,
+                EventAction::Install,
+                Record {
+                    locator: long,
+                    ..rec("new.example__pkg-2", 2)
+                },
+            ),
+        ],
+    );
+    assert!(repo.apply_events("ep", &failing).is_err());
+    // Another software row takes the id the rolled-back one had.
+    connect(&repo, "other", 4);
+    repo.apply_inventory(
+        "other",
+        &inventory(1, 0, 4, vec![rec("other.example__x-1", 1)]),
+    )
+    .unwrap();
+    repo.apply_events(
+        "ep",
+        &batch(
+            1,
+            1,
+            5,
+            vec![event(1, EventAction::Install, rec("new.example__pkg-1", 1))],
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        ids(&repo.installed("ep", ALL).unwrap()),
+        ["new.example__pkg-1"]
+    );
+    assert_eq!(
+        ids(&repo.installed("other", ALL).unwrap()),
+        ["other.example__x-1"]
+    );
+}

@@ -122,6 +122,41 @@ impl<'a> Chain<'a> {
     }
 }
 
+/// Software ids already committed (rows of `software` are never deleted, so an id once
+/// committed stays right, also when other connections write), and those learnt by the
+/// transaction in progress, which join only if it commits.
+#[derive(Debug, Default)]
+pub(super) struct SoftwareIds {
+    known: HashMap<String, i64>,
+    fresh: Vec<(String, i64)>,
+}
+
+impl SoftwareIds {
+    /// Bound on cached ids (about 100 bytes each).
+    const MAX: usize = 1 << 20;
+
+    fn id(&mut self, c: &Connection, identifier: &str) -> Result<i64> {
+        if let Some(id) = self.known.get(identifier) {
+            return Ok(*id);
+        }
+        let id = software_id(c, identifier)?;
+        self.fresh.push((identifier.to_owned(), id));
+        Ok(id)
+    }
+
+    /// After the transaction: keep what it learnt if it committed.
+    pub(super) fn settle(&mut self, committed: bool) {
+        if committed {
+            if self.known.len() + self.fresh.len() > Self::MAX {
+                self.known.clear();
+            }
+            self.known.extend(self.fresh.drain(..));
+        } else {
+            self.fresh.clear();
+        }
+    }
+}
+
 fn software_id(c: &Connection, identifier: &str) -> Result<i64> {
     if let Some(id) = c
         .prepare_cached("SELECT id FROM software WHERE software_identifier = ?1")?
@@ -210,6 +245,7 @@ fn store_record_tag(
 
 pub(super) fn inventory(
     c: &Connection,
+    ids: &mut SoftwareIds,
     limits: &Limits,
     endpoint: &str,
     inv: &Inventory,
@@ -258,7 +294,7 @@ pub(super) fn inventory(
         let rec = history_record(r);
         let kind = match current.remove(&(r.software_identifier.clone(), r.source_id)) {
             None => {
-                let sw = software_id(c, &r.software_identifier)?;
+                let sw = ids.id(c, &r.software_identifier)?;
                 upsert_installed(c, ep, sw, &rec, at)?;
                 Some(HistoryKind::Install)
             }
@@ -302,6 +338,7 @@ pub(super) fn inventory(
 
 pub(super) fn events(
     c: &Connection,
+    ids: &mut SoftwareIds,
     limits: &Limits,
     endpoint: &str,
     batch: &EventBatch,
@@ -332,7 +369,7 @@ pub(super) fn events(
         let r = &ev.record;
         validate(limits, r)?;
         let rec = history_record(r);
-        let sw = software_id(c, &r.software_identifier)?;
+        let sw = ids.id(c, &r.software_identifier)?;
         let kind = match ev.action {
             EventAction::Install => {
                 upsert_installed(c, ep, sw, &rec, at)?;
