@@ -1,5 +1,10 @@
 //! The version order is a total order (so sorting and ranges are well defined).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::cmp::Ordering;
 
