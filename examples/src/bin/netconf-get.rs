@@ -1,14 +1,18 @@
 //! `netconf-get`: read a device's datastores over NETCONF (SSH or TLS) and print them; with
-//! `--ietf-system --json`, the RFC 7317 posture as JSON with YANG leaf names.
+//! `--json`, as JSON in RFC 7951 form (`--ietf-system`: the RFC 7317 posture with its YANG
+//! names; `--get`/`--get-config`: the `<data>` content converted without a schema).
 //!
 //! ```text
-//! netconf-get --host H --port P --user U (--password PW | --key FILE) [--known-hosts FILE]
+//! netconf-get --host H --port P --user U
+//!             (--password PW | --password-file FILE | --password-env VAR | --key FILE)
+//!             [--known-hosts FILE] [--timeout SECONDS]
 //!             [--tls --ca CA --cert C --tls-key K]
 //!             (--ietf-system | --get [--filter XPATH] | --get-config running|candidate [--filter XPATH])
 //!             [--json]
 //! ```
 //! Exit 0 on success; 1 with the rpc-error or transport error on one line.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -16,8 +20,8 @@ use clap::{ArgGroup, Parser};
 use netconf_client::ietf_system::{NS_SYSTEM, SystemPosture};
 use netconf_client::ssh::{self, HostKeyPolicy, SshAuth, SshConfig};
 use netconf_client::tokio::{Client, ClientError};
-use netconf_client::{Capabilities, Config, Data, Datastore, Filter, tls};
-use serde_json::{Map, Value, json};
+use netconf_client::{Capabilities, Config, Data, Datastore, DecodeError, Filter, XmlEvent, tls};
+use serde_json::{Map, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 #[derive(Parser, Debug)]
@@ -27,6 +31,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
     about = "Read a device's datastores over NETCONF"
 )]
 #[command(group(ArgGroup::new("what").required(true).args(["ietf_system", "get", "get_config"])))]
+#[command(group(ArgGroup::new("credentials").args(["password", "password_file", "password_env", "key"])))]
 struct Args {
     /// Device host name or address.
     #[arg(long)]
@@ -37,9 +42,16 @@ struct Args {
     /// NETCONF user name.
     #[arg(long)]
     user: String,
-    /// SSH password.
-    #[arg(long, conflicts_with = "key", required_unless_present_any = ["key", "tls"])]
+    /// SSH password (visible to other users in the process list: prefer --password-file or
+    /// --password-env).
+    #[arg(long)]
     password: Option<String>,
+    /// File whose first line is the SSH password.
+    #[arg(long)]
+    password_file: Option<PathBuf>,
+    /// Name of an environment variable holding the SSH password.
+    #[arg(long)]
+    password_env: Option<String>,
     /// SSH private key file (OpenSSH format).
     #[arg(long)]
     key: Option<PathBuf>,
@@ -123,13 +135,17 @@ async fn run(a: &Args) -> Result<String, ClientError> {
         let c = tls::connect(&cfg, Config::default()).await?;
         query(c, a).await
     } else {
-        let auth = match (&a.password, &a.key) {
+        let auth = match (password(a)?, &a.key) {
             (_, Some(k)) => SshAuth::KeyFile {
                 path: k.clone(),
                 passphrase: None,
             },
-            (Some(p), None) => SshAuth::Password(p.clone()),
-            (None, None) => return Err(ClientError::Auth("--password or --key needed".into())),
+            (Some(p), None) => SshAuth::Password(p),
+            (None, None) => {
+                return Err(ClientError::Auth(
+                    "--password, --password-file, --password-env or --key needed".into(),
+                ));
+            }
         };
         let kh = a.known_hosts.clone().or_else(|| {
             std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".ssh/known_hosts"))
@@ -146,6 +162,28 @@ async fn run(a: &Args) -> Result<String, ClientError> {
         let c = ssh::connect(&cfg, Config::default()).await?;
         query(c, a).await
     }
+}
+
+/// The SSH password from the command line, a file (its first line, at most 4 KiB read) or an
+/// environment variable.
+fn password(a: &Args) -> Result<Option<String>, ClientError> {
+    use std::io::Read;
+    if let Some(p) = &a.password {
+        return Ok(Some(p.clone()));
+    }
+    if let Some(f) = &a.password_file {
+        let mut text = String::new();
+        std::fs::File::open(f)
+            .and_then(|h| h.take(4096).read_to_string(&mut text))
+            .map_err(|e| ClientError::Auth(format!("password file {}: {e}", f.display())))?;
+        return Ok(Some(text.lines().next().unwrap_or_default().to_owned()));
+    }
+    if let Some(v) = &a.password_env {
+        return std::env::var(v)
+            .map(Some)
+            .map_err(|_| ClientError::Auth(format!("environment variable {v} is not set")));
+    }
+    Ok(None)
 }
 
 /// Usual prefixes of common modules, for XPath filters written with them.
@@ -212,141 +250,348 @@ async fn query<S: AsyncRead + AsyncWrite + Unpin>(
         } else {
             c.get(filter).await?
         };
-        data_out(&data, a.json)
+        data_out(&data, a.json, c.capabilities())?
     };
     c.close().await?;
     Ok(out)
 }
 
-fn data_out(d: &Data, json: bool) -> String {
+fn data_out(d: &Data, json: bool, caps: &Capabilities) -> Result<String, ClientError> {
     if json {
-        json!({ "data": d.as_str() }).to_string()
+        Ok(data_json(d, caps).map_err(ClientError::Decode)?.to_string())
     } else {
-        d.as_str().trim().to_owned()
+        Ok(d.as_str().trim().to_owned())
     }
 }
 
-fn put<T: Into<Value>>(m: &mut Map<String, Value>, k: &str, v: Option<T>) {
-    if let Some(v) = v {
-        m.insert(k.to_owned(), v.into());
-    }
+/// The module that defines XML namespace `ns`, from the server's capabilities (RFC 6020
+/// §5.6.4: `namespace?module=name`); the namespace itself if none says.
+fn module_of<'c>(ns: &'c str, caps: &'c Capabilities) -> Cow<'c, str> {
+    caps.iter()
+        .find(|c| c.base() == ns)
+        .and_then(|c| c.param("module"))
+        .map_or(Cow::Borrowed(ns), Cow::Owned)
 }
 
-fn nonempty(m: Map<String, Value>) -> Option<Value> {
-    (!m.is_empty()).then_some(Value::Object(m))
+/// One open element while `<data>` is turned into JSON.
+struct Node {
+    namespace: String,
+    name: String,
+    members: Map<String, Value>,
+    text: String,
 }
 
-/// RFC 7317 posture as JSON, keys = YANG names, absent leaves omitted. Password hashes are
-/// not printed.
-fn posture_json(p: &SystemPosture) -> Value {
-    let mut m = Map::new();
-    put(&mut m, "hostname", p.hostname.clone());
-    put(&mut m, "contact", p.contact.clone());
-    put(&mut m, "location", p.location.clone());
-    let mut clock = Map::new();
-    put(&mut clock, "timezone-name", p.clock.timezone_name.clone());
-    put(
-        &mut clock,
-        "timezone-utc-offset",
-        p.clock.timezone_utc_offset,
-    );
-    put(
-        &mut clock,
-        "current-datetime",
-        p.clock.current_datetime.clone(),
-    );
-    put(&mut clock, "boot-datetime", p.clock.boot_datetime.clone());
-    put(&mut m, "clock", nonempty(clock));
-    let mut plat = Map::new();
-    put(&mut plat, "os-name", p.platform.os_name.clone());
-    put(&mut plat, "os-release", p.platform.os_release.clone());
-    put(&mut plat, "os-version", p.platform.os_version.clone());
-    put(&mut plat, "machine", p.platform.machine.clone());
-    put(&mut m, "platform", nonempty(plat));
-    if let Some(ntp) = &p.ntp {
-        let mut n = Map::new();
-        put(&mut n, "enabled", ntp.enabled);
-        let servers: Vec<Value> = ntp
-            .servers
-            .iter()
-            .map(|s| {
-                let mut e = Map::new();
-                e.insert("name".into(), s.name.clone().into());
-                put(&mut e, "address", s.address.clone());
-                put(&mut e, "port", s.port);
-                put(&mut e, "association-type", s.association_type.clone());
-                put(&mut e, "iburst", s.iburst);
-                put(&mut e, "prefer", s.prefer);
-                Value::Object(e)
-            })
-            .collect();
-        if !servers.is_empty() {
-            n.insert("server".into(), servers.into());
-        }
-        m.insert("ntp".into(), Value::Object(n));
-    }
-    if let Some(d) = &p.dns_resolver {
-        let mut n = Map::new();
-        if !d.search.is_empty() {
-            n.insert("search".into(), d.search.clone().into());
-        }
-        let servers: Vec<Value> = d
-            .servers
-            .iter()
-            .map(|s| {
-                let mut e = Map::new();
-                e.insert("name".into(), s.name.clone().into());
-                put(&mut e, "address", s.address.clone());
-                put(&mut e, "port", s.port);
-                Value::Object(e)
-            })
-            .collect();
-        if !servers.is_empty() {
-            n.insert("server".into(), servers.into());
-        }
-        let mut o = Map::new();
-        put(&mut o, "timeout", d.timeout);
-        put(&mut o, "attempts", d.attempts);
-        put(&mut n, "options", nonempty(o));
-        m.insert("dns-resolver".into(), Value::Object(n));
-    }
-    if let Some(auth) = &p.authentication {
-        let mut n = Map::new();
-        if !auth.user_authentication_order.is_empty() {
-            n.insert(
-                "user-authentication-order".into(),
-                auth.user_authentication_order.clone().into(),
-            );
-        }
-        let users: Vec<Value> = auth
-            .users
-            .iter()
-            .map(|u| {
-                let mut e = Map::new();
-                e.insert("name".into(), u.name.clone().into());
-                let keys: Vec<Value> = u
-                    .authorized_keys
-                    .iter()
-                    .map(|k| {
-                        let mut ke = Map::new();
-                        ke.insert("name".into(), k.name.clone().into());
-                        put(&mut ke, "algorithm", k.algorithm.clone());
-                        put(&mut ke, "key-data", k.key_data.clone());
-                        Value::Object(ke)
-                    })
-                    .collect();
-                if !keys.is_empty() {
-                    e.insert("authorized-key".into(), keys.into());
+/// The content of `<data>` as JSON in the shape of RFC 7951 without a YANG schema: member
+/// names are qualified `module:name` at the top and wherever the namespace changes (the
+/// module taken from the capabilities); an element with children is an object, one without
+/// is its text; siblings of the same name become an array. Without the schema every leaf is
+/// a string, an empty leaf is `""`, and a list with a single entry is an object.
+fn data_json(d: &Data, caps: &Capabilities) -> Result<Value, DecodeError> {
+    let mut r = d.reader()?;
+    let mut stack = vec![Node {
+        namespace: String::new(),
+        name: String::new(),
+        members: Map::new(),
+        text: String::new(),
+    }];
+    while let Some(ev) = r.next_event()? {
+        match ev {
+            XmlEvent::Start { namespace, name } => {
+                let parent_ns = stack.last().map_or("", |n| n.namespace.as_str());
+                let key = if namespace == parent_ns {
+                    name.to_owned()
+                } else {
+                    format!("{}:{name}", module_of(namespace, caps))
+                };
+                stack.push(Node {
+                    namespace: namespace.to_owned(),
+                    name: key,
+                    members: Map::new(),
+                    text: String::new(),
+                });
+            }
+            XmlEvent::Text(t) => {
+                if let Some(n) = stack.last_mut() {
+                    n.text.push_str(t);
                 }
-                Value::Object(e)
-            })
-            .collect();
-        if !users.is_empty() {
-            n.insert("user".into(), users.into());
+            }
+            XmlEvent::End => {
+                let (Some(node), Some(parent)) = (stack.pop(), stack.last_mut()) else {
+                    break;
+                };
+                let value = if node.members.is_empty() {
+                    Value::String(node.text)
+                } else {
+                    Value::Object(node.members)
+                };
+                match parent.members.get_mut(&node.name) {
+                    Some(Value::Array(a)) => a.push(value),
+                    Some(v) => {
+                        let first = v.take();
+                        *v = Value::Array(vec![first, value]);
+                    }
+                    None => {
+                        parent.members.insert(node.name, value);
+                    }
+                }
+            }
         }
-        m.insert("authentication".into(), Value::Object(n));
     }
-    Value::Object(m)
+    Ok(stack
+        .pop()
+        .map_or(Value::Object(Map::new()), |n| Value::Object(n.members)))
+}
+
+/// RFC 7951 JSON of the RFC 7317 posture, built with serde: the two top-level containers
+/// `ietf-system:system` (config) and `ietf-system:system-state` (state), YANG node names,
+/// absent leaves omitted, integers of up to 32 bits as numbers, identities as `module:name`.
+/// Password hashes are never printed.
+mod rfc7951 {
+    use netconf_client::ietf_system as sys;
+    use serde::Serialize;
+
+    #[derive(Serialize)]
+    pub(super) struct Document<'a> {
+        #[serde(rename = "ietf-system:system")]
+        system: System<'a>,
+        #[serde(rename = "ietf-system:system-state")]
+        state: SystemState<'a>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct System<'a> {
+        contact: Option<&'a str>,
+        hostname: Option<&'a str>,
+        location: Option<&'a str>,
+        clock: ClockConfig<'a>,
+        ntp: Option<Ntp<'a>>,
+        dns_resolver: Option<DnsResolver<'a>>,
+        authentication: Option<Authentication<'a>>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct ClockConfig<'a> {
+        timezone_name: Option<&'a str>,
+        timezone_utc_offset: Option<i16>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct Ntp<'a> {
+        enabled: Option<bool>,
+        server: Vec<NtpServer<'a>>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct NtpServer<'a> {
+        name: &'a str,
+        /// `choice transport`, case `udp`.
+        udp: Transport<'a>,
+        association_type: Option<&'a str>,
+        iburst: Option<bool>,
+        prefer: Option<bool>,
+    }
+
+    #[derive(Serialize)]
+    struct Transport<'a> {
+        address: Option<&'a str>,
+        port: Option<u16>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct DnsResolver<'a> {
+        search: Vec<&'a str>,
+        server: Vec<DnsServer<'a>>,
+        options: DnsOptions,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct DnsServer<'a> {
+        name: &'a str,
+        /// `choice transport`, case `udp-and-tcp`.
+        udp_and_tcp: Transport<'a>,
+    }
+
+    #[derive(Serialize)]
+    struct DnsOptions {
+        timeout: Option<u8>,
+        attempts: Option<u8>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct Authentication<'a> {
+        user_authentication_order: Vec<String>,
+        user: Vec<User<'a>>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct User<'a> {
+        name: &'a str,
+        authorized_key: Vec<AuthorizedKey<'a>>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct AuthorizedKey<'a> {
+        name: &'a str,
+        algorithm: Option<&'a str>,
+        key_data: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct SystemState<'a> {
+        platform: Platform<'a>,
+        clock: ClockState<'a>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct Platform<'a> {
+        os_name: Option<&'a str>,
+        os_release: Option<&'a str>,
+        os_version: Option<&'a str>,
+        machine: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct ClockState<'a> {
+        current_datetime: Option<&'a str>,
+        boot_datetime: Option<&'a str>,
+    }
+
+    /// An identity of ietf-system as RFC 7951 writes it (`module:identity`), whatever XML
+    /// prefix the server used; other values unchanged.
+    fn identity(v: &str) -> String {
+        let local = v.rsplit_once(':').map_or(v, |(_, l)| l);
+        match local {
+            "local-users" | "radius" => format!("ietf-system:{local}"),
+            _ => v.to_owned(),
+        }
+    }
+
+    fn s(o: &Option<String>) -> Option<&str> {
+        o.as_deref()
+    }
+
+    pub(super) fn document(p: &sys::SystemPosture) -> Document<'_> {
+        Document {
+            system: System {
+                contact: s(&p.contact),
+                hostname: s(&p.hostname),
+                location: s(&p.location),
+                clock: ClockConfig {
+                    timezone_name: s(&p.clock.timezone_name),
+                    timezone_utc_offset: p.clock.timezone_utc_offset,
+                },
+                ntp: p.ntp.as_ref().map(|n| Ntp {
+                    enabled: n.enabled,
+                    server: n
+                        .servers
+                        .iter()
+                        .map(|v| NtpServer {
+                            name: &v.name,
+                            udp: Transport {
+                                address: s(&v.address),
+                                port: v.port,
+                            },
+                            association_type: s(&v.association_type),
+                            iburst: v.iburst,
+                            prefer: v.prefer,
+                        })
+                        .collect(),
+                }),
+                dns_resolver: p.dns_resolver.as_ref().map(|d| DnsResolver {
+                    search: d.search.iter().map(String::as_str).collect(),
+                    server: d
+                        .servers
+                        .iter()
+                        .map(|v| DnsServer {
+                            name: &v.name,
+                            udp_and_tcp: Transport {
+                                address: s(&v.address),
+                                port: v.port,
+                            },
+                        })
+                        .collect(),
+                    options: DnsOptions {
+                        timeout: d.timeout,
+                        attempts: d.attempts,
+                    },
+                }),
+                authentication: p.authentication.as_ref().map(|a| Authentication {
+                    user_authentication_order: a
+                        .user_authentication_order
+                        .iter()
+                        .map(|v| identity(v))
+                        .collect(),
+                    user: a
+                        .users
+                        .iter()
+                        .map(|u| User {
+                            name: &u.name,
+                            authorized_key: u
+                                .authorized_keys
+                                .iter()
+                                .map(|k| AuthorizedKey {
+                                    name: &k.name,
+                                    algorithm: s(&k.algorithm),
+                                    key_data: s(&k.key_data),
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                }),
+            },
+            state: SystemState {
+                platform: Platform {
+                    os_name: s(&p.platform.os_name),
+                    os_release: s(&p.platform.os_release),
+                    os_version: s(&p.platform.os_version),
+                    machine: s(&p.platform.machine),
+                },
+                clock: ClockState {
+                    current_datetime: s(&p.clock.current_datetime),
+                    boot_datetime: s(&p.clock.boot_datetime),
+                },
+            },
+        }
+    }
+}
+
+fn posture_json(p: &SystemPosture) -> Value {
+    serde_json::to_value(rfc7951::document(p))
+        .ok()
+        .and_then(prune)
+        .unwrap_or_else(|| Value::Object(Map::new()))
+}
+
+/// Drops what RFC 7951 leaves out: absent leaves (`null`), and containers and lists left
+/// with nothing in them.
+fn prune(v: Value) -> Option<Value> {
+    match v {
+        Value::Null => None,
+        Value::Object(m) => {
+            let m: Map<String, Value> = m
+                .into_iter()
+                .filter_map(|(k, v)| prune(v).map(|v| (k, v)))
+                .collect();
+            (!m.is_empty()).then_some(Value::Object(m))
+        }
+        Value::Array(a) => {
+            let a: Vec<Value> = a.into_iter().filter_map(prune).collect();
+            (!a.is_empty()).then_some(Value::Array(a))
+        }
+        other => Some(other),
+    }
 }
 
 /// The same posture as indented `name: value` lines (the inspector's renderer over the JSON).
