@@ -364,21 +364,17 @@ impl Validator {
     /// Subscribes to events after the mirrored Last EID (or, before the first inventory, to
     /// the inventory: every change then pushes a full inventory).
     pub fn send_subscribe(&mut self) -> u32 {
-        let id = self.next_id();
-        let req = if self.synced {
-            SwimaRequest::events(id, self.last_eid.saturating_add(1))
-        } else {
-            self.resync_outstanding = Some(id);
-            SwimaRequest::inventory(id)
-        };
-        self.send_request(
-            req.with_flag(self.flags())
-                .with_flag(SwimaRequest::FLAG_SUBSCRIBE),
-        )
+        self.send_from_mirror(SwimaRequest::FLAG_SUBSCRIBE)
     }
 
     /// Clears this validator's subscriptions at the SWIMA-PC (`C` on a sync check).
     pub fn send_clear_subscriptions(&mut self) -> u32 {
+        self.send_from_mirror(SwimaRequest::FLAG_CLEAR)
+    }
+
+    /// A request with `flag` for what the mirror lacks: the events after its Last EID, or the
+    /// inventory while it is not synchronised.
+    fn send_from_mirror(&mut self, flag: u8) -> u32 {
         let id = self.next_id();
         let req = if self.synced {
             SwimaRequest::events(id, self.last_eid.saturating_add(1))
@@ -386,10 +382,7 @@ impl Validator {
             self.resync_outstanding = Some(id);
             SwimaRequest::inventory(id)
         };
-        self.send_request(
-            req.with_flag(self.flags())
-                .with_flag(SwimaRequest::FLAG_CLEAR),
-        )
+        self.send_request(req.with_flag(self.flags()).with_flag(flag))
     }
 
     /// Sends a Subscription Status Request (RFC 8412 §5.11).

@@ -1,13 +1,11 @@
 //! Software Identifier Events (RFC 8412 §5.8, type 15) and Software Events (§5.10, type 17).
 
 use bytes::{BufMut, Bytes};
-use nea_wire::{DecodeError, Reader, VendorId, put_u24};
+use nea_wire::{DecodeError, Reader, VendorId};
 use pa_tnc::{DateTime20, PaAttribute};
 
-use super::inventory::FLAG_SUBSCRIPTION_FULFILLMENT;
-use super::record::{
-    Action, Item, SoftwareId, SoftwareRecord, check_count24, count24, read_counted,
-};
+use super::inventory::{FLAG_SUBSCRIPTION_FULFILLMENT, ResponseHeader};
+use super::record::{Action, Item, SoftwareId, SoftwareRecord, check_count24, read_counted};
 use crate::Error;
 
 /// One event record (RFC 8412 §5.8, §5.10):
@@ -98,7 +96,7 @@ pub type SoftwareEvents = Events<SoftwareRecord>;
 
 impl<R: Item> Events<R> {
     /// Value size of the fixed header.
-    pub const HEADER_LEN: usize = 20;
+    pub const HEADER_LEN: usize = ResponseHeader::LEN + 4;
 
     /// An event attribute; fails if an event does not fit its length fields, there are 2^24
     /// events or more, or Last Consulted EID exceeds Last EID.
@@ -155,26 +153,21 @@ impl<R: Item> PaAttribute for Events<R> {
 
     fn decode_value(value: Bytes, base: usize) -> Result<Self, DecodeError> {
         let mut r = Reader::new(value, base);
-        let flags = r.u8()?;
-        let count_at = r.offset();
-        let count = r.u24()?;
-        let request_id = r.u32()?;
-        let eid_epoch = r.u32()?;
-        let last_eid = r.u32()?;
+        let h = ResponseHeader::read(&mut r)?;
         let last_consulted_eid = r.u32()?;
         let events = read_counted(
             &mut r,
-            count,
+            h.count,
             EVENT_PREFIX + R::MIN_LEN,
-            count_at,
+            h.count_at,
             Event::read,
         )?;
         r.finish()?;
         Ok(Self {
-            flags,
-            request_id,
-            eid_epoch,
-            last_eid,
+            flags: h.flags,
+            request_id: h.request_id,
+            eid_epoch: h.eid_epoch,
+            last_eid: h.last_eid,
             last_consulted_eid,
             events,
         })
@@ -185,11 +178,14 @@ impl<R: Item> PaAttribute for Events<R> {
     }
 
     fn encode_value<B: BufMut>(&self, out: &mut B) {
-        out.put_u8(self.flags);
-        put_u24(out, count24(self.events.len()));
-        out.put_u32(self.request_id);
-        out.put_u32(self.eid_epoch);
-        out.put_u32(self.last_eid);
+        ResponseHeader::write(
+            out,
+            self.flags,
+            self.events.len(),
+            self.request_id,
+            self.eid_epoch,
+            self.last_eid,
+        );
         out.put_u32(self.last_consulted_eid);
         for e in &self.events {
             e.write(out);

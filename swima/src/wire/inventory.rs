@@ -11,6 +11,52 @@ use crate::Error;
 /// Flag bit of inventory and event attributes: sent in fulfilment of a subscription (S_F).
 pub const FLAG_SUBSCRIPTION_FULFILLMENT: u8 = 0x80;
 
+/// The 16 bytes every inventory and event response starts with (RFC 8412 §5.7–§5.10): Flags,
+/// Count (24 bits), Request ID Copy / Subscription ID, EID Epoch, Last EID.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResponseHeader {
+    pub(crate) flags: u8,
+    /// The Count field, and its offset (for errors about it).
+    pub(crate) count: u32,
+    pub(crate) count_at: usize,
+    pub(crate) request_id: u32,
+    pub(crate) eid_epoch: u32,
+    pub(crate) last_eid: u32,
+}
+
+impl ResponseHeader {
+    pub(crate) const LEN: usize = 16;
+
+    pub(crate) fn read(r: &mut Reader) -> Result<Self, DecodeError> {
+        let flags = r.u8()?;
+        let count_at = r.offset();
+        Ok(Self {
+            flags,
+            count: r.u24()?,
+            count_at,
+            request_id: r.u32()?,
+            eid_epoch: r.u32()?,
+            last_eid: r.u32()?,
+        })
+    }
+
+    /// Writes the header of a response with `count` items (checked by the constructors).
+    pub(crate) fn write<B: BufMut>(
+        out: &mut B,
+        flags: u8,
+        count: usize,
+        request_id: u32,
+        eid_epoch: u32,
+        last_eid: u32,
+    ) {
+        out.put_u8(flags);
+        put_u24(out, count24(count));
+        out.put_u32(request_id);
+        out.put_u32(eid_epoch);
+        out.put_u32(last_eid);
+    }
+}
+
 /// An inventory response (RFC 8412 §5.7, §5.9): `R` is [`SoftwareId`] for the Software
 /// Identifier Inventory (type 14) or [`SoftwareRecord`] for the Software Inventory (type 16).
 ///
@@ -78,7 +124,7 @@ impl<R: Item> Inventory<R> {
     }
 
     /// Value size of the fixed header.
-    pub const HEADER_LEN: usize = 16;
+    pub const HEADER_LEN: usize = ResponseHeader::LEN;
 }
 
 impl<R: Item> PaAttribute for Inventory<R> {
@@ -87,22 +133,17 @@ impl<R: Item> PaAttribute for Inventory<R> {
 
     fn decode_value(value: Bytes, base: usize) -> Result<Self, DecodeError> {
         let mut r = Reader::new(value, base);
-        let flags = r.u8()?;
-        let count_at = r.offset();
-        let count = r.u24()?;
-        let request_id = r.u32()?;
-        let eid_epoch = r.u32()?;
-        let last_eid = r.u32()?;
+        let h = ResponseHeader::read(&mut r)?;
         // Reserved byte: ignored on receipt (RFC 8412 §5.7).
-        let records = read_counted(&mut r, count, R::MIN_LEN, count_at, |r| {
+        let records = read_counted(&mut r, h.count, R::MIN_LEN, h.count_at, |r| {
             R::read(r).map(|(item, _reserved)| item)
         })?;
         r.finish()?;
         Ok(Self {
-            flags,
-            request_id,
-            eid_epoch,
-            last_eid,
+            flags: h.flags,
+            request_id: h.request_id,
+            eid_epoch: h.eid_epoch,
+            last_eid: h.last_eid,
             records,
         })
     }
@@ -112,11 +153,14 @@ impl<R: Item> PaAttribute for Inventory<R> {
     }
 
     fn encode_value<B: BufMut>(&self, out: &mut B) {
-        out.put_u8(self.flags);
-        put_u24(out, count24(self.records.len()));
-        out.put_u32(self.request_id);
-        out.put_u32(self.eid_epoch);
-        out.put_u32(self.last_eid);
+        ResponseHeader::write(
+            out,
+            self.flags,
+            self.records.len(),
+            self.request_id,
+            self.eid_epoch,
+            self.last_eid,
+        );
         for rec in &self.records {
             rec.write(0, out);
         }
