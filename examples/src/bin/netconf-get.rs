@@ -113,8 +113,16 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args).await {
         Ok(out) => {
-            println!("{out}");
-            ExitCode::SUCCESS
+            use std::io::Write;
+            // A reader that went away (`| head`) is not worth a panic.
+            match writeln!(std::io::stdout().lock(), "{out}") {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("netconf-get: stdout: {e}");
+                    ExitCode::from(1)
+                }
+            }
         }
         Err(e) => {
             eprintln!("netconf-get: {}", one_line(e));
