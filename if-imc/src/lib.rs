@@ -1,6 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 mod broker;
+#[cfg(feature = "ffi")]
+pub mod ffi;
+#[cfg(feature = "ffi")]
+mod ffi_host;
+#[cfg(feature = "ffi")]
+mod ffi_plugin;
 mod imc;
 #[cfg(feature = "tokio")]
 pub mod tokio;

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 mod broker;
+#[cfg(feature = "ffi")]
+pub mod ffi;
 mod imv;
 #[cfg(feature = "tokio")]
 pub mod tokio;
