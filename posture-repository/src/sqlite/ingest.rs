@@ -158,16 +158,17 @@ impl SoftwareIds {
 }
 
 fn software_id(c: &Connection, identifier: &str) -> Result<i64> {
-    if let Some(id) = c
-        .prepare_cached("SELECT id FROM software WHERE software_identifier = ?1")?
-        .query_row([identifier], |r| r.get(0))
-        .optional()?
-    {
-        return Ok(id);
-    }
-    c.prepare_cached("INSERT INTO software (software_identifier) VALUES (?1)")?
+    // Insert first: software seen for the first time costs one statement.
+    let inserted = c
+        .prepare_cached("INSERT OR IGNORE INTO software (software_identifier) VALUES (?1)")?
         .execute([identifier])?;
-    Ok(c.last_insert_rowid())
+    if inserted == 1 {
+        return Ok(c.last_insert_rowid());
+    }
+    Ok(
+        c.prepare_cached("SELECT id FROM software WHERE software_identifier = ?1")?
+            .query_row([identifier], |r| r.get(0))?,
+    )
 }
 
 fn validate(limits: &Limits, r: &Record) -> Result<()> {
