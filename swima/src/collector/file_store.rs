@@ -16,7 +16,7 @@
 //!   reused, since the cut events were never visible);
 //! - damage with a valid frame after it is **corruption**: events inside the log are lost, so
 //!   keeping the epoch would leave a gap or reuse EIDs. [`LogStore::load`] fails with
-//!   [`Error::CorruptLog`], the damaged file is kept as `<path>.corrupt`, and the collector
+//!   [`Error::CorruptLog`], the damaged file is kept with the extension `.corrupt`, and the collector
 //!   starts a new epoch (RFC 8412 §3.7.6), which tells every SWIMA-PV its mirror is invalid.
 
 use std::fs::{self, File, OpenOptions};
