@@ -865,3 +865,84 @@ fn malformed_swima_input_gets_pa_tnc_errors_and_the_collector_goes_on() {
     assert_eq!(inventories.len(), 1);
     assert_eq!(handle.last_eid(), 0);
 }
+
+/// A collector that sends fixed messages of one type at BeginHandshake.
+struct RawImc {
+    t: if_imc::MessageType,
+    send: Vec<Bytes>,
+}
+
+impl if_imc::Imc for RawImc {
+    fn initialize(&mut self, init: &mut if_imc::ImcInit<'_>) -> Result<(), if_imc::TncError> {
+        init.report_message_types(&[self.t]);
+        Ok(())
+    }
+    fn begin_handshake(
+        &mut self,
+        conn: &mut if_imc::ImcConnection<'_>,
+    ) -> Result<(), if_imc::TncError> {
+        for b in self.send.drain(..) {
+            conn.send(self.t, b)?;
+        }
+        Ok(())
+    }
+}
+
+/// Bytes that are sometimes a PA-TNC message with plausible attributes, sometimes not.
+fn pa_bodies() -> impl proptest::strategy::Strategy<Value = Vec<Bytes>> {
+    use proptest::prelude::*;
+    let attr = (
+        prop_oneof![Just(0u32), Just(0x0055_97u32)],
+        0u32..40,
+        any::<bool>(),
+        proptest::collection::vec(any::<u8>(), 0..64),
+    )
+        .prop_map(|(vendor, kind, noskip, value)| {
+            pa_tnc::Attribute::new(VendorId::from_u24(vendor), kind, noskip, Bytes::from(value))
+        });
+    let body = prop_oneof![
+        proptest::collection::vec(attr, 0..4).prop_map(message),
+        proptest::collection::vec(any::<u8>(), 0..80).prop_map(Bytes::from),
+    ];
+    proptest::collection::vec(body, 1..4)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever a peer sends, the plugins neither panic nor stall the assessment.
+    #[test]
+    fn arbitrary_peer_messages_never_break_an_assessment(bodies in pa_bodies()) {
+        // Collectors fed by a raw verifier.
+        let tags = Tags::with(3);
+        let (swima, _h) = swima_imc(&tags, 1);
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let mut p = Pair::new(
+            vec![
+                ("swima", Box::new(swima)),
+                ("os", Box::new(OsImc::new(debian(ForwardingEnabled::DISABLED, &[("a", "1")])))),
+            ],
+            vec![("raw", Box::new(RawImv { send: bodies.clone(), got }))],
+        );
+        p.start();
+        proptest::prop_assert!(p.c.decision().is_some());
+        // Verifiers fed by raw collectors.
+        let repo = Repo::default();
+        let policy = OsPolicy {
+            deny_packages: vec![DenyRule::new("x", &[])],
+            ..OsPolicy::default()
+        };
+        let mut p = Pair::new(
+            vec![
+                ("raw-swima", Box::new(RawImc { t: if_imc::MessageType::SWIMA, send: bodies.clone() })),
+                ("raw-os", Box::new(RawImc { t: if_imc::MessageType::OPERATING_SYSTEM, send: bodies })),
+            ],
+            vec![
+                ("swima", Box::new(SwimaImv::new(repo.clone(), SwimaImvConfig::default()))),
+                ("os", Box::new(OsImv::new(repo.clone(), policy))),
+            ],
+        );
+        p.start();
+        proptest::prop_assert!(p.c.decision().is_some());
+    }
+}
