@@ -488,15 +488,15 @@ impl Broker {
             state: recommendation.connection_state(),
             verdicts,
         };
-        if conn
-            .core
-            .pb
-            .send_result(
-                outcome.assessment_result(),
-                Some(outcome.access_recommendation()),
-            )
-            .is_err()
-        {
+        let sent = conn.core.pb.send_result(
+            outcome.assessment_result(),
+            Some(outcome.access_recommendation()),
+        );
+        if let Err(e) = sent {
+            // The verifiers' messages and the result do not fit one batch: send the messages
+            // in an SDATA now; the client's answer brings the decision round again.
+            tracing::debug!(error = %e, "RESULT does not fit; sending SDATA first");
+            let _ = conn.core.pb.end_turn();
             return;
         }
         self.notify(conn, outcome.state);

@@ -638,3 +638,73 @@ fn ids_beyond_the_pb_pa_range_are_refused() {
     ));
     assert!(ImvId::try_from(70_000u64).is_err());
 }
+
+/// Sends one message as large as the connection allows and recommends in the same call.
+struct Big;
+impl Imv for Big {
+    fn initialize(&mut self, init: &mut ImvInit<'_>) -> Result<(), TncError> {
+        init.report_message_types(&[OS]);
+        Ok(())
+    }
+    fn receive_message(
+        &mut self,
+        conn: &mut ImvConnection<'_>,
+        m: &ImvMessage,
+    ) -> Result<(), TncError> {
+        if m.body.starts_with(b"hello") {
+            let max = conn.max_message_size();
+            conn.send(OS, Bytes::from(vec![b'x'; max]))?;
+            conn.provide_recommendation(A::Allow, E::Compliant);
+        }
+        Ok(())
+    }
+    fn solicit_recommendation(&mut self, _: &mut ImvConnection<'_>) -> Result<(), TncError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_result_that_does_not_fit_with_the_messages_goes_out_after_them() {
+    let pb = std::sync::Arc::new(pb_tnc::Config::default().with_max_batch_size(200));
+    let mut server = if_imv::Broker::new(if_imv::BrokerConfig {
+        pb: pb.clone(),
+        ..Default::default()
+    });
+    server.add_imv("big", Box::new(Big)).unwrap();
+    let mut client = if_imc::Broker::new(if_imc::BrokerConfig { pb, language: None });
+    client
+        .add_imc(
+            "os",
+            Box::new(TestImc {
+                name: "os",
+                types: vec![OS],
+                hello: vec![OS],
+                ..Default::default()
+            }),
+        )
+        .unwrap();
+    let mut s = server.accept(Default::default());
+    let mut c = client.connect(Default::default());
+    client.begin_handshake(&mut c).unwrap();
+    let mut types = Vec::new();
+    for _ in 0..10 {
+        let mut moved = false;
+        while let Some(b) = c.poll_transmit() {
+            server.handle_batch(&mut s, b);
+            moved = true;
+        }
+        while let Some(b) = s.poll_transmit() {
+            types.push(b[3]);
+            client.handle_batch(&mut c, b);
+            moved = true;
+        }
+        if !moved {
+            break;
+        }
+    }
+    // SDATA (2) with the message that fills a whole batch first, then RESULT (3) once the
+    // client answered.
+    assert_eq!(types, vec![2, 3]);
+    assert_eq!(s.outcome().unwrap().recommendation, A::Allow);
+    assert_eq!(c.decision().unwrap().state, ConnectionState::AccessAllowed);
+}
