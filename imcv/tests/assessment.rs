@@ -892,7 +892,7 @@ impl if_imc::Imc for RawImc {
 fn pa_bodies() -> impl proptest::strategy::Strategy<Value = Vec<Bytes>> {
     use proptest::prelude::*;
     let attr = (
-        prop_oneof![Just(0u32), Just(0x0055_97u32)],
+        prop_oneof![Just(0u32), Just(VendorId::TCG.get())],
         0u32..40,
         any::<bool>(),
         proptest::collection::vec(any::<u8>(), 0..64),
