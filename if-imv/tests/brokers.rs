@@ -665,7 +665,7 @@ impl Imv for Big {
 
 #[test]
 fn a_result_that_does_not_fit_with_the_messages_goes_out_after_them() {
-    let pb = std::sync::Arc::new(pb_tnc::Config::default().with_max_batch_size(200));
+    let pb = Arc::new(pb_tnc::Config::default().with_max_batch_size(200));
     let mut server = if_imv::Broker::new(if_imv::BrokerConfig {
         pb: pb.clone(),
         ..Default::default()
