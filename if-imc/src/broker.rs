@@ -21,7 +21,7 @@ use pb_tnc::{
     AccessRecommendation, CloseReason, PbAssessmentResult, PbError, PbPa, PdpReferral,
     ReasonString, RemediationParameters, Side, State,
 };
-use tnc_if::core::{ConnectionCore, PluginEntry, PluginHandle, SendWindow, call_ok};
+use tnc_if::core::{AddError, ConnectionCore, PluginHandle, PluginTable, SendWindow};
 use tnc_if::{
     BrokerAttributes, ConnectionId, ConnectionState, IdAllocator, ImcId, ImvId, MessageType,
     RetryReason, TncError, TransportProtocol,
@@ -116,12 +116,6 @@ pub enum Event {
     Closed(CloseReason),
 }
 
-struct Slot {
-    name: String,
-    imc: Box<dyn Imc>,
-    entry: PluginEntry,
-}
-
 /// One connection of the client: its PB-TNC session and what it reports.
 #[derive(Debug)]
 pub struct Connection {
@@ -181,18 +175,13 @@ impl Connection {
 /// connections.
 pub struct Broker {
     config: BrokerConfig,
-    slots: Vec<Slot>,
-    ids: IdAllocator,
-    next_connection: u32,
+    table: PluginTable<dyn Imc>,
 }
 
 impl core::fmt::Debug for Broker {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Broker")
-            .field(
-                "imcs",
-                &self.slots.iter().map(|s| &s.name).collect::<Vec<_>>(),
-            )
+            .field("imcs", &self.table)
             .finish_non_exhaustive()
     }
 }
@@ -207,9 +196,7 @@ impl Broker {
     pub fn with_ids(config: BrokerConfig, ids: IdAllocator) -> Self {
         Self {
             config,
-            slots: Vec::new(),
-            ids,
-            next_connection: 0,
+            table: PluginTable::new(ids),
         }
     }
 
@@ -218,57 +205,47 @@ impl Broker {
     pub fn add_imc(
         &mut self,
         name: impl Into<String>,
-        mut imc: Box<dyn Imc>,
+        imc: Box<dyn Imc>,
     ) -> Result<ImcId, BrokerError> {
         let name = name.into();
-        let id = self.ids.allocate().map_err(BrokerError::Ids)?;
-        let mut entry = PluginEntry::new(id);
-        let mut init = ImcInit {
-            id: ImcId::new(id),
-            entry: &mut entry,
-            ids: &mut self.ids,
-        };
-        if let Err(error) = imc.initialize(&mut init) {
-            let _ = imc.terminate();
-            return Err(BrokerError::Initialize { name, error });
+        let added = self.table.add(
+            name.clone(),
+            imc,
+            |p, id, entry, ids| {
+                p.initialize(&mut ImcInit {
+                    id: ImcId::new(id),
+                    entry,
+                    ids,
+                })
+            },
+            |p| {
+                let _ = p.terminate();
+            },
+        );
+        match added {
+            Ok(id) => Ok(ImcId::new(id)),
+            Err(AddError::Ids(e)) => Err(BrokerError::Ids(e)),
+            Err(AddError::Initialize(error)) => Err(BrokerError::Initialize { name, error }),
         }
-        self.slots.push(Slot { name, imc, entry });
-        Ok(ImcId::new(id))
     }
 
     /// The hosted collectors that are active: ID, name and registered types.
     pub fn imcs(&self) -> impl Iterator<Item = (ImcId, &str, &[MessageType])> {
-        self.slots.iter().filter(|s| s.entry.active).map(|s| {
-            (
-                ImcId::new(s.entry.primary),
-                s.name.as_str(),
-                &s.entry.types[..],
-            )
-        })
+        self.table
+            .active()
+            .map(|(id, name, types)| (ImcId::new(id), name, types))
     }
 
     /// Terminates and removes a collector (it no longer receives anything).
     pub fn remove_imc(&mut self, id: ImcId) -> bool {
-        match self
-            .slots
-            .iter_mut()
-            .find(|s| s.entry.active && s.entry.primary == id.get())
-        {
-            Some(s) => {
-                s.entry.active = false;
-                let _ = s.imc.terminate();
-                true
-            }
-            None => false,
-        }
+        self.table.remove(id.get(), |p| {
+            let _ = p.terminate();
+        })
     }
 
     /// Opens a connection (state CREATE, notified to every IMC).
     pub fn connect(&mut self, config: ConnectionConfig) -> Connection {
-        self.next_connection = self.next_connection.wrapping_add(1);
-        if self.next_connection == ConnectionId::ANY.0 {
-            self.next_connection = 1;
-        }
+        let id = self.table.next_connection_id();
         let pb = pb_tnc::Session::new(self.config.pb.clone(), Side::Client);
         let mut attrs = BrokerAttributes {
             preferred_language: self.config.language.clone(),
@@ -277,7 +254,7 @@ impl Broker {
             transport: config.transport,
             ar_identities: Vec::new(),
         };
-        let core = ConnectionCore::new(ConnectionId(self.next_connection), pb, attrs.clone());
+        let core = ConnectionCore::new(id, pb, attrs.clone());
         attrs.max_message_size = u32::try_from(core.max_body(&self.config.pb)).unwrap_or(u32::MAX);
         let mut conn = Connection {
             core,
@@ -352,10 +329,9 @@ impl Broker {
 
     /// Terminates every collector (the broker is done).
     pub fn terminate(&mut self) {
-        for s in self.slots.iter_mut().filter(|s| s.entry.active) {
-            s.entry.active = false;
-            let _ = s.imc.terminate();
-        }
+        self.table.terminate_all(|p| {
+            let _ = p.terminate();
+        });
     }
 
     // ---- internals ----
@@ -468,8 +444,9 @@ impl Broker {
         let t = message.message_type;
         let dest = pa.collector_id;
         let exclusive = pa.exclusive;
-        for i in 0..self.slots.len() {
+        for i in 0..self.table.slots.len() {
             if self
+                .table
                 .slots
                 .get(i)
                 .is_some_and(|s| s.entry.takes(t, exclusive, dest))
@@ -488,7 +465,7 @@ impl Broker {
         what: &str,
         mut f: impl FnMut(&mut dyn Imc, &mut ImcConnection<'_>) -> Result<(), TncError>,
     ) {
-        for i in 0..self.slots.len() {
+        for i in 0..self.table.slots.len() {
             self.call(i, conn, window, what, &mut f);
         }
     }
@@ -501,29 +478,31 @@ impl Broker {
         what: &str,
         mut f: impl FnMut(&mut dyn Imc, &mut ImcConnection<'_>) -> Result<(), TncError>,
     ) {
-        let Some(slot) = self.slots.get_mut(i) else {
-            return;
-        };
-        if !slot.entry.active {
-            return;
-        }
-        let mut h = ImcConnection {
-            inner: PluginHandle {
-                conn: &mut conn.core,
-                entry: &mut slot.entry,
-                ids: &mut self.ids,
-                config: &self.config.pb,
-                side: Side::Client,
-                window,
+        let config = &self.config.pb;
+        let failed = self.table.call(
+            i,
+            what,
+            |imc, entry, ids| {
+                let mut h = ImcConnection {
+                    inner: PluginHandle {
+                        conn: &mut conn.core,
+                        entry,
+                        ids,
+                        config,
+                        side: Side::Client,
+                        window,
+                    },
+                };
+                f(imc, &mut h)
             },
-        };
-        let r = f(slot.imc.as_mut(), &mut h);
-        if call_ok(what, slot.entry.primary, r) {
-            slot.entry.active = false;
-            let _ = slot.imc.terminate();
+            |imc| {
+                let _ = imc.terminate();
+            },
+        );
+        if let Some((id, name)) = failed {
             conn.events.push_back(Event::ImcFailed {
-                imc: ImcId::new(slot.entry.primary),
-                name: slot.name.clone(),
+                imc: ImcId::new(id),
+                name,
             });
         }
     }

@@ -23,7 +23,7 @@ use bytes::Bytes;
 use pb_tnc::{
     AccessRecommendation, CloseReason, PbAssessmentResult, PbError, PbPa, ReasonString, Side, State,
 };
-use tnc_if::core::{ConnectionCore, PluginEntry, PluginHandle, SendWindow, call_ok};
+use tnc_if::core::{AddError, ConnectionCore, PluginHandle, PluginTable, SendWindow};
 use tnc_if::{
     ActionRecommendation, ArIdentity, BrokerAttributes, ConnectionId, ConnectionState,
     EvaluationResult, IdAllocator, ImcId, ImvId, MessageType, RecommendationPolicy, RetryReason,
@@ -145,12 +145,6 @@ pub enum Event {
     Closed(CloseReason),
 }
 
-struct Slot {
-    name: String,
-    imv: Box<dyn Imv>,
-    entry: PluginEntry,
-}
-
 /// One connection of the server: its PB-TNC session, the verifiers' say, what it reports.
 #[derive(Debug)]
 pub struct Connection {
@@ -216,18 +210,13 @@ impl Connection {
 /// The TNC server: hosts IMVs and serves any number of connections.
 pub struct Broker {
     config: BrokerConfig,
-    slots: Vec<Slot>,
-    ids: IdAllocator,
-    next_connection: u32,
+    table: PluginTable<dyn Imv>,
 }
 
 impl core::fmt::Debug for Broker {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Broker")
-            .field(
-                "imvs",
-                &self.slots.iter().map(|s| &s.name).collect::<Vec<_>>(),
-            )
+            .field("imvs", &self.table)
             .finish_non_exhaustive()
     }
 }
@@ -242,9 +231,7 @@ impl Broker {
     pub fn with_ids(config: BrokerConfig, ids: IdAllocator) -> Self {
         Self {
             config,
-            slots: Vec::new(),
-            ids,
-            next_connection: 0,
+            table: PluginTable::new(ids),
         }
     }
 
@@ -252,45 +239,44 @@ impl Broker {
     pub fn add_imv(
         &mut self,
         name: impl Into<String>,
-        mut imv: Box<dyn Imv>,
+        imv: Box<dyn Imv>,
     ) -> Result<ImvId, BrokerError> {
         let name = name.into();
-        let id = self.ids.allocate().map_err(BrokerError::Ids)?;
-        let mut entry = PluginEntry::new(id);
-        let mut init = ImvInit {
-            id: ImvId::new(id),
-            entry: &mut entry,
-            ids: &mut self.ids,
-        };
-        if let Err(error) = imv.initialize(&mut init) {
-            let _ = imv.terminate();
-            return Err(BrokerError::Initialize { name, error });
+        let added = self.table.add(
+            name.clone(),
+            imv,
+            |p, id, entry, ids| {
+                p.initialize(&mut ImvInit {
+                    id: ImvId::new(id),
+                    entry,
+                    ids,
+                })
+            },
+            |p| {
+                let _ = p.terminate();
+            },
+        );
+        match added {
+            Ok(id) => Ok(ImvId::new(id)),
+            Err(AddError::Ids(e)) => Err(BrokerError::Ids(e)),
+            Err(AddError::Initialize(error)) => Err(BrokerError::Initialize { name, error }),
         }
-        self.slots.push(Slot { name, imv, entry });
-        Ok(ImvId::new(id))
     }
 
     /// The hosted verifiers that are active: ID, name and registered types.
     pub fn imvs(&self) -> impl Iterator<Item = (ImvId, &str, &[MessageType])> {
-        self.slots.iter().filter(|s| s.entry.active).map(|s| {
-            (
-                ImvId::new(s.entry.primary),
-                s.name.as_str(),
-                &s.entry.types[..],
-            )
-        })
+        self.table
+            .active()
+            .map(|(id, name, types)| (ImvId::new(id), name, types))
     }
 
     /// Accepts a connection (state CREATE, notified to every IMV, which may read the AR
     /// identities now).
     pub fn accept(&mut self, config: ConnectionConfig) -> Connection {
-        self.next_connection = self.next_connection.wrapping_add(1);
-        if self.next_connection == ConnectionId::ANY.0 {
-            self.next_connection = 1;
-        }
+        let id = self.table.next_connection_id();
         let pb = pb_tnc::Session::new(self.config.pb.clone(), Side::Server);
         let mut core = ConnectionCore::new(
-            ConnectionId(self.next_connection),
+            id,
             pb,
             BrokerAttributes {
                 preferred_language: None,
@@ -358,10 +344,9 @@ impl Broker {
 
     /// Terminates every verifier.
     pub fn terminate(&mut self) {
-        for s in self.slots.iter_mut().filter(|s| s.entry.active) {
-            s.entry.active = false;
-            let _ = s.imv.terminate();
-        }
+        self.table.terminate_all(|p| {
+            let _ = p.terminate();
+        });
     }
 
     // ---- internals ----
@@ -413,7 +398,7 @@ impl Broker {
     /// After a client batch: RESULT when every verifier has recommended, when none has
     /// anything more to ask, or when one more round trip would exceed the limit; else SDATA.
     fn decide_or_continue(&mut self, conn: &mut Connection) {
-        let all_recommended = self.slots.iter().enumerate().all(|(i, s)| {
+        let all_recommended = self.table.slots.iter().enumerate().all(|(i, s)| {
             !s.entry.active
                 || conn
                     .verdicts
@@ -429,7 +414,7 @@ impl Broker {
     }
 
     fn finish(&mut self, conn: &mut Connection) {
-        for i in 0..self.slots.len() {
+        for i in 0..self.table.slots.len() {
             let silent = conn
                 .verdicts
                 .get(i)
@@ -445,6 +430,7 @@ impl Broker {
             }
         }
         let verdicts: Vec<Verdict> = self
+            .table
             .slots
             .iter()
             .enumerate()
@@ -544,8 +530,9 @@ impl Broker {
         let t = message.message_type;
         let dest = pa.validator_id;
         let exclusive = pa.exclusive;
-        for i in 0..self.slots.len() {
+        for i in 0..self.table.slots.len() {
             if self
+                .table
                 .slots
                 .get(i)
                 .is_some_and(|s| s.entry.takes(t, exclusive, dest))
@@ -564,7 +551,7 @@ impl Broker {
         what: &str,
         mut f: impl FnMut(&mut dyn Imv, &mut ImvConnection<'_>) -> Result<(), TncError>,
     ) {
-        for i in 0..self.slots.len() {
+        for i in 0..self.table.slots.len() {
             self.call(i, conn, window, what, &mut f);
         }
     }
@@ -577,36 +564,38 @@ impl Broker {
         what: &str,
         mut f: impl FnMut(&mut dyn Imv, &mut ImvConnection<'_>) -> Result<(), TncError>,
     ) {
-        let Some(slot) = self.slots.get_mut(i) else {
-            return;
-        };
-        if !slot.entry.active {
-            return;
-        }
         if conn.verdicts.len() <= i {
             conn.verdicts.resize_with(i + 1, ImvState::default);
         }
         let Some(verdict) = conn.verdicts.get_mut(i) else {
             return;
         };
-        let mut h = ImvConnection {
-            inner: PluginHandle {
-                conn: &mut conn.core,
-                entry: &mut slot.entry,
-                ids: &mut self.ids,
-                config: &self.config.pb,
-                side: Side::Server,
-                window,
+        let config = &self.config.pb;
+        let failed = self.table.call(
+            i,
+            what,
+            |imv, entry, ids| {
+                let mut h = ImvConnection {
+                    inner: PluginHandle {
+                        conn: &mut conn.core,
+                        entry,
+                        ids,
+                        config,
+                        side: Side::Server,
+                        window,
+                    },
+                    verdict,
+                };
+                f(imv, &mut h)
             },
-            verdict,
-        };
-        let r = f(slot.imv.as_mut(), &mut h);
-        if call_ok(what, slot.entry.primary, r) {
-            slot.entry.active = false;
-            let _ = slot.imv.terminate();
+            |imv| {
+                let _ = imv.terminate();
+            },
+        );
+        if let Some((id, name)) = failed {
             conn.events.push_back(Event::ImvFailed {
-                imv: ImvId::new(slot.entry.primary),
-                name: slot.name.clone(),
+                imv: ImvId::new(id),
+                name,
             });
         }
     }

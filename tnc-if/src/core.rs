@@ -272,3 +272,137 @@ pub fn call_ok(what: &str, id: u16, r: Result<(), TncError>) -> bool {
         }
     }
 }
+
+/// One hosted plugin: its name, the plugin and its routing entry.
+pub struct Slot<P: ?Sized> {
+    /// The name it was added under.
+    pub name: String,
+    /// The plugin (`dyn Imc` or `dyn Imv`).
+    pub plugin: Box<P>,
+    /// Its IDs and types.
+    pub entry: PluginEntry,
+}
+
+/// Why a plugin could not be hosted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddError {
+    /// No ID left in the 16-bit PB-PA range.
+    Ids(TncError),
+    /// Its initialize failed (it was terminated).
+    Initialize(TncError),
+}
+
+/// The plugins a broker hosts, the ID allocator and the connection numbering.
+pub struct PluginTable<P: ?Sized> {
+    /// The plugins, in the order they were added (terminated ones stay, inactive).
+    pub slots: Vec<Slot<P>>,
+    /// Primary and additional IDs.
+    pub ids: IdAllocator,
+    next_connection: u32,
+}
+
+impl<P: ?Sized> core::fmt::Debug for PluginTable<P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list()
+            .entries(
+                self.slots
+                    .iter()
+                    .map(|s| (&s.name, s.entry.primary, s.entry.active)),
+            )
+            .finish()
+    }
+}
+
+impl<P: ?Sized> PluginTable<P> {
+    /// An empty table handing out IDs from `ids`.
+    pub fn new(ids: IdAllocator) -> Self {
+        Self {
+            slots: Vec::new(),
+            ids,
+            next_connection: 0,
+        }
+    }
+
+    /// Gives `plugin` an ID and runs `init(plugin, id, entry, ids)`; on failure calls
+    /// `terminate` and does not host it.
+    pub fn add(
+        &mut self,
+        name: String,
+        mut plugin: Box<P>,
+        init: impl FnOnce(&mut P, u16, &mut PluginEntry, &mut IdAllocator) -> Result<(), TncError>,
+        terminate: impl FnOnce(&mut P),
+    ) -> Result<u16, AddError> {
+        let id = self.ids.allocate().map_err(AddError::Ids)?;
+        let mut entry = PluginEntry::new(id);
+        if let Err(e) = init(&mut plugin, id, &mut entry, &mut self.ids) {
+            terminate(&mut plugin);
+            return Err(AddError::Initialize(e));
+        }
+        self.slots.push(Slot {
+            name,
+            plugin,
+            entry,
+        });
+        Ok(id)
+    }
+
+    /// The active plugins: primary ID, name, registered types.
+    pub fn active(&self) -> impl Iterator<Item = (u16, &str, &[MessageType])> {
+        self.slots
+            .iter()
+            .filter(|s| s.entry.active)
+            .map(|s| (s.entry.primary, s.name.as_str(), &s.entry.types[..]))
+    }
+
+    /// Deactivates the plugin with primary ID `id` and calls `terminate` on it.
+    pub fn remove(&mut self, id: u16, terminate: impl FnOnce(&mut P)) -> bool {
+        match self
+            .slots
+            .iter_mut()
+            .find(|s| s.entry.active && s.entry.primary == id)
+        {
+            Some(s) => {
+                s.entry.active = false;
+                terminate(&mut s.plugin);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Deactivates and terminates every plugin.
+    pub fn terminate_all(&mut self, mut terminate: impl FnMut(&mut P)) {
+        for s in self.slots.iter_mut().filter(|s| s.entry.active) {
+            s.entry.active = false;
+            terminate(&mut s.plugin);
+        }
+    }
+
+    /// The next connection ID (from 1, skipping `ANY`).
+    pub fn next_connection_id(&mut self) -> ConnectionId {
+        self.next_connection = self.next_connection.wrapping_add(1);
+        if self.next_connection == ConnectionId::ANY.0 || self.next_connection == 0 {
+            self.next_connection = 1;
+        }
+        ConnectionId(self.next_connection)
+    }
+
+    /// Calls `f` on active plugin `i`; a FATAL result deactivates it and calls `terminate`.
+    /// Returns the failed plugin's primary ID and name, for the broker's event.
+    pub fn call(
+        &mut self,
+        i: usize,
+        what: &str,
+        f: impl FnOnce(&mut P, &mut PluginEntry, &mut IdAllocator) -> Result<(), TncError>,
+        terminate: impl FnOnce(&mut P),
+    ) -> Option<(u16, String)> {
+        let slot = self.slots.get_mut(i).filter(|s| s.entry.active)?;
+        let r = f(&mut slot.plugin, &mut slot.entry, &mut self.ids);
+        if call_ok(what, slot.entry.primary, r) {
+            slot.entry.active = false;
+            terminate(&mut slot.plugin);
+            return Some((slot.entry.primary, slot.name.clone()));
+        }
+        None
+    }
+}
