@@ -1,0 +1,133 @@
+//! `tnc-agent`: the endpoint's posture agent (SWIMA + OS collectors over PT-TLS). See the
+//! examples README.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use nea_examples::agent::{Agent, AgentOptions, recommendation_word, result_word};
+
+/// The posture agent: reports this endpoint's software (a SWID/CoSWID tag directory) and OS
+/// posture to a posture manager over PT-TLS.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Posture manager `HOST:PORT`; repeat for a list (first reachable wins).
+    #[arg(long, value_name = "HOST:PORT", required = true)]
+    connect: Vec<String>,
+    /// CA certificate(s) the manager's certificate must chain to (PEM).
+    #[arg(long, value_name = "PEM")]
+    ca: PathBuf,
+    /// This endpoint's certificate chain (PEM).
+    #[arg(long, value_name = "PEM", requires = "key")]
+    cert: Option<PathBuf>,
+    /// This endpoint's private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    key: Option<PathBuf>,
+    /// SASL PLAIN user (not supported yet).
+    #[arg(
+        long,
+        value_name = "U",
+        requires = "secret_file",
+        conflicts_with = "cert"
+    )]
+    user: Option<String>,
+    /// File holding the SASL password (not supported yet).
+    #[arg(long, value_name = "F")]
+    secret_file: Option<PathBuf>,
+    /// SWID (`.swidtag`) and CoSWID (`.coswid`) tag directory.
+    #[arg(long, value_name = "DIR")]
+    swid_dir: PathBuf,
+    /// Where the SWIMA event log is kept.
+    #[arg(long, value_name = "DIR", default_value = "tnc-agent-state")]
+    state: PathBuf,
+    /// C IMCs from a tnc_config file (not supported yet).
+    #[arg(long, value_name = "FILE")]
+    imc_config: Option<PathBuf>,
+    /// Run one assessment, print the recommendation, exit.
+    #[arg(long)]
+    once: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    nea_examples::init_logging("info");
+    if args.imc_config.is_some() {
+        eprintln!(
+            "tnc-agent: --imc-config (C IMC plugins need the C ABI, not implemented yet): not supported yet"
+        );
+        return ExitCode::from(2);
+    }
+    let identity = match (args.cert, args.key, args.user) {
+        (Some(c), Some(k), _) => Some((c, k)),
+        (_, _, Some(_)) => {
+            eprintln!(
+                "tnc-agent: --user/--secret-file (SASL PLAIN) is not supported yet; use --cert/--key"
+            );
+            return ExitCode::from(2);
+        }
+        _ => {
+            eprintln!("tnc-agent: give --cert and --key");
+            return ExitCode::from(2);
+        }
+    };
+    let opts = AgentOptions {
+        connect: args.connect,
+        ca: args.ca,
+        identity,
+        swid_dir: args.swid_dir,
+        state: args.state,
+    };
+    let agent = match Agent::new(&opts) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("tnc-agent: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.once {
+        return match agent.once().await {
+            Ok(d) => {
+                println!(
+                    "RECOMMENDATION {} {}",
+                    recommendation_word(&d),
+                    result_word(&d)
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("tnc-agent: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (tx, mut decisions) = tokio::sync::mpsc::unbounded_channel();
+    let printer = tokio::spawn(async move {
+        while let Some(d) = decisions.recv().await {
+            println!(
+                "RECOMMENDATION {} {}",
+                recommendation_word(&d),
+                result_word(&d)
+            );
+        }
+    });
+    let run = agent.run(stopped, Some(tx));
+    tokio::pin!(run);
+    let r = tokio::select! {
+        r = &mut run => r,
+        _ = tokio::signal::ctrl_c() => {
+            let _ = stop.send(true);
+            run.await
+        }
+    };
+    let _ = printer.await;
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tnc-agent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

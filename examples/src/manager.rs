@@ -1,0 +1,339 @@
+//! `tnc-manager`: the posture manager's wiring. A PT-TLS listener (mutual TLS), the server
+//! broker with the SWIMA and OS verifiers, the SQLite posture repository, and the HTTP API.
+
+mod api;
+mod sink;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use if_imv::tokio::{ServerSession, ServerSessionExt, ar_identities};
+use if_imv::{ActionRecommendation, RetryReason};
+use imcv::os::{OsImv, OsPolicy};
+use imcv::swima::{SwimaImv, SwimaImvConfig};
+use posture_repository::{NewSession, Repository, SqliteConfig, SqliteRepository, fingerprint};
+use pt_tls::tokio::PtTlsConnection;
+use pt_tls::tokio::listener::{Limits, Listener};
+use pt_tls::tokio::tls::{ClientCertificates, Pem, server_config};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+
+pub use api::{Role, Tokens};
+pub use sink::RepoSink;
+
+use crate::clock;
+
+/// The manager's settings (the command line of `tnc-manager`).
+#[derive(Debug, Clone)]
+pub struct ManagerOptions {
+    /// PT-TLS listen address (port 0 picks one).
+    pub listen: String,
+    /// Server certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Server private key (PEM).
+    pub key: PathBuf,
+    /// CA certificates client certificates must chain to (PEM).
+    pub ca: PathBuf,
+    /// SQLite file of the repository.
+    pub db: PathBuf,
+    /// HTTP API listen address.
+    pub api: String,
+    /// Bearer tokens of the API (`TOKEN read|admin` per line).
+    pub api_token_file: Option<PathBuf>,
+}
+
+/// Errors of starting the manager.
+#[derive(Debug, thiserror::Error)]
+pub enum ManagerError {
+    /// The TLS configuration (certificate, key, CA) is unusable.
+    #[error("TLS: {0}")]
+    Tls(#[from] pt_tls::tokio::tls::TlsConfigError),
+    /// The repository could not be opened.
+    #[error("repository {path}: {source}")]
+    Repository {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: posture_repository::Error,
+    },
+    /// A listener could not bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The token file is unreadable or malformed.
+    #[error("API token file {path}: {reason}")]
+    Tokens {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A plugin could not be registered.
+    #[error("broker: {0}")]
+    Broker(String),
+}
+
+/// Counters served at `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Sessions accepted.
+    pub sessions: AtomicU64,
+    /// Sessions open now.
+    pub sessions_open: AtomicU64,
+    /// Assessments decided.
+    pub assessments: AtomicU64,
+    /// Software records and events ingested.
+    pub records: AtomicU64,
+    /// Errors (transport, repository).
+    pub errors: AtomicU64,
+}
+
+/// A command for one connected endpoint's session task.
+#[derive(Debug)]
+pub enum Command {
+    /// Start a server-initiated handshake retry (profile §2.2.4).
+    Reassess,
+}
+
+/// What the API shares with the sessions.
+pub(crate) struct State {
+    pub(crate) repo: Arc<dyn Repository>,
+    pub(crate) metrics: Arc<Metrics>,
+    /// Command channels of the open sessions, by endpoint identifier.
+    pub(crate) sessions: Mutex<HashMap<String, mpsc::Sender<Command>>>,
+    pub(crate) tokens: Tokens,
+}
+
+/// A running manager.
+#[derive(Debug)]
+pub struct RunningManager {
+    /// The PT-TLS address it listens on.
+    pub pt_addr: SocketAddr,
+    /// The HTTP API address.
+    pub api_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningManager {
+    /// Stops accepting, closes the sessions and the API, and waits for them.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// The manager instance name stored with its sessions.
+const INSTANCE: &str = "tnc-manager";
+
+/// Opens the repository, binds both listeners and starts serving.
+pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError> {
+    let tls = server_config(
+        &Pem::file(&opts.ca),
+        &Pem::file(&opts.cert),
+        &Pem::file(&opts.key),
+        ClientCertificates::Required,
+    )?;
+    let repo = SqliteRepository::open(&opts.db, SqliteConfig::default()).map_err(|source| {
+        ManagerError::Repository {
+            path: opts.db.clone(),
+            source,
+        }
+    })?;
+    let _ = repo.close_open_sessions(INSTANCE, clock::now(), "manager restarted");
+    let repo: Arc<dyn Repository> = Arc::new(repo);
+    let tokens = match &opts.api_token_file {
+        Some(p) => Tokens::load(p)?,
+        None => Tokens::default(),
+    };
+    let metrics = Arc::new(Metrics::default());
+    let broker = Arc::new(Mutex::new(if_imv::Broker::new(Default::default())));
+    {
+        let mut b = broker
+            .lock()
+            .map_err(|_| ManagerError::Broker("poisoned".into()))?;
+        let swima = SwimaImv::new(
+            RepoSink::new(repo.clone(), metrics.clone()),
+            SwimaImvConfig::default(),
+        );
+        b.add_imv("swima", Box::new(swima))
+            .map_err(|e| ManagerError::Broker(e.to_string()))?;
+        b.add_imv("os", Box::new(OsImv::new((), OsPolicy::default())))
+            .map_err(|e| ManagerError::Broker(e.to_string()))?;
+    }
+    let state = Arc::new(State {
+        repo,
+        metrics,
+        sessions: Mutex::new(HashMap::new()),
+        tokens,
+    });
+    let mut listener = Listener::bind(
+        opts.listen.as_str(),
+        tls,
+        Arc::new(pt_tls::Config::default()),
+        Limits::default(),
+    )
+    .await
+    .map_err(|source| ManagerError::Bind {
+        addr: opts.listen.clone(),
+        source,
+    })?;
+    let pt_addr = listener.local_addr();
+    let api_listener = tokio::net::TcpListener::bind(opts.api.as_str())
+        .await
+        .map_err(|source| ManagerError::Bind {
+            addr: opts.api.clone(),
+            source,
+        })?;
+    let api_addr = api_listener
+        .local_addr()
+        .map_err(|source| ManagerError::Bind {
+            addr: opts.api.clone(),
+            source,
+        })?;
+    let (stop, stopped) = watch::channel(false);
+
+    let mut api_stop = stopped.clone();
+    let app = api::router(state.clone());
+    let api_task = tokio::spawn(async move {
+        let r = axum::serve(api_listener, app)
+            .with_graceful_shutdown(async move {
+                crate::stopped(&mut api_stop).await;
+            })
+            .await;
+        if let Err(e) = r {
+            tracing::error!(error = %e, "HTTP API stopped");
+        }
+    });
+
+    let mut accept_stop = stopped.clone();
+    let accept_task = tokio::spawn(async move {
+        let mut sessions = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                () = crate::stopped(&mut accept_stop) => break,
+                next = listener.accept() => match next {
+                    Some((pt, peer)) => {
+                        sessions.spawn(session(
+                            state.clone(), broker.clone(), pt, peer, stopped.clone(),
+                        ));
+                    }
+                    None => break,
+                },
+                Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+            }
+        }
+        listener.shutdown().await;
+        while sessions.join_next().await.is_some() {}
+    });
+    tracing::info!(%pt_addr, %api_addr, "manager listening");
+    Ok(RunningManager {
+        pt_addr,
+        api_addr,
+        stop,
+        tasks: vec![accept_task, api_task],
+    })
+}
+
+fn recommendation_word(r: ActionRecommendation) -> &'static str {
+    match r {
+        ActionRecommendation::Allow => "allow",
+        ActionRecommendation::Isolate => "isolate",
+        _ => "no-access",
+    }
+}
+
+/// One endpoint's session: the broker connection, its repository session row, and the
+/// command channel the API's re-assessment uses.
+async fn session(
+    state: Arc<State>,
+    broker: Arc<Mutex<if_imv::Broker>>,
+    pt: PtTlsConnection<TcpStream>,
+    peer: SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) {
+    let ids = ar_identities(&pt, Some(peer.ip()));
+    let endpoint = ids
+        .first()
+        .and_then(|i| i.value_str())
+        .map_or_else(|| peer.to_string(), str::to_owned);
+    let cert_fingerprint = pt.peer_certificate().map(|c| fingerprint(c.as_ref()));
+    let row = state.repo.session_started(&NewSession {
+        endpoint: endpoint.clone(),
+        cert_fingerprint,
+        manager_instance: INSTANCE.into(),
+        peer_address: peer.to_string(),
+        at: clock::now(),
+    });
+    let row = match row {
+        Ok(r) => Some(r),
+        Err(e) => {
+            state.metrics.errors.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(endpoint, error = %e, "repository: session not recorded");
+            None
+        }
+    };
+    state.metrics.sessions.fetch_add(1, Ordering::Relaxed);
+    state.metrics.sessions_open.fetch_add(1, Ordering::Relaxed);
+    let (tx, mut rx) = mpsc::channel(4);
+    if let Ok(mut m) = state.sessions.lock() {
+        m.insert(endpoint.clone(), tx);
+    }
+    tracing::info!(endpoint, %peer, "session started");
+    let mut s = ServerSession::accept(&broker, pt, Some(peer.ip()));
+    let mut result: Option<&'static str> = None;
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            ev = s.next_event(&broker) => match ev {
+                Ok(if_imv::Event::Outcome(o)) => {
+                    state.metrics.assessments.fetch_add(1, Ordering::Relaxed);
+                    let word = recommendation_word(o.recommendation);
+                    tracing::info!(endpoint, recommendation = word, "assessment decided");
+                    result = Some(word);
+                }
+                Ok(if_imv::Event::Closed(reason)) => {
+                    tracing::info!(endpoint, ?reason, "session closed");
+                    break;
+                }
+                Ok(other) => tracing::debug!(endpoint, event = ?other, "TNC server"),
+                Err(e) => {
+                    state.metrics.errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(endpoint, error = %e, "session failed");
+                    break;
+                }
+            },
+            Some(Command::Reassess) = rx.recv() => {
+                let r = s
+                    .command(&broker, |b, c| b.request_retry(c, RetryReason::ImvImportantPolicyChange))
+                    .await;
+                tracing::info!(endpoint, ok = matches!(r, Ok(Ok(()))), "re-assessment requested");
+            }
+            () = crate::stopped(&mut stop), if !stopping => {
+                stopping = true;
+                break;
+            }
+        }
+    }
+    if stopping {
+        let _ = s.close(&broker).await;
+    }
+    if let Ok(mut m) = state.sessions.lock() {
+        m.remove(&endpoint);
+    }
+    state.metrics.sessions_open.fetch_sub(1, Ordering::Relaxed);
+    if let Some(row) = row {
+        let _ = state
+            .repo
+            .session_ended(row, clock::now(), Some(result.unwrap_or("none")));
+    }
+}

@@ -1,0 +1,69 @@
+//! The README's main command: `tnc-demo` runs end to end (debug build, bounded time) and
+//! shows every step: initial inventory, the install and the removal as SWIMA events, the
+//! vulnerable-software query, the admin-only re-assessment.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills the child when the test ends, also when it fails.
+struct Guard(Child);
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn demo_runs_end_to_end() {
+    let child = Command::new(env!("CARGO_BIN_EXE_tnc-demo"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut g = Guard(child);
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let status = loop {
+        if let Some(s) = g.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "tnc-demo did not finish");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut out = String::new();
+    g.0.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    let mut err = String::new();
+    g.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(status.success(), "tnc-demo failed:\n{out}\n{err}");
+    // The initial inventory: every sample tag (SWID and CoSWID) with its name and version.
+    for row in [
+        "openssl   3.0.22-1~deb12u2",
+        "curl      7.88.1-10+deb12u15",
+        "xz-utils  5.4.1-1",
+    ] {
+        assert!(out.contains(row), "missing {row:?} in:\n{out}");
+    }
+    // The install and the removal arrived as events with EIDs 1 and 2.
+    assert!(
+        out.contains("install  1    strongswan.org__Debian_12-x86_64-libssl3-3.0.22-1~deb12u2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("remove  2    strongswan.org__Debian_12-x86_64-xz-utils-5.4.1-1"),
+        "{out}"
+    );
+    // C.2 found the endpoint; the read token may not re-assess, the admin token may.
+    assert!(
+        out.contains("CN=laptop-17.example,O=Example  true       openssl  3.0.22-1~deb12u2"),
+        "{out}"
+    );
+    assert!(out.contains("with the read token:  HTTP 403"), "{out}");
+    assert!(out.contains("with the admin token: HTTP 202"), "{out}");
+    assert_eq!(
+        out.matches("RECOMMENDATION allow (compliant)").count(),
+        2,
+        "{out}"
+    );
+}
