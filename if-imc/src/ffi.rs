@@ -1,6 +1,6 @@
 //! The IF-IMC 1.3 C binary interface (feature `ffi`): the C types and constants, the
-//! `tnc_config` file, and loading C collectors into the [`crate::Broker`] ([`CImc`],
-//! [`load_imcs`]).
+//! `tnc_config` file, loading C collectors into the [`crate::Broker`] ([`CImc`],
+//! [`load_imcs`]) and exporting a Rust [`crate::Imc`] as a C plugin ([`crate::export_imc!`]).
 //!
 //! `TNC_UInt32` is C `unsigned long` (64 bits on LP64 Linux): every scalar, list element and
 //! out-pointer here is [`c_ulong`]. This module and its siblings are the only places of the
@@ -16,6 +16,11 @@ use nea_wire::VendorId;
 use tnc_if::core::PluginHandle;
 use tnc_if::{AttributeId, ConnectionId, MessageType, ResultCode, RetryReason, TncError};
 
+#[doc(hidden)]
+pub use crate::ffi_export::{
+    CallParts, ExportCore, ExportSide, Exported, ExportedImc, HostFns, ImcSide, MAX_CONNECTIONS,
+    MAX_RECEIVED, received,
+};
 pub use crate::ffi_host::{CImc, PendingRetry, drain_pending_retries, load_imcs};
 #[doc(hidden)]
 pub use crate::ffi_plugin::{
@@ -197,6 +202,12 @@ pub unsafe fn read_long_types(
     // SAFETY: as above.
     let s = unsafe { read_list(subtypes, count) }?;
     v.into_iter().zip(s).map(|(v, s)| long_type(v, s)).collect()
+}
+
+/// A short message type from a C value (bits above 32 are ignored: the type is then
+/// refused by the routing as unknown).
+pub fn short_type(t: TncUInt32) -> MessageType {
+    MessageType::from_short(u32::try_from(t).unwrap_or(u32::MAX))
 }
 
 /// A long message type from C values.

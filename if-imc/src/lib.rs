@@ -4,6 +4,8 @@ mod broker;
 #[cfg(feature = "ffi")]
 pub mod ffi;
 #[cfg(feature = "ffi")]
+mod ffi_export;
+#[cfg(feature = "ffi")]
 mod ffi_host;
 #[cfg(feature = "ffi")]
 mod ffi_plugin;

@@ -1,5 +1,6 @@
 //! The IF-IMV 1.4 C binary interface (feature `ffi`): loading C verifiers into the
-//! [`crate::Broker`] ([`CImv`], [`load_imvs`]). The C types, the `tnc_config` parser and the load errors
+//! [`crate::Broker`] ([`CImv`], [`load_imvs`]) and exporting a Rust [`crate::Imv`] as a C
+//! plugin ([`crate::export_imv!`]). The C types, the `tnc_config` parser and the load errors
 //! are if-imc's ([`if_imc::ffi`], re-exported here).
 //!
 //! Re-entrancy works as on the client side: during a call into the plugin its
@@ -12,7 +13,13 @@ use std::ffi::c_void;
 use std::ptr::NonNull;
 use std::sync::Mutex;
 
+#[doc(hidden)]
+pub use crate::ffi_export::ExportedImv;
+#[doc(hidden)]
+pub use if_imc::__tnc_plugin_exports;
 use if_imc::ffi::{self as cffi, CMessage, CPlugin, HandleKind, HostSide};
+#[doc(hidden)]
+pub use if_imc::ffi::{BindFunction, long_type, short_type};
 pub use if_imc::ffi::{
     ConfigEntry, ConfigError, LoadError, PluginKind, SharedLibrary, TncConfig, TncResult, TncUInt32,
 };

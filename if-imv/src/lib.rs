@@ -3,6 +3,8 @@
 mod broker;
 #[cfg(feature = "ffi")]
 pub mod ffi;
+#[cfg(feature = "ffi")]
+mod ffi_export;
 mod imv;
 #[cfg(feature = "tokio")]
 pub mod tokio;
