@@ -384,3 +384,48 @@ fn load_failures_name_the_file_and_symbol_and_the_others_still_load() {
     }
     client.terminate();
 }
+
+/// Valgrind on PATH (CI installs it with the C toolchain); `None` skips the memory check.
+fn valgrind() -> Option<std::process::Command> {
+    let ok = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then(|| {
+        let mut c = std::process::Command::new("valgrind");
+        c.args(["-q", "--error-exitcode=99", "--leak-check=no"]);
+        c
+    })
+}
+
+#[test]
+fn the_hosting_tests_are_clean_under_valgrind() {
+    if std::env::var_os("NEA_UNDER_VALGRIND").is_some() {
+        return;
+    }
+    let Some(mut vg) = valgrind() else {
+        eprintln!("valgrind not installed: memory check skipped");
+        return;
+    };
+    // This test binary again, under valgrind, running the C-plugin tests (invalid reads or
+    // writes at the boundary make valgrind fail the run).
+    let out = vg
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "--test-threads=1",
+            "c_imc_and_c_imv_complete_an_assessment_with_rust_plugins",
+            "a_misbehaving_c_imc_gets_error_results_and_the_host_survives",
+            "load_failures_name_the_file_and_symbol_and_the_others_still_load",
+        ])
+        .env("NEA_UNDER_VALGRIND", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("3 passed"), "{text}");
+}

@@ -58,8 +58,12 @@ fn compile_host() -> PathBuf {
 }
 
 fn run(imc: &str, imv: &str) -> Vec<String> {
+    run_with(Command::new(host()), imc, imv)
+}
+
+fn run_with(mut cmd: Command, imc: &str, imv: &str) -> Vec<String> {
     let dir = plugins();
-    let out = Command::new(host())
+    let out = cmd
         .arg(dir.join(format!("lib{imc}.so")))
         .arg(dir.join(format!("lib{imv}.so")))
         .output()
@@ -123,4 +127,23 @@ fn swima_collector_and_verifier_as_c_plugins_in_a_c_host() {
     // The verifier's request reached the collector and the collector answered it.
     assert!(value(&l, "rounds=", "to_imc") >= 1, "{l:#?}");
     assert!(value(&l, "rounds=", "to_imv") >= 2, "{l:#?}");
+}
+
+#[test]
+fn the_exported_plugins_are_clean_under_valgrind() {
+    let has_valgrind = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_valgrind {
+        eprintln!("valgrind not installed: memory check skipped");
+        return;
+    }
+    for (imc, imv) in [("imc_os", "imv_os"), ("imc_swima", "imv_swima")] {
+        let mut cmd = Command::new("valgrind");
+        cmd.args(["-q", "--error-exitcode=99", "--leak-check=no"])
+            .arg(host());
+        // run_with asserts the exit status: 99 is a valgrind error.
+        common(&run_with(cmd, imc, imv));
+    }
 }
