@@ -712,4 +712,38 @@ mod tests {
         );
         assert_eq!(result_code(Err(TncError::Fatal)), 10);
     }
+
+    #[test]
+    fn a_panicking_callback_answers_fatal_and_nested_callbacks_see_no_handle() {
+        // A panic in a callback body becomes FATAL instead of unwinding into C.
+        assert_eq!(guard(|| panic!("bug in a callback")), 10);
+        assert_eq!(guard(|| Err(TncError::CantRetry("x"))), 4);
+        // Outside any call there is no handle; inside one, a nested callback sees none
+        // either (the handle is out of the thread-local while a callback runs).
+        let mut x = 0u8;
+        let cur = (
+            HandleKind::ImcConnection,
+            std::ptr::NonNull::from(&mut x).cast(),
+        );
+        let seen = with_current(cur, || {
+            callback(|c| {
+                assert!(c.is_some());
+                let inner = callback(|c| match c {
+                    None => Ok(()),
+                    Some(_) => Err(TncError::Fatal),
+                });
+                assert_eq!(inner, 0);
+                Ok(())
+            })
+        });
+        assert_eq!(seen, 0);
+        assert_eq!(
+            callback(|c| if c.is_none() {
+                Ok(())
+            } else {
+                Err(TncError::Fatal)
+            }),
+            0
+        );
+    }
 }
