@@ -1,0 +1,397 @@
+//! `tnc-manager` and `tnc-agent` as processes on loopback (temp dirs, throwaway CA, every
+//! process killed on drop): the initial assessment (profile C.1), an untrusted certificate
+//! refused, the API's queries and authorization, and a manager down while the software
+//! changes, then back (no event lost).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nea_examples::http::{encode, request};
+use nea_examples::pki::{Ca, Files};
+use serde_json::Value;
+
+const READ: &str = "read-token-0123456789abcdef";
+const ADMIN: &str = "admin-token-0123456789abcdef";
+const ENDPOINT: &str = "CN=host-1.example,O=Example";
+
+/// A child process killed when dropped (also when the test fails).
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A temporary directory removed when dropped.
+struct Tmp(PathBuf);
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tmp(name: &str) -> Tmp {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let p = std::env::temp_dir().join(format!("nea-{name}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&p).unwrap();
+    Tmp(p)
+}
+
+struct Setup {
+    dir: Tmp,
+    ca: PathBuf,
+    manager: Files,
+    endpoint: Files,
+    tags: PathBuf,
+}
+
+fn setup(name: &str) -> Setup {
+    let dir = tmp(name);
+    let ca = Ca::new("test CA").unwrap();
+    let ca_file = ca.write(&dir.0, "ca").unwrap();
+    let manager = ca
+        .leaf(
+            &dir.0,
+            "manager",
+            "localhost",
+            &["localhost", "127.0.0.1"],
+            true,
+        )
+        .unwrap();
+    let endpoint = ca
+        .leaf(
+            &dir.0,
+            "endpoint",
+            "host-1.example",
+            &["host-1.example"],
+            false,
+        )
+        .unwrap();
+    std::fs::write(
+        dir.0.join("tokens"),
+        format!("{READ} read\n{ADMIN} admin\n"),
+    )
+    .unwrap();
+    let tags = dir.0.join("tags");
+    std::fs::create_dir_all(&tags).unwrap();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/tags");
+    for e in std::fs::read_dir(samples).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, tags.join(p.file_name().unwrap())).unwrap();
+    }
+    Setup {
+        dir,
+        ca: ca_file,
+        manager,
+        endpoint,
+        tags,
+    }
+}
+
+/// Starts `tnc-manager` on `listen`; returns it with its PT-TLS and API addresses.
+fn manager(s: &Setup, listen: &str) -> (Proc, SocketAddr, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tnc-manager"))
+        .args(["--listen", listen, "--api", "127.0.0.1:0"])
+        .arg("--cert")
+        .arg(&s.manager.cert)
+        .arg("--key")
+        .arg(&s.manager.key)
+        .arg("--ca")
+        .arg(&s.ca)
+        .arg("--db")
+        .arg(s.dir.0.join("posture.db"))
+        .arg("--api-token-file")
+        .arg(s.dir.0.join("tokens"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let p = Proc(child);
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let pt: SocketAddr = line
+        .strip_prefix("LISTENING ")
+        .unwrap_or_else(|| panic!("first line {line:?}"))
+        .trim()
+        .parse()
+        .unwrap();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    let api: SocketAddr = line.strip_prefix("API ").unwrap().trim().parse().unwrap();
+    (p, pt, api)
+}
+
+fn agent(s: &Setup, pt: SocketAddr, identity: &Files, once: bool) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tnc-agent"));
+    c.arg("--connect")
+        .arg(format!("localhost:{}", pt.port()))
+        .arg("--ca")
+        .arg(&s.ca)
+        .arg("--cert")
+        .arg(&identity.cert)
+        .arg("--key")
+        .arg(&identity.key)
+        .arg("--swid-dir")
+        .arg(&s.tags)
+        .arg("--state")
+        .arg(s.dir.0.join("agent-state"))
+        .stderr(Stdio::null());
+    if once {
+        c.arg("--once");
+    }
+    c
+}
+
+/// Runs `tnc-agent --once` (bounded), returning its success and stdout.
+fn once(c: &mut Command) -> (bool, String) {
+    let mut p = Proc(c.stdout(Stdio::piped()).spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(st) = p.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "tnc-agent --once hung");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut p.0.stdout.take().unwrap(), &mut out).unwrap();
+    (status.success(), out)
+}
+
+async fn get(api: SocketAddr, path: &str, token: Option<&str>) -> (u16, Value) {
+    let (status, body) = request(api, "GET", path, token).await.unwrap();
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+async fn software(api: SocketAddr) -> Vec<String> {
+    let path = format!("/endpoints/{}/software", encode(ENDPOINT));
+    let (status, v) = get(api, &path, Some(READ)).await;
+    if status != 200 {
+        return Vec::new();
+    }
+    let mut names: Vec<String> = v["software"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+async fn wait_for(api: SocketAddr, what: &str, ok: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let names = software(api).await;
+        if ok(&names) {
+            return names;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out: {what}; have {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn initial_assessment_then_api_queries_and_authorization() {
+    let s = setup("c1");
+    let (_m, pt, api) = manager(&s, "127.0.0.1:0");
+    let (ok, out) = once(&mut agent(&s, pt, &s.endpoint, true));
+    assert!(ok, "{out}");
+    assert_eq!(out.lines().last(), Some("RECOMMENDATION allow compliant"));
+
+    // C.1: the full inventory, names and versions from the tags (SWID and CoSWID).
+    let names = software(api).await;
+    assert_eq!(
+        names,
+        [
+            "adduser", "apt", "bash", "curl", "libcurl4", "openssl", "xz-utils", "zlib1g"
+        ]
+    );
+    let (st, v) = get(api, "/endpoints", Some(READ)).await;
+    assert_eq!(st, 200);
+    assert_eq!(v["endpoints"][0]["identifier"], ENDPOINT);
+    assert_eq!(v["endpoints"][0]["connected"], false);
+    // C.2 with a version range: openssl 3.0.22-1~deb12u2 is below 3.0.23, not below 3.0.22.
+    let (st, v) = get(api, "/software?name=OpenSSL&below=3.0.23", Some(READ)).await;
+    assert_eq!(st, 200);
+    assert_eq!(v["matches"][0]["endpoint"], ENDPOINT);
+    assert_eq!(v["matches"][0]["software"]["version"], "3.0.22-1~deb12u2");
+    let (_, v) = get(api, "/software?name=openssl&below=3.0.22", Some(READ)).await;
+    assert_eq!(v["matches"].as_array().unwrap().len(), 0);
+    let (_, v) = get(api, "/tags?vendor=strongswan.org", Some(READ)).await;
+    assert_eq!(v["tags"].as_array().unwrap().len(), 8);
+    let (_, v) = get(
+        api,
+        &format!("/endpoints/{}/history", encode(ENDPOINT)),
+        Some(READ),
+    )
+    .await;
+    assert_eq!(v["history"][0]["kind"], "resync");
+    // As of 1970 the endpoint had nothing.
+    let path = format!(
+        "/endpoints/{}/software?as_of=1970-01-01T00:00:00Z",
+        encode(ENDPOINT)
+    );
+    let (st, v) = get(api, &path, Some(READ)).await;
+    assert_eq!(st, 200);
+    assert_eq!(v["software"].as_array().unwrap().len(), 0);
+
+    // Authorization and validation.
+    assert_eq!(get(api, "/endpoints", None).await.0, 401);
+    assert_eq!(
+        get(api, "/endpoints", Some("wrong-token-0123456789"))
+            .await
+            .0,
+        401
+    );
+    assert_eq!(get(api, "/software", Some(READ)).await.0, 400);
+    assert_eq!(
+        get(api, "/software?name=x&max=1&below=2", Some(READ))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(get(api, "/endpoints?limit=0", Some(READ)).await.0, 400);
+    assert_eq!(
+        get(api, "/endpoints?connected=maybe", Some(READ)).await.0,
+        400
+    );
+    assert_eq!(get(api, "/endpoints?bogus=1", Some(READ)).await.0, 400);
+    assert_eq!(
+        get(
+            api,
+            &path.replace("1970-01-01T00:00:00Z", "yesterday"),
+            Some(READ)
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        get(api, "/endpoints/nobody/history", Some(READ)).await.0,
+        404
+    );
+    let reassess = format!("/endpoints/{}/reassess", encode(ENDPOINT));
+    assert_eq!(request(api, "POST", &reassess, None).await.unwrap().0, 401);
+    assert_eq!(
+        request(api, "POST", &reassess, Some(READ)).await.unwrap().0,
+        403
+    );
+    // Admin may, but the endpoint is not connected now.
+    assert_eq!(
+        request(api, "POST", &reassess, Some(ADMIN))
+            .await
+            .unwrap()
+            .0,
+        404
+    );
+    let (st, body) = request(api, "GET", "/metrics", None).await.unwrap();
+    assert_eq!(st, 200);
+    assert!(body.contains("tnc_assessments_total 1"), "{body}");
+    let (st, v) = get(api, "/openapi.json", None).await;
+    assert_eq!(st, 200);
+    assert!(v["paths"]["/software"]["get"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn untrusted_certificate_refused() {
+    let s = setup("untrusted");
+    let (_m, pt, api) = manager(&s, "127.0.0.1:0");
+    let other = Ca::new("other CA").unwrap();
+    let stranger = other
+        .leaf(
+            &s.dir.0,
+            "stranger",
+            "host-1.example",
+            &["host-1.example"],
+            false,
+        )
+        .unwrap();
+    let (ok, out) = once(&mut agent(&s, pt, &stranger, true));
+    assert!(!ok, "{out}");
+    assert!(!out.contains("RECOMMENDATION"), "{out}");
+    // Nothing was read or stored about it.
+    let (st, v) = get(api, "/endpoints", Some(READ)).await;
+    assert_eq!(st, 200);
+    assert_eq!(v["endpoints"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn manager_down_while_software_changes_then_back() {
+    let s = setup("down");
+    // A fixed port so the agent finds the restarted manager at the same place.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let (m, pt, api) = manager(&s, &listen);
+    let _agent = Proc(
+        agent(&s, pt, &s.endpoint, false)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(api, "initial inventory", |n| n.len() == 8).await;
+
+    // Event while connected: an install.
+    let install = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples/install/Debian_12-x86_64-libssl3-3.0.22-1_deb12u2.swidtag");
+    std::fs::copy(&install, s.tags.join(install.file_name().unwrap())).unwrap();
+    wait_for(api, "install event", |n| n.iter().any(|x| x == "libssl3")).await;
+
+    // Manager killed; two removals happen while it is away.
+    drop(m);
+    for gone in [
+        "Debian_12-x86_64-xz-utils-5.4.1-1.coswid",
+        "Debian_12-x86_64-bash-5.2.15-2_b8.swidtag",
+    ] {
+        std::fs::remove_file(s.tags.join(gone)).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    let (_m2, _, api2) = manager(&s, &listen);
+    let names = wait_for(api2, "removals after the restart", |n| {
+        !n.iter().any(|x| x == "xz-utils" || x == "bash")
+    })
+    .await;
+    assert_eq!(names.len(), 7, "{names:?}");
+    // Every event arrived once, in EID order, as events (not as a resync).
+    let (_, v) = get(
+        api2,
+        &format!("/endpoints/{}/history", encode(ENDPOINT)),
+        Some(READ),
+    )
+    .await;
+    let events: Vec<(String, u64)> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| Some((h["kind"].as_str()?.to_owned(), h["eid"].as_u64()?)))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("install".into(), 1),
+            ("remove".into(), 2),
+            ("remove".into(), 3)
+        ]
+    );
+}
