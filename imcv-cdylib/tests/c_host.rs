@@ -147,3 +147,65 @@ fn the_exported_plugins_are_clean_under_valgrind() {
         common(&run_with(cmd, imc, imv));
     }
 }
+
+/// The same `.so` files through our own brokers, from a `tnc_config`: the exported Rust
+/// plugins are ordinary C plugins to `if_imc::ffi` / `if_imv::ffi` too.
+#[test]
+fn the_exported_plugins_run_in_our_own_brokers_from_a_tnc_config() {
+    use if_imc::ffi::TncConfig;
+    let dir = plugins();
+    let config = TncConfig::parse(&format!(
+        "IMC \"OS\" {0}/libimc_os.so\nIMC \"SWIMA\" {0}/libimc_swima.so\n\
+         IMV \"OS\" {0}/libimv_os.so\nIMV \"SWIMA\" {0}/libimv_swima.so\n",
+        dir.display()
+    ))
+    .unwrap();
+    let mut client = if_imc::Broker::new(if_imc::BrokerConfig::default());
+    for r in if_imc::ffi::load_imcs(&mut client, &config) {
+        r.unwrap();
+    }
+    let mut server = if_imv::Broker::new(if_imv::BrokerConfig::default());
+    for r in if_imv::ffi::load_imvs(&mut server, &config) {
+        r.unwrap();
+    }
+    // Types reported through the host's bind function from inside ProvideBindFunction.
+    let imcs: Vec<_> = client
+        .imcs()
+        .map(|(_, n, t)| (n.to_owned(), t.len()))
+        .collect();
+    assert_eq!(imcs.len(), 2);
+    assert!(imcs.iter().all(|(_, n)| *n >= 1), "{imcs:?}");
+    let mut c = client.connect(if_imc::ConnectionConfig::default());
+    let mut s = server.accept(if_imv::ConnectionConfig {
+        ar_identities: vec![if_imv::ArIdentity::password_user("endpoint-9")],
+        ..Default::default()
+    });
+    client.begin_handshake(&mut c).unwrap();
+    for _ in 0..200 {
+        let mut moved = false;
+        while let Some(b) = c.poll_transmit() {
+            server.handle_batch(&mut s, b);
+            moved = true;
+        }
+        while let Some(b) = s.poll_transmit() {
+            client.handle_batch(&mut c, b);
+            moved = true;
+        }
+        if !moved {
+            break;
+        }
+    }
+    let outcome = s.outcome().expect("the server decided");
+    // Both exported verifiers recommended through ProvideRecommendation (none was left
+    // at the NO_RECOMMENDATION a silent verifier counts as).
+    assert_eq!(outcome.verdicts.len(), 2, "{outcome:?}");
+    let os = outcome.verdicts.iter().find(|v| v.name == "OS").unwrap();
+    assert_ne!(
+        os.recommendation,
+        if_imv::ActionRecommendation::NoRecommendation,
+        "{outcome:?}"
+    );
+    assert!(c.decision().is_some());
+    client.terminate();
+    server.terminate();
+}
