@@ -118,7 +118,12 @@ impl SqliteRepository {
             Durability::Full => "FULL",
         };
         conn.pragma_update(None, "synchronous", sync)?;
-        conn.pragma_update(None, "cache_size", -32_768)?; // KiB: 32 MiB of page cache
+        // 8 MiB of page cache: SQLite walks the cache's hash table at every commit, so a
+        // much larger one slows ingest down (seen in a profile at 32 MiB).
+        conn.pragma_update(None, "cache_size", -8_192)?;
+        // Checkpoint every 4,000 WAL pages (16 MiB) rather than 1,000: hot pages are copied
+        // back to the file less often.
+        let _: i64 = conn.query_row("PRAGMA wal_autocheckpoint = 4000", [], |r| r.get(0))?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.set_prepared_statement_cache_capacity(128);
         migrate(&mut conn)?;
