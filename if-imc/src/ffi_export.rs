@@ -305,7 +305,7 @@ pub struct ExportCore<P, E> {
     /// The host's functions.
     pub host: HostFns,
     /// Shadow connections.
-    pub conns: BTreeMap<u32, (ConnectionCore, E)>,
+    pub conns: BTreeMap<u32, (ConnectionCore, E, Arc<pb_tnc::Config>)>,
     /// PB-TNC limits of the shadow connections.
     pub config: Arc<pb_tnc::Config>,
     /// Types last reported to the host.
@@ -339,9 +339,19 @@ impl<P, E: Default> ExportCore<P, E> {
                 return Err(TncError::Other("too many connections"));
             }
             let attrs = self.host.attributes(self.id, cid);
-            let pb = pb_tnc::Session::new(self.config.clone(), Side::Client);
-            self.conns
-                .insert(cid.0, (ConnectionCore::new(cid, pb, attrs), E::default()));
+            // The body limit is the host's MAX_MESSAGE_SIZE when it gives one (strongSwan's
+            // PB-TNC takes far less than our default), plus the PB-PA header.
+            let mut config = (*self.config).clone();
+            if attrs.max_message_size > 0 {
+                let host = usize::try_from(attrs.max_message_size).unwrap_or(usize::MAX);
+                config.max_message_size = config.max_message_size.min(host.saturating_add(24));
+            }
+            let config = Arc::new(config);
+            let pb = pb_tnc::Session::new(config.clone(), Side::Client);
+            self.conns.insert(
+                cid.0,
+                (ConnectionCore::new(cid, pb, attrs), E::default(), config),
+            );
         }
         Ok(())
     }
@@ -524,12 +534,11 @@ impl<S: ExportSide> Exported<S> {
                 entry,
                 ids,
                 conns,
-                config,
                 host,
                 ..
             } = core;
             let plugin = plugin.as_mut().ok_or(TncError::NotInitialized)?;
-            let (cc, extra) = conns
+            let (cc, extra, config) = conns
                 .get_mut(&key)
                 .ok_or(TncError::InvalidParameter("unknown connection"))?;
             let before = extra.clone();
@@ -894,4 +903,54 @@ macro_rules! __tnc_plugin_exports {
             __TNC_PLUGIN.terminate(id)
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A host whose only attribute is MAX_MESSAGE_SIZE = 100.
+    unsafe extern "C" fn small_host_attribute(
+        _id: TncUInt32,
+        _conn: TncUInt32,
+        attribute: TncUInt32,
+        buffer_len: TncUInt32,
+        buffer: TncBuffer,
+        out_len: *mut TncUInt32,
+    ) -> TncResult {
+        if attribute != TncUInt32::from(AttributeId::MAX_MESSAGE_SIZE.0) {
+            return 6;
+        }
+        // SAFETY: the exporter's own buffer and out-length.
+        unsafe {
+            ffi::result_code(ffi::copy_attribute(
+                &100u32.to_be_bytes(),
+                buffer_len,
+                buffer,
+                out_len,
+            ))
+        }
+    }
+
+    #[test]
+    fn a_shadow_connection_takes_the_hosts_message_limit() {
+        let mut core = ExportCore::<(), ()>::new(1, ()).unwrap();
+        core.host.get_attribute = Some(small_host_attribute);
+        core.conn(7).unwrap();
+        let (cc, (), config) = core.conns.get(&7).unwrap();
+        assert_eq!(cc.attrs.max_message_size, 100);
+        assert_eq!(cc.max_body(config), 100);
+        assert!(core.conn(TncUInt32::MAX).is_err());
+        assert_eq!(
+            cc_limit_default(),
+            pb_tnc::Config::default().max_message_size - 24
+        );
+    }
+
+    fn cc_limit_default() -> usize {
+        let mut core = ExportCore::<(), ()>::new(1, ()).unwrap();
+        core.conn(1).unwrap();
+        let (cc, (), config) = core.conns.get(&1).unwrap();
+        cc.max_body(config)
+    }
 }
