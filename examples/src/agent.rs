@@ -35,6 +35,8 @@ pub struct AgentOptions {
     pub swid_dir: PathBuf,
     /// Where the SWIMA event log is kept.
     pub state: PathBuf,
+    /// A `tnc_config` file naming C IMCs to host beside the built-in collectors.
+    pub imc_config: Option<PathBuf>,
 }
 
 /// Errors of the agent.
@@ -66,6 +68,9 @@ pub enum AgentError {
     /// The broker refused a plugin.
     #[error("broker: {0}")]
     Broker(String),
+    /// A C IMC of the `tnc_config` could not be loaded.
+    #[error("--imc-config: {0}")]
+    CPlugin(#[from] if_imc::ffi::LoadError),
 }
 
 /// A configured agent (collectors loaded, inventory scanned), ready to connect.
@@ -162,6 +167,13 @@ impl Agent {
         broker
             .add_imc("os", Box::new(OsImc::new(LinuxSource::new())))
             .map_err(|e| AgentError::Broker(e.to_string()))?;
+        if let Some(path) = &opts.imc_config {
+            let config = if_imc::ffi::TncConfig::read(path)?;
+            for loaded in if_imc::ffi::load_imcs(&mut broker, &config) {
+                let id = loaded?;
+                tracing::info!(?id, "C IMC loaded");
+            }
+        }
         Ok(Self {
             broker: Mutex::new(broker),
             swima,

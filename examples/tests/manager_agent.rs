@@ -395,3 +395,23 @@ async fn manager_down_while_software_changes_then_back() {
         ]
     );
 }
+
+#[test]
+fn imc_config_naming_a_missing_library_is_a_clear_error() {
+    let s = setup("imcconfig");
+    let cfg = s.dir.0.join("tnc_config");
+    std::fs::write(&cfg, "IMC \"Missing\" /nonexistent/libimc_missing.so\n").unwrap();
+    let pt: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let out = agent(&s, pt, &s.endpoint, true)
+        .arg("--imc-config")
+        .arg(&cfg)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--imc-config") && err.contains("libimc_missing.so"),
+        "{err}"
+    );
+}

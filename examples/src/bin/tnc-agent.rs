@@ -41,7 +41,7 @@ struct Args {
     /// Where the SWIMA event log is kept.
     #[arg(long, value_name = "DIR", default_value = "tnc-agent-state")]
     state: PathBuf,
-    /// C IMCs from a tnc_config file (not supported yet).
+    /// C IMCs to host from a tnc_config file (`IMC "name" /path/lib.so` lines).
     #[arg(long, value_name = "FILE")]
     imc_config: Option<PathBuf>,
     /// Run one assessment, print the recommendation, exit.
@@ -53,12 +53,6 @@ struct Args {
 async fn main() -> ExitCode {
     let args = Args::parse();
     nea_examples::init_logging("info");
-    if args.imc_config.is_some() {
-        eprintln!(
-            "tnc-agent: --imc-config (C IMC plugins need the C ABI, not implemented yet): not supported yet"
-        );
-        return ExitCode::from(2);
-    }
     let identity = match (args.cert, args.key, args.user) {
         (Some(c), Some(k), _) => Some((c, k)),
         (_, _, Some(_)) => {
@@ -78,6 +72,7 @@ async fn main() -> ExitCode {
         identity,
         swid_dir: args.swid_dir,
         state: args.state,
+        imc_config: args.imc_config,
     };
     let agent = match Agent::new(&opts) {
         Ok(a) => a,

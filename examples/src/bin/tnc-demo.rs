@@ -199,6 +199,7 @@ async fn demo(dir: &Path) -> Fallible<()> {
         identity: Some((ep.cert, ep.key)),
         swid_dir: tags.clone(),
         state: dir.join("agent-state"),
+        imc_config: None,
     })?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let (tx, mut decisions) = tokio::sync::mpsc::unbounded_channel();

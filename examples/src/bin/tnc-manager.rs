@@ -51,7 +51,7 @@ async fn main() -> ExitCode {
     for (given, what) in [
         (
             args.imv_config.is_some(),
-            "--imv-config (C IMV plugins need the C ABI, not implemented yet)",
+            "--imv-config (if-imv cannot host C IMVs yet)",
         ),
         (
             args.allow_sasl.is_some(),
