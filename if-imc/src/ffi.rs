@@ -19,7 +19,7 @@ use tnc_if::{AttributeId, ConnectionId, MessageType, ResultCode, RetryReason, Tn
 #[doc(hidden)]
 pub use crate::ffi_export::{
     CallParts, ExportCore, ExportSide, Exported, ExportedImc, HostFns, ImcSide, MAX_CONNECTIONS,
-    MAX_RECEIVED, received,
+    MAX_RECEIVED, map_id, received,
 };
 pub use crate::ffi_host::{CImc, PendingRetry, drain_pending_retries, load_imcs};
 #[doc(hidden)]

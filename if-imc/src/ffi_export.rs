@@ -51,6 +51,7 @@ type GetAttrFn = unsafe extern "C" fn(
 ) -> TncResult;
 type SetAttrFn =
     unsafe extern "C" fn(TncUInt32, TncUInt32, TncUInt32, TncUInt32, TncBuffer) -> TncResult;
+type ReserveFn = unsafe extern "C" fn(TncUInt32, *mut TncUInt32) -> TncResult;
 type RecommendFn = unsafe extern "C" fn(TncUInt32, TncUInt32, TncUInt32, TncUInt32) -> TncResult;
 
 /// The host functions an exported plugin uses, found through the host's bind function.
@@ -66,6 +67,7 @@ pub struct HostFns {
     set_attribute: Option<SetAttrFn>,
     /// `TNC_TNCS_ProvideRecommendation` (IMV side only).
     pub provide_recommendation: Option<RecommendFn>,
+    reserve: Option<ReserveFn>,
 }
 
 impl HostFns {
@@ -73,7 +75,7 @@ impl HostFns {
     ///
     /// # Safety
     /// `bind` is the host's bind function.
-    pub unsafe fn bind(id: TncUInt32, bind: BindFunction, prefix: &str) -> Self {
+    pub unsafe fn bind(id: TncUInt32, bind: BindFunction, prefix: &str, reserve: &str) -> Self {
         let get = |name: &str| -> Option<*mut c_void> {
             let name = std::ffi::CString::new(format!("{prefix}{name}")).ok()?;
             let mut p: *mut c_void = std::ptr::null_mut();
@@ -99,6 +101,7 @@ impl HostFns {
                     .map(|p| std::mem::transmute::<*mut c_void, GetAttrFn>(p)),
                 set_attribute: get("SetAttribute")
                     .map(|p| std::mem::transmute::<*mut c_void, SetAttrFn>(p)),
+                reserve: get(reserve).map(|p| std::mem::transmute::<*mut c_void, ReserveFn>(p)),
                 provide_recommendation: get("ProvideRecommendation")
                     .map(|p| std::mem::transmute::<*mut c_void, RecommendFn>(p)),
             }
@@ -214,6 +217,17 @@ impl HostFns {
         }
     }
 
+    /// An additional ID from the host (`ReserveAdditionalIMCID` / `IMVID`).
+    pub fn reserve_id(&self, id: TncUInt32) -> Result<u16, TncError> {
+        let f = self
+            .reserve
+            .ok_or(TncError::Other("the host offers no ReserveAdditional ID"))?;
+        let mut out: TncUInt32 = 0;
+        // SAFETY: the host's ReserveAdditional*ID with a valid out-pointer.
+        ffi::check(unsafe { f(id, &raw mut out) })?;
+        ffi::id_of(out)
+    }
+
     /// Hands what the plugin queued on `core` to the host: every PB-PA as a message (long
     /// form when the host has it), then a retry it asked for. The outbox is renewed.
     pub fn flush(
@@ -222,6 +236,7 @@ impl HostFns {
         core: &mut ConnectionCore,
         side: Side,
         config: &Arc<pb_tnc::Config>,
+        id_map: &[(u16, u16)],
     ) -> Result<(), TncError> {
         let mut outbox = pb_tnc::Session::new(config.clone(), Side::Client);
         std::mem::swap(&mut outbox, &mut core.pb);
@@ -234,7 +249,7 @@ impl HostFns {
                 };
                 for m in batch.messages() {
                     if let pb_tnc::Message::Pa(pa) = m {
-                        let r = self.send_pa(conn, pa, side);
+                        let r = self.send_pa(conn, pa, side, id_map);
                         if result.is_ok() {
                             result = r;
                         }
@@ -249,11 +264,19 @@ impl HostFns {
         result
     }
 
-    fn send_pa(&self, conn: TncUInt32, pa: &pb_tnc::PbPa, side: Side) -> Result<(), TncError> {
+    fn send_pa(
+        &self,
+        conn: TncUInt32,
+        pa: &pb_tnc::PbPa,
+        side: Side,
+        id_map: &[(u16, u16)],
+    ) -> Result<(), TncError> {
         let (source, destination) = match side {
             Side::Client => (pa.collector_id, pa.validator_id),
             Side::Server => (pa.validator_id, pa.collector_id),
         };
+        // An additional ID the plugin reserved locally goes out as the host's.
+        let source = map_id(id_map, source, false);
         let mut body = pa.body.to_vec();
         let len = TncUInt32::try_from(body.len()).unwrap_or(TncUInt32::MAX);
         let (source, destination) = (TncUInt32::from(source), TncUInt32::from(destination));
@@ -310,6 +333,19 @@ pub struct ExportCore<P, E> {
     pub config: Arc<pb_tnc::Config>,
     /// Types last reported to the host.
     pub reported: Vec<MessageType>,
+    /// The plugin's additional IDs (reserved locally, as the `Imc`/`Imv` API does) and
+    /// the host's IDs they stand for: (local, host).
+    pub id_map: Vec<(u16, u16)>,
+}
+
+/// Translates an ID between the plugin's local additional IDs and the host's (`to_local`:
+/// host → local); other IDs (the primary, the peer's) are unchanged.
+#[doc(hidden)]
+pub fn map_id(id_map: &[(u16, u16)], id: u16, to_local: bool) -> u16 {
+    id_map
+        .iter()
+        .find(|(l, h)| if to_local { *h == id } else { *l == id })
+        .map_or(id, |(l, h)| if to_local { *l } else { *h })
 }
 
 /// Most connections an exported plugin tracks at once.
@@ -319,15 +355,19 @@ impl<P, E: Default> ExportCore<P, E> {
     /// A plugin `make` gave, initialized with version negotiation.
     pub fn new(id: TncUInt32, plugin: P) -> Result<Self, TncError> {
         let primary = ffi::id_of(id)?;
+        // Local additional IDs start above the primary, so they never equal it.
+        let mut ids = IdAllocator::new();
+        while ids.allocate().is_ok_and(|n| n < primary) {}
         Ok(Self {
             plugin: Some(plugin),
             id,
             entry: PluginEntry::new(primary),
-            ids: IdAllocator::new(),
+            ids,
             host: HostFns::default(),
             conns: BTreeMap::new(),
             config: Arc::new(pb_tnc::Config::default()),
             reported: Vec::new(),
+            id_map: Vec::new(),
         })
     }
 
@@ -354,6 +394,22 @@ impl<P, E: Default> ExportCore<P, E> {
             );
         }
         Ok(())
+    }
+
+    /// Asks the host for an ID for every local additional ID without one yet.
+    pub fn sync_ids(&mut self) {
+        for local in &self.entry.extra {
+            if self.id_map.iter().any(|(l, _)| l == local) {
+                continue;
+            }
+            match self.host.reserve_id(self.id) {
+                Ok(host) => self.id_map.push((*local, host)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the host gave no additional ID");
+                    return;
+                }
+            }
+        }
     }
 
     /// Reports the registered types to the host if they changed.
@@ -389,6 +445,8 @@ pub trait ExportSide: 'static {
     const PREFIX: &'static str;
     /// The side whose PB-PA ID fields it fills (client: collector = source).
     const SIDE: Side;
+    /// `ReserveAdditionalIMCID` / `ReserveAdditionalIMVID`.
+    const RESERVE: &'static str;
     /// The plugin's `initialize`.
     fn initialize(
         plugin: &mut Self::Plugin,
@@ -425,6 +483,9 @@ pub struct CallParts<'a, S: ExportSide> {
     pub config: &'a pb_tnc::Config,
     /// Per-connection state.
     pub extra: &'a mut S::Extra,
+    /// (local, host) additional IDs: translate a received message's destination with
+    /// [`map_id`].
+    pub id_map: &'a [(u16, u16)],
 }
 
 thread_local! {
@@ -509,7 +570,8 @@ impl<S: ExportSide> Exported<S> {
                 return Err(TncError::InvalidParameter("unknown plugin ID"));
             }
             // SAFETY: the host's bind function.
-            core.host = unsafe { HostFns::bind(id, bind, S::PREFIX) };
+            core.host = unsafe { HostFns::bind(id, bind, S::PREFIX, S::RESERVE) };
+            core.sync_ids();
             core.sync_types()
         })
     }
@@ -535,6 +597,7 @@ impl<S: ExportSide> Exported<S> {
                 ids,
                 conns,
                 host,
+                id_map,
                 ..
             } = core;
             let plugin = plugin.as_mut().ok_or(TncError::NotInitialized)?;
@@ -549,9 +612,11 @@ impl<S: ExportSide> Exported<S> {
                 ids,
                 config,
                 extra,
+                id_map,
             });
-            let flushed = host.flush(id, cc, S::SIDE, config);
+            let flushed = host.flush(id, cc, S::SIDE, config, id_map);
             S::after_call(host, id, ConnectionId(key), &before, extra);
+            core.sync_ids();
             core.sync_types()?;
             r.and(flushed)
         })
@@ -619,6 +684,7 @@ impl ExportSide for ImcSide {
     type Extra = ();
     const PREFIX: &'static str = "TNC_TNCC_";
     const SIDE: Side = Side::Client;
+    const RESERVE: &'static str = "ReserveAdditionalIMCID";
 
     fn initialize(
         plugin: &mut Self::Plugin,
@@ -662,9 +728,10 @@ impl ExportedImc {
         id: TncUInt32,
         conn: TncUInt32,
         window: SendWindow,
-        f: impl FnOnce(&mut dyn Imc, &mut ImcConnection<'_>) -> Result<(), TncError>,
+        f: impl FnOnce(&mut dyn Imc, &mut ImcConnection<'_>, &[(u16, u16)]) -> Result<(), TncError>,
     ) -> TncResult {
         self.call(id, conn, |p| {
+            let id_map = p.id_map;
             f(
                 p.plugin,
                 &mut ImcConnection {
@@ -677,6 +744,7 @@ impl ExportedImc {
                         window,
                     },
                 },
+                id_map,
             )
         })
     }
@@ -687,7 +755,7 @@ impl ExportedImc {
         let Ok(state) = r else {
             return ffi::result_code(r.map(|_| ()));
         };
-        let code = self.conn_call(id, conn, SendWindow::Closed, |p, c| {
+        let code = self.conn_call(id, conn, SendWindow::Closed, |p, c, _| {
             c.inner.conn.state = state;
             p.notify_connection_change(c, state)
         });
@@ -699,7 +767,7 @@ impl ExportedImc {
 
     /// `TNC_IMC_BeginHandshake`.
     pub fn begin_handshake(&self, id: TncUInt32, conn: TncUInt32) -> TncResult {
-        self.conn_call(id, conn, SendWindow::Open, |p, c| p.begin_handshake(c))
+        self.conn_call(id, conn, SendWindow::Open, |p, c, _| p.begin_handshake(c))
     }
 
     /// `TNC_IMC_ReceiveMessageLong` (and the short form, with ANY IDs).
@@ -734,12 +802,16 @@ impl ExportedImc {
             Ok(m) => m,
             Err(e) => return ffi::result_code(Err(e)),
         };
-        self.conn_call(id, conn, SendWindow::Open, |p, c| p.receive_message(c, &m))
+        self.conn_call(id, conn, SendWindow::Open, |p, c, id_map| {
+            let mut m = m;
+            m.destination = ImcId::new(map_id(id_map, m.destination.get(), true));
+            p.receive_message(c, &m)
+        })
     }
 
     /// `TNC_IMC_BatchEnding`.
     pub fn batch_ending(&self, id: TncUInt32, conn: TncUInt32) -> TncResult {
-        self.conn_call(id, conn, SendWindow::Open, |p, c| p.batch_ending(c))
+        self.conn_call(id, conn, SendWindow::Open, |p, c, _| p.batch_ending(c))
     }
 }
 
@@ -945,6 +1017,34 @@ mod tests {
             cc_limit_default(),
             pb_tnc::Config::default().max_message_size - 24
         );
+    }
+
+    unsafe extern "C" fn host_reserve(_id: TncUInt32, out: *mut TncUInt32) -> TncResult {
+        // SAFETY: the exporter's out-pointer.
+        unsafe { out.write(40) };
+        0
+    }
+
+    #[test]
+    fn local_additional_ids_are_mapped_to_the_hosts() {
+        let mut core = ExportCore::<(), ()>::new(1, ()).unwrap();
+        // Reserved by the plugin during initialize (before the host is bound): local,
+        // never the primary.
+        let local = core.entry.reserve_id(&mut core.ids).unwrap();
+        assert_eq!(local, 2);
+        core.sync_ids();
+        assert!(core.id_map.is_empty(), "no host function yet");
+        core.host.reserve = Some(host_reserve);
+        core.sync_ids();
+        core.sync_ids();
+        assert_eq!(core.id_map, vec![(2, 40)]);
+        assert_eq!(map_id(&core.id_map, 2, false), 40);
+        assert_eq!(map_id(&core.id_map, 40, true), 2);
+        assert_eq!(map_id(&core.id_map, 1, false), 1);
+        assert_eq!(map_id(&core.id_map, 0xffff, true), 0xffff);
+        // A primary of 5 (a host numbering differently): local IDs start at 6.
+        let mut core = ExportCore::<(), ()>::new(5, ()).unwrap();
+        assert_eq!(core.entry.reserve_id(&mut core.ids).unwrap(), 6);
     }
 
     fn cc_limit_default() -> usize {

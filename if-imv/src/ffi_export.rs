@@ -29,6 +29,7 @@ impl ExportSide for ImvSide {
     type Extra = Said;
     const PREFIX: &'static str = "TNC_TNCS_";
     const SIDE: Side = Side::Server;
+    const RESERVE: &'static str = "ReserveAdditionalIMVID";
 
     fn initialize(
         plugin: &mut Self::Plugin,
@@ -94,9 +95,10 @@ impl ExportedImv {
         id: TncUInt32,
         conn: TncUInt32,
         window: SendWindow,
-        f: impl FnOnce(&mut dyn Imv, &mut ImvConnection<'_>) -> Result<(), TncError>,
+        f: impl FnOnce(&mut dyn Imv, &mut ImvConnection<'_>, &[(u16, u16)]) -> Result<(), TncError>,
     ) -> TncResult {
         self.call(id, conn, |p: CallParts<'_, ImvSide>| {
+            let id_map = p.id_map;
             f(
                 p.plugin,
                 &mut ImvConnection {
@@ -110,6 +112,7 @@ impl ExportedImv {
                     },
                     verdict: &mut p.extra.0,
                 },
+                id_map,
             )
         })
     }
@@ -121,7 +124,7 @@ impl ExportedImv {
         let Ok(state) = r else {
             return cffi::result_code(r.map(|_| ()));
         };
-        let code = self.conn_call(id, conn, SendWindow::Closed, |p, c| {
+        let code = self.conn_call(id, conn, SendWindow::Closed, |p, c, _| {
             if state == ConnectionState::Handshake {
                 *c.verdict = ImvState::default();
             }
@@ -137,7 +140,7 @@ impl ExportedImv {
     /// `TNC_IMV_SolicitRecommendation`: a verifier that still says nothing gives
     /// NO_RECOMMENDATION / DONT_KNOW (the host must get a recommendation).
     pub fn solicit(&self, id: TncUInt32, conn: TncUInt32) -> TncResult {
-        self.conn_call(id, conn, SendWindow::Closed, |p, c| {
+        self.conn_call(id, conn, SendWindow::Closed, |p, c, _| {
             let r = p.solicit_recommendation(c);
             if c.verdict.recommendation.is_none() {
                 c.provide_recommendation(
@@ -181,12 +184,16 @@ impl ExportedImv {
             Ok(m) => m,
             Err(e) => return cffi::result_code(Err(e)),
         };
-        self.conn_call(id, conn, SendWindow::Open, |p, c| p.receive_message(c, &m))
+        self.conn_call(id, conn, SendWindow::Open, |p, c, id_map| {
+            let mut m = m;
+            m.destination = ImvId::new(cffi::map_id(id_map, m.destination.get(), true));
+            p.receive_message(c, &m)
+        })
     }
 
     /// `TNC_IMV_BatchEnding`.
     pub fn batch_ending(&self, id: TncUInt32, conn: TncUInt32) -> TncResult {
-        self.conn_call(id, conn, SendWindow::Open, |p, c| p.batch_ending(c))
+        self.conn_call(id, conn, SendWindow::Open, |p, c, _| p.batch_ending(c))
     }
 }
 
