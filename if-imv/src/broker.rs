@@ -334,6 +334,34 @@ impl Broker {
         Ok(())
     }
 
+    /// `TNC_TNCS_ProvideRecommendation` from outside a broker call (e.g. a C verifier's other
+    /// thread, queued by the `ffi` module): records `imv`'s say on `conn` for the running
+    /// handshake; the decision takes it into account at the end of the next client batch.
+    pub fn provide_recommendation(
+        &mut self,
+        conn: &mut Connection,
+        imv: ImvId,
+        recommendation: ActionRecommendation,
+        evaluation: EvaluationResult,
+    ) -> Result<(), TncError> {
+        if conn.deleted {
+            return Err(TncError::InvalidParameter("the connection is closed"));
+        }
+        let i = self
+            .table
+            .slots
+            .iter()
+            .position(|s| s.entry.active && s.entry.owns(imv.get()))
+            .ok_or(TncError::InvalidParameter("no such IMV"))?;
+        if conn.verdicts.len() <= i {
+            conn.verdicts.resize_with(i + 1, ImvState::default);
+        }
+        if let Some(v) = conn.verdicts.get_mut(i) {
+            v.recommendation = Some((recommendation, evaluation));
+        }
+        Ok(())
+    }
+
     /// Sends CLOSE and ends the connection (the IMVs get DELETE).
     pub fn close(&mut self, conn: &mut Connection) {
         if !conn.core.pb.is_closed() {

@@ -130,8 +130,8 @@ pub enum Pending {
         /// Why.
         reason: RetryReason,
     },
-    /// `ProvideRecommendation` outside a call. The broker takes recommendations only
-    /// during its calls, so the embedder decides what to do with it.
+    /// `ProvideRecommendation` outside a call: hand to [`Broker::provide_recommendation`]
+    /// for the connection it names.
     Recommendation {
         /// The IMV.
         imv: ImvId,

@@ -708,3 +708,44 @@ fn a_result_that_does_not_fit_with_the_messages_goes_out_after_them() {
     assert_eq!(s.outcome().unwrap().recommendation, A::Allow);
     assert_eq!(c.decision().unwrap().state, ConnectionState::AccessAllowed);
 }
+
+#[test]
+fn a_recommendation_from_outside_a_call_counts_in_the_decision() {
+    let log = Log::default();
+    let mut p = Pair::new(
+        vec![TestImc {
+            name: "os",
+            types: vec![OS],
+            hello: vec![OS],
+            log: log.clone(),
+            ..Default::default()
+        }],
+        vec![TestImv {
+            name: "silent",
+            types: vec![SWIMA],
+            log,
+            ..Default::default()
+        }],
+    );
+    // Before any handshake, the (C) verifier's other thread recommends isolate.
+    p.server
+        .provide_recommendation(&mut p.s, ImvId::new(1), A::Isolate, E::NonCompliantMinor)
+        .unwrap();
+    assert!(
+        p.server
+            .provide_recommendation(&mut p.s, ImvId::new(9), A::Allow, E::Compliant)
+            .is_err()
+    );
+    // The handshake start clears what was said before it: the verifier is asked again.
+    p.start();
+    assert_eq!(p.outcomes()[0].recommendation, A::NoRecommendation);
+    // During the next handshake (a manager retry), a recommendation from outside counts.
+    p.server
+        .request_retry(&mut p.s, RetryReason::ImvMinorEvent)
+        .unwrap();
+    p.server
+        .provide_recommendation(&mut p.s, ImvId::new(1), A::Isolate, E::NonCompliantMinor)
+        .unwrap();
+    p.run();
+    assert_eq!(p.outcomes()[1].recommendation, A::Isolate);
+}
