@@ -3,18 +3,14 @@
 //! vulnerable-software query, the admin-only re-assessment.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "support/proc.rs"]
+mod proc;
 
-/// Kills the child when the test ends, also when it fails.
-struct Guard(Child);
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use proc::Proc;
 
 #[test]
 fn demo_runs_end_to_end() {
@@ -23,17 +19,8 @@ fn demo_runs_end_to_end() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut g = Guard(child);
-    let deadline = Instant::now() + Duration::from_secs(240);
-    let status = loop {
-        if let Some(s) = g.0.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "tnc-demo did not finish");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut out = String::new();
-    g.0.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    let mut g = Proc(child);
+    let (status, out) = g.finish(Duration::from_secs(240), "tnc-demo");
     let mut err = String::new();
     g.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert!(status.success(), "tnc-demo failed:\n{out}\n{err}");

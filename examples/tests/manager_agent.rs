@@ -12,25 +12,20 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+#[path = "support/proc.rs"]
+mod proc;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nea_examples::http::{encode, request};
 use nea_examples::pki::{Ca, Files};
+use proc::Proc;
 use serde_json::Value;
 
 const READ: &str = "read-token-0123456789abcdef";
 const ADMIN: &str = "admin-token-0123456789abcdef";
 const ENDPOINT: &str = "CN=host-1.example,O=Example";
-
-/// A child process killed when dropped (also when the test fails).
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A temporary directory removed when dropped.
 struct Tmp(PathBuf);
@@ -159,16 +154,7 @@ fn agent(s: &Setup, pt: SocketAddr, identity: &Files, once: bool) -> Command {
 /// Runs `tnc-agent --once` (bounded), returning its success and stdout.
 fn once(c: &mut Command) -> (bool, String) {
     let mut p = Proc(c.stdout(Stdio::piped()).spawn().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(st) = p.0.try_wait().unwrap() {
-            break st;
-        }
-        assert!(Instant::now() < deadline, "tnc-agent --once hung");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut p.0.stdout.take().unwrap(), &mut out).unwrap();
+    let (status, out) = p.finish(Duration::from_secs(60), "tnc-agent --once");
     (status.success(), out)
 }
 
