@@ -258,6 +258,41 @@ impl DateTime20 {
         })
     }
 
+    /// The time `secs` seconds after 1970-01-01T00:00:00Z (UTC, proleptic Gregorian), for
+    /// the caller that read a clock; `None` outside the years 0000–9999.
+    ///
+    /// ```
+    /// # use pa_tnc::DateTime20;
+    /// assert_eq!(DateTime20::from_unix_seconds(951_782_400).unwrap().as_str(), "2000-02-29T00:00:00Z");
+    /// assert_eq!(DateTime20::from_unix_seconds(0).unwrap().as_str(), "1970-01-01T00:00:00Z");
+    /// assert_eq!(DateTime20::from_unix_seconds(1_796_396_399).unwrap().as_str(), "2026-12-04T14:59:59Z");
+    /// assert_eq!(DateTime20::from_unix_seconds(-1).unwrap().as_str(), "1969-12-31T23:59:59Z");
+    /// assert!(DateTime20::from_unix_seconds(i64::MAX).is_none());
+    /// assert!(DateTime20::from_unix_seconds(i64::MIN).is_none());
+    /// ```
+    pub fn from_unix_seconds(secs: i64) -> Option<Self> {
+        // Days to civil date: H. Hinnant's algorithm (public domain arithmetic).
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        let z = days.checked_add(719_468)?;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
+        Self::new(&format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            rem / 60 % 60,
+            rem % 60
+        ))
+    }
+
     /// Reads the 20 bytes, rejecting a malformed time at its offset.
     pub fn read(r: &mut Reader) -> Result<Self, DecodeError> {
         let at = r.offset();
