@@ -43,6 +43,8 @@ pub struct ManagerOptions {
     pub api: String,
     /// Bearer tokens of the API (`TOKEN read|admin` per line).
     pub api_token_file: Option<PathBuf>,
+    /// The PT-TLS listener's limits (per source address and overall).
+    pub limits: Limits,
 }
 
 /// Errors of starting the manager.
@@ -180,7 +182,7 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         opts.listen.as_str(),
         tls,
         Arc::new(pt_tls::Config::default()),
-        Limits::default(),
+        opts.limits.clone(),
     )
     .await
     .map_err(|source| ManagerError::Bind {

@@ -170,6 +170,7 @@ async fn demo(dir: &Path) -> Fallible<()> {
         db: dir.join("posture.db"),
         api: "127.0.0.1:0".into(),
         api_token_file: Some(tokens),
+        limits: Default::default(),
     })
     .await?;
     let api = manager.api_addr;

@@ -150,6 +150,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 &["localhost", "127.0.0.1"],
                 true,
             )?;
+            // One source address for every simulated agent: lift the per-source limits.
             let running = start(&ManagerOptions {
                 listen: "127.0.0.1:0".into(),
                 cert: m.cert,
@@ -158,6 +159,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 db: dir.join("posture.db"),
                 api: "127.0.0.1:0".into(),
                 api_token_file: None,
+                limits: pt_tls::tokio::listener::Limits::default()
+                    .with_per_source(1_000_000, 100_000),
             })
             .await?;
             let mut tls = Vec::new();

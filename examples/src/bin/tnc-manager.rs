@@ -75,6 +75,7 @@ async fn main() -> ExitCode {
         db: args.db,
         api: args.api,
         api_token_file: args.api_token_file,
+        limits: Default::default(),
     };
     let m = match start(&opts).await {
         Ok(m) => m,
