@@ -401,3 +401,31 @@ fn imc_config_naming_a_missing_library_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agent_restarted_keeps_its_log_and_eids_continue() {
+    let s = setup("restart");
+    let (_m, pt, api) = manager(&s, "127.0.0.1:0");
+    assert!(once(&mut agent(&s, pt, &s.endpoint, true)).0);
+    // While no agent runs: one tag removed, one added.
+    std::fs::remove_file(s.tags.join("Debian_12-x86_64-apt-2.6.1.swidtag")).unwrap();
+    let install = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples/install/Debian_12-x86_64-libssl3-3.0.22-1_deb12u2.swidtag");
+    std::fs::copy(&install, s.tags.join(install.file_name().unwrap())).unwrap();
+    let (ok, out) = once(&mut agent(&s, pt, &s.endpoint, true));
+    assert!(ok, "{out}");
+    let names = software(api).await;
+    assert!(names.contains(&"libssl3".to_owned()) && !names.contains(&"apt".to_owned()));
+    // Delivered as events of the same epoch (EIDs 1 and 2), after one resync only.
+    let (_, v) = get(
+        api,
+        &format!("/endpoints/{}/history", encode(ENDPOINT)),
+        Some(READ),
+    )
+    .await;
+    let h = v["history"].as_array().unwrap();
+    assert_eq!(h.iter().filter(|r| r["kind"] == "resync").count(), 1);
+    let mut eids: Vec<u64> = h.iter().filter_map(|r| r["eid"].as_u64()).collect();
+    eids.sort_unstable();
+    assert_eq!(eids, [1, 2]);
+}
