@@ -31,6 +31,8 @@ pub struct AgentOptions {
     pub ca: PathBuf,
     /// The endpoint's certificate chain and key.
     pub identity: Option<(PathBuf, PathBuf)>,
+    /// SASL PLAIN user and password, for a manager that accepts them (discouraged).
+    pub sasl: Option<(String, String)>,
     /// SWID (`.swidtag`) and CoSWID (`.coswid`) tag directory.
     pub swid_dir: PathBuf,
     /// Where the SWIMA event log is kept.
@@ -152,6 +154,12 @@ impl Agent {
         if targets.is_empty() {
             return Err(AgentError::Target(String::new()));
         }
+        let mut pt = pt_tls::Config::default();
+        if let Some((user, password)) = &opts.sasl {
+            let plain = pt_tls::PlainClient::new(user, password)
+                .ok_or_else(|| AgentError::Target("SASL user or password unusable".into()))?;
+            pt.client_mechanisms = vec![Arc::new(plain)];
+        }
         std::fs::create_dir_all(&opts.state)
             .map_err(io(format!("creating {}", opts.state.display())))?;
         let store = FileStore::new(opts.state.join("swima-events.log"));
@@ -178,7 +186,7 @@ impl Agent {
             broker: Mutex::new(broker),
             swima,
             tls,
-            pt: Arc::new(pt_tls::Config::default()),
+            pt: Arc::new(pt),
             targets,
             swid_dir: opts.swid_dir.clone(),
         })

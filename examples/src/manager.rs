@@ -45,6 +45,24 @@ pub struct ManagerOptions {
     pub api_token_file: Option<PathBuf>,
     /// The PT-TLS listener's limits (per source address and overall).
     pub limits: Limits,
+    /// `(user, secret)` accepted over SASL PLAIN from a client without a certificate
+    /// (client certificates become optional; discouraged).
+    pub allow_sasl: Option<(String, String)>,
+}
+
+/// Checks SASL PLAIN credentials against the one configured user.
+struct OnePlainUser(String, String);
+
+impl pt_tls::CredentialCheck for OnePlainUser {
+    fn check_plain(&self, authzid: &str, authcid: &str, password: &str) -> bool {
+        // Compare every byte whatever the first difference (no early exit on the secret).
+        let same = |a: &str, b: &str| {
+            a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+        };
+        (authzid.is_empty() || authzid == authcid)
+            & same(authcid, &self.0)
+            & same(password, &self.1)
+    }
 }
 
 /// Errors of starting the manager.
@@ -143,8 +161,19 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         &Pem::file(&opts.ca),
         &Pem::file(&opts.cert),
         &Pem::file(&opts.key),
-        ClientCertificates::Required,
+        if opts.allow_sasl.is_some() {
+            ClientCertificates::Optional
+        } else {
+            ClientCertificates::Required
+        },
     )?;
+    let mut pt_config = pt_tls::Config::default();
+    if let Some((user, secret)) = &opts.allow_sasl {
+        pt_config.server_mechanisms = vec![Arc::new(pt_tls::PlainServer::new(Arc::new(
+            OnePlainUser(user.clone(), secret.clone()),
+        )))];
+        pt_config.sasl_policy = pt_tls::SaslPolicy::UnlessCertificate;
+    }
     let repo = SqliteRepository::open(&opts.db, SqliteConfig::default()).map_err(|source| {
         ManagerError::Repository {
             path: opts.db.clone(),
@@ -181,7 +210,7 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
     let mut listener = Listener::bind(
         opts.listen.as_str(),
         tls,
-        Arc::new(pt_tls::Config::default()),
+        Arc::new(pt_config),
         opts.limits.clone(),
     )
     .await

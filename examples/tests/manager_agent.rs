@@ -98,8 +98,14 @@ fn setup(name: &str) -> Setup {
 
 /// Starts `tnc-manager` on `listen`; returns it with its PT-TLS and API addresses.
 fn manager(s: &Setup, listen: &str) -> (Proc, SocketAddr, SocketAddr) {
+    manager_with(s, listen, &[])
+}
+
+/// The same with extra arguments.
+fn manager_with(s: &Setup, listen: &str, extra: &[&str]) -> (Proc, SocketAddr, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tnc-manager"))
         .args(["--listen", listen, "--api", "127.0.0.1:0"])
+        .args(extra)
         .arg("--cert")
         .arg(&s.manager.cert)
         .arg("--key")
@@ -428,4 +434,42 @@ async fn agent_restarted_keeps_its_log_and_eids_continue() {
     let mut eids: Vec<u64> = h.iter().filter_map(|r| r["eid"].as_u64()).collect();
     eids.sort_unstable();
     assert_eq!(eids, [1, 2]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sasl_plain_instead_of_a_certificate() {
+    let s = setup("sasl");
+    let (_m, pt, api) = manager_with(&s, "127.0.0.1:0", &["--allow-sasl", "alice:correct horse"]);
+    let run = |secret: &str| {
+        let f = s.dir.0.join("secret");
+        std::fs::write(&f, format!("{secret}\n")).unwrap();
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tnc-agent"));
+        c.arg("--connect")
+            .arg(format!("localhost:{}", pt.port()))
+            .arg("--ca")
+            .arg(&s.ca)
+            .args(["--user", "alice", "--secret-file"])
+            .arg(&f)
+            .arg("--swid-dir")
+            .arg(&s.tags)
+            .arg("--state")
+            .arg(s.dir.0.join("agent-state"))
+            .arg("--once")
+            .stderr(Stdio::null());
+        once(&mut c)
+    };
+    let (ok, out) = run("wrong");
+    assert!(!ok, "{out}");
+    let (ok, out) = run("correct horse");
+    assert!(ok, "{out}");
+    assert_eq!(out.lines().last(), Some("RECOMMENDATION allow compliant"));
+    // The endpoint is known by the authenticated user.
+    let (_, v) = get(api, "/endpoints", Some(READ)).await;
+    let ids: Vec<&str> = v["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["identifier"].as_str())
+        .collect();
+    assert_eq!(ids, ["alice"]);
 }

@@ -24,7 +24,7 @@ struct Args {
     /// This endpoint's private key (PEM).
     #[arg(long, value_name = "PEM", requires = "cert")]
     key: Option<PathBuf>,
-    /// SASL PLAIN user (not supported yet).
+    /// SASL PLAIN user (discouraged; instead of a certificate).
     #[arg(
         long,
         value_name = "U",
@@ -32,7 +32,7 @@ struct Args {
         conflicts_with = "cert"
     )]
     user: Option<String>,
-    /// File holding the SASL password (not supported yet).
+    /// File holding the SASL PLAIN password.
     #[arg(long, value_name = "F")]
     secret_file: Option<PathBuf>,
     /// SWID (`.swidtag`) and CoSWID (`.coswid`) tag directory.
@@ -53,16 +53,20 @@ struct Args {
 async fn main() -> ExitCode {
     let args = Args::parse();
     nea_examples::init_logging("info");
-    let identity = match (args.cert, args.key, args.user) {
-        (Some(c), Some(k), _) => Some((c, k)),
-        (_, _, Some(_)) => {
-            eprintln!(
-                "tnc-agent: --user/--secret-file (SASL PLAIN) is not supported yet; use --cert/--key"
-            );
-            return ExitCode::from(2);
-        }
+    let (identity, sasl) = match (args.cert, args.key, args.user, args.secret_file) {
+        (Some(c), Some(k), _, _) => (Some((c, k)), None),
+        (_, _, Some(user), Some(file)) => match std::fs::read_to_string(&file) {
+            Ok(secret) => (
+                None,
+                Some((user, secret.trim_end_matches(['\r', '\n']).to_owned())),
+            ),
+            Err(e) => {
+                eprintln!("tnc-agent: --secret-file {}: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        },
         _ => {
-            eprintln!("tnc-agent: give --cert and --key");
+            eprintln!("tnc-agent: give --cert and --key, or --user and --secret-file");
             return ExitCode::from(2);
         }
     };
@@ -70,6 +74,7 @@ async fn main() -> ExitCode {
         connect: args.connect,
         ca: args.ca,
         identity,
+        sasl,
         swid_dir: args.swid_dir,
         state: args.state,
         imc_config: args.imc_config,

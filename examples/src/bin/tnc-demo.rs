@@ -170,6 +170,7 @@ async fn demo(dir: &Path) -> Fallible<()> {
         db: dir.join("posture.db"),
         api: "127.0.0.1:0".into(),
         api_token_file: Some(tokens),
+        allow_sasl: None,
         limits: Default::default(),
     })
     .await?;
@@ -198,6 +199,7 @@ async fn demo(dir: &Path) -> Fallible<()> {
         connect: vec![manager.pt_addr.to_string()],
         ca: ca_file,
         identity: Some((ep.cert, ep.key)),
+        sasl: None,
         swid_dir: tags.clone(),
         state: dir.join("agent-state"),
         imc_config: None,

@@ -33,7 +33,7 @@ struct Args {
     /// API bearer tokens, one `TOKEN read|admin` per line.
     #[arg(long, value_name = "FILE")]
     api_token_file: Option<PathBuf>,
-    /// Accept SASL PLAIN for this user (not supported yet).
+    /// Accept SASL PLAIN for this user from clients without a certificate (discouraged).
     #[arg(long, value_name = "USER:SECRET")]
     allow_sasl: Option<String>,
     /// Network devices to poll over NETCONF (not supported yet).
@@ -54,10 +54,6 @@ async fn main() -> ExitCode {
             "--imv-config (if-imv cannot host C IMVs yet)",
         ),
         (
-            args.allow_sasl.is_some(),
-            "--allow-sasl (SASL PLAIN is not wired into the manager yet)",
-        ),
-        (
             args.netconf_devices.is_some(),
             "--netconf-devices (NETCONF device polling is not wired yet)",
         ),
@@ -67,6 +63,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let allow_sasl = match args.allow_sasl.as_deref().map(|s| s.split_once(':')) {
+        None => None,
+        Some(Some((u, p))) if !u.is_empty() && !p.is_empty() => Some((u.to_owned(), p.to_owned())),
+        Some(_) => {
+            eprintln!("tnc-manager: --allow-sasl wants USER:SECRET");
+            return ExitCode::from(2);
+        }
+    };
     let opts = ManagerOptions {
         listen: args.listen,
         cert: args.cert,
@@ -76,6 +80,7 @@ async fn main() -> ExitCode {
         api: args.api,
         api_token_file: args.api_token_file,
         limits: Default::default(),
+        allow_sasl,
     };
     let m = match start(&opts).await {
         Ok(m) => m,
