@@ -48,6 +48,8 @@ pub struct ManagerOptions {
     /// `(user, secret)` accepted over SASL PLAIN from a client without a certificate
     /// (client certificates become optional; discouraged).
     pub allow_sasl: Option<(String, String)>,
+    /// C IMVs to host, from a `tnc_config` file (`IMV "name" path` lines).
+    pub imv_config: Option<PathBuf>,
 }
 
 /// Checks SASL PLAIN credentials against the one configured user.
@@ -68,6 +70,9 @@ impl pt_tls::CredentialCheck for OnePlainUser {
 /// Errors of starting the manager.
 #[derive(Debug, thiserror::Error)]
 pub enum ManagerError {
+    /// `--imv-config` could not be read, or a C IMV in it could not be loaded.
+    #[error("--imv-config: {0}")]
+    CPlugin(#[from] if_imv::ffi::LoadError),
     /// The TLS configuration (certificate, key, CA) is unusable.
     #[error("TLS: {0}")]
     Tls(#[from] pt_tls::tokio::tls::TlsConfigError),
@@ -200,6 +205,13 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
             .map_err(|e| ManagerError::Broker(e.to_string()))?;
         b.add_imv("os", Box::new(OsImv::new((), OsPolicy::default())))
             .map_err(|e| ManagerError::Broker(e.to_string()))?;
+        if let Some(path) = &opts.imv_config {
+            let config = if_imv::ffi::TncConfig::read(path)?;
+            for loaded in if_imv::ffi::load_imvs(&mut b, &config) {
+                let id = loaded?;
+                tracing::info!(?id, "C IMV loaded");
+            }
+        }
     }
     let state = Arc::new(State {
         repo,

@@ -408,6 +408,39 @@ fn imc_config_naming_a_missing_library_is_a_clear_error() {
     );
 }
 
+#[test]
+fn imv_config_naming_a_missing_library_is_a_clear_error() {
+    let s = setup("imvconfig");
+    let cfg = s.dir.0.join("tnc_config");
+    std::fs::write(&cfg, "IMV \"Missing\" /nonexistent/libimv_missing.so\n").unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_tnc-manager"))
+        .args(["--listen", "127.0.0.1:0", "--api", "127.0.0.1:0"])
+        .arg("--cert")
+        .arg(&s.manager.cert)
+        .arg("--key")
+        .arg(&s.manager.key)
+        .arg("--ca")
+        .arg(&s.ca)
+        .arg("--db")
+        .arg(s.dir.0.join("posture.db"))
+        .arg("--imv-config")
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Killed on drop if it wrongly starts serving instead of failing.
+    let mut p = Proc(child);
+    let (status, _) = p.finish(Duration::from_secs(60), "tnc-manager --imv-config");
+    assert_eq!(status.code(), Some(1));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut p.0.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(
+        err.contains("--imv-config") && err.contains("libimv_missing.so"),
+        "{err}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn agent_restarted_keeps_its_log_and_eids_continue() {
     let s = setup("restart");

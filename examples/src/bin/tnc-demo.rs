@@ -171,6 +171,7 @@ async fn demo(dir: &Path) -> Fallible<()> {
         api: "127.0.0.1:0".into(),
         api_token_file: Some(tokens),
         allow_sasl: None,
+        imv_config: None,
         limits: Default::default(),
     })
     .await?;

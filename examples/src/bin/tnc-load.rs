@@ -160,6 +160,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 api: "127.0.0.1:0".into(),
                 api_token_file: None,
                 allow_sasl: None,
+                imv_config: None,
                 limits: pt_tls::tokio::listener::Limits::default()
                     .with_per_source(1_000_000, 100_000),
             })

@@ -39,7 +39,7 @@ struct Args {
     /// Network devices to poll over NETCONF (not supported yet).
     #[arg(long, value_name = "FILE")]
     netconf_devices: Option<PathBuf>,
-    /// C IMVs from a tnc_config file (not supported yet).
+    /// C IMVs to host, from a tnc_config file.
     #[arg(long, value_name = "FILE")]
     imv_config: Option<PathBuf>,
 }
@@ -48,16 +48,10 @@ struct Args {
 async fn main() -> ExitCode {
     let args = Args::parse();
     nea_examples::init_logging("info");
-    for (given, what) in [
-        (
-            args.imv_config.is_some(),
-            "--imv-config (if-imv cannot host C IMVs yet)",
-        ),
-        (
-            args.netconf_devices.is_some(),
-            "--netconf-devices (NETCONF device polling is not wired yet)",
-        ),
-    ] {
+    for (given, what) in [(
+        args.netconf_devices.is_some(),
+        "--netconf-devices (NETCONF device polling is not wired yet)",
+    )] {
         if given {
             eprintln!("tnc-manager: {what}: not supported yet");
             return ExitCode::from(2);
@@ -81,6 +75,7 @@ async fn main() -> ExitCode {
         api_token_file: args.api_token_file,
         limits: Default::default(),
         allow_sasl,
+        imv_config: args.imv_config,
     };
     let m = match start(&opts).await {
         Ok(m) => m,
