@@ -58,16 +58,26 @@ impl InventorySource for Tags {
     }
 }
 
-/// The manager's side: (endpoint, inventory size) and (endpoint, events) as they arrive.
+/// What the manager's side saw, as it arrived.
+#[derive(Default)]
+struct Seen {
+    /// (endpoint, inventory size).
+    inventories: Vec<(String, usize)>,
+    /// (endpoint, number of changes).
+    events: Vec<(String, usize)>,
+    /// Endpoints whose OS posture arrived.
+    os: Vec<String>,
+}
+
 #[derive(Clone, Default)]
-struct Repo(Arc<Mutex<(Vec<(String, usize)>, Vec<(String, usize)>, Vec<String>)>>);
+struct Repo(Arc<Mutex<Seen>>);
 
 impl SwimaSink for Repo {
     fn inventory(&mut self, endpoint: &str, records: &[MirrorRecord], _: u32, _: u32) {
         self.0
             .lock()
             .unwrap()
-            .0
+            .inventories
             .push((endpoint.to_owned(), records.len()));
     }
     fn events(&mut self, endpoint: &str, changes: &[SoftwareChange], _: u32, _: u32) {
@@ -75,7 +85,7 @@ impl SwimaSink for Repo {
             self.0
                 .lock()
                 .unwrap()
-                .1
+                .events
                 .push((endpoint.to_owned(), changes.len()));
         }
     }
@@ -83,7 +93,7 @@ impl SwimaSink for Repo {
 
 impl OsSink for Repo {
     fn posture(&mut self, endpoint: &str, _: &OsPosture, _: &Verdict) {
-        self.0.lock().unwrap().2.push(endpoint.to_owned());
+        self.0.lock().unwrap().os.push(endpoint.to_owned());
     }
 }
 
@@ -208,7 +218,10 @@ async fn swima_and_os_assessment_then_an_install_over_pt_tls() {
         .unwrap();
     assert_eq!(first.state, if_imc::ConnectionState::AccessAllowed);
     let endpoint = "CN=endpoint-7.example".to_owned();
-    assert_eq!(repo.0.lock().unwrap().0, vec![(endpoint.clone(), 300)]);
+    assert_eq!(
+        repo.0.lock().unwrap().inventories,
+        vec![(endpoint.clone(), 300)]
+    );
 
     // An install on the endpoint: new events, reported through a retry on the open session.
     tags.0.lock().unwrap().push(tag(300));
@@ -224,8 +237,8 @@ async fn swima_and_os_assessment_then_an_install_over_pt_tls() {
         .unwrap()
         .unwrap();
     assert_eq!(second.state, if_imc::ConnectionState::AccessAllowed);
-    assert_eq!(repo.0.lock().unwrap().1, vec![(endpoint.clone(), 1)]);
-    assert_eq!(repo.0.lock().unwrap().2, vec![endpoint.clone(), endpoint]);
+    assert_eq!(repo.0.lock().unwrap().events, vec![(endpoint.clone(), 1)]);
+    assert_eq!(repo.0.lock().unwrap().os, vec![endpoint.clone(), endpoint]);
     c.close(&client).await.unwrap();
     let outcomes = tokio::time::timeout(t, manager).await.unwrap().unwrap();
     assert_eq!(outcomes, vec![A::Allow, A::Allow]);
