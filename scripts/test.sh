@@ -49,6 +49,13 @@ else
   rm -f "$log"
 fi
 
+# The C-ABI tests run their plugins and C host under valgrind when it is there (best effort).
+if ! command -v valgrind >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get install -y -qq valgrind >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq valgrind >/dev/null 2>&1; }) ||
+    echo "test.sh: valgrind could not be installed; the C-ABI memory checks are skipped" >&2
+fi
+
 cargo test --workspace --locked
 cargo test --workspace --locked --benches
 if [ "$server" = 1 ]; then
