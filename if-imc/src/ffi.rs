@@ -593,15 +593,15 @@ impl SharedLibrary {
     /// Opens `path`; the error names the file and the loader's reason.
     pub fn open(path: &Path) -> Result<Self, LoadError> {
         use libloading::os::unix::{RTLD_GLOBAL, RTLD_NOW};
-        // SAFETY: opening a library runs its initializers; loading a plugin named in the
-        // administrator's tnc_config is the whole point of this interface (the host trusts
-        // the plugin code as strongSwan and wpa_supplicant do).
-        let lib =
-            unsafe { libloading::os::unix::Library::open(Some(path), RTLD_NOW | RTLD_GLOBAL) }
-                .map_err(|e| LoadError::Open {
-                    path: path.to_owned(),
-                    reason: e.to_string(),
-                })?;
+        let flags = RTLD_NOW | RTLD_GLOBAL;
+        // Opening a library runs its initializers; loading a plugin named in the
+        // administrator's tnc_config is the whole point of this interface.
+        // SAFETY: the host trusts the configured plugin code, as strongSwan and wpa_supplicant do.
+        let lib = unsafe { libloading::os::unix::Library::open(Some(path), flags) };
+        let lib = lib.map_err(|e| LoadError::Open {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
         Ok(Self {
             path: path.to_owned(),
             lib,

@@ -258,10 +258,10 @@ pub enum Target<'a, S: HostSide> {
 #[doc(hidden)]
 pub fn callback<S: HostSide>(f: impl FnOnce(Target<'_, S>) -> Result<(), TncError>) -> TncResult {
     ffi::callback(|cur| match cur {
-        // SAFETY: the pointer was made from the `&mut S::Init` of the call in progress on
-        // this thread (`with_current`), which its owner does not use until the plugin
-        // returns; it is out of the thread-local while this runs, so this is the only
-        // reference to it.
+        // The pointer was made from the `&mut S::Init` of the call in progress on this
+        // thread (`with_current`), which its owner does not use until the plugin returns; it
+        // is out of the thread-local while this runs.
+        // SAFETY: so this is the only reference to it.
         Some((k, p)) if k == S::INIT => f(Target::Init(unsafe { p.cast().as_mut() })),
         // SAFETY: as above, for the `&mut S::Conn` of the call in progress.
         Some((k, p)) if k == S::CONN => f(Target::Conn(unsafe { p.cast().as_mut() })),
