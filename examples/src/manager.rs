@@ -380,3 +380,93 @@ async fn session(
             .session_ended(row, clock::now(), Some(result.unwrap_or("none")));
     }
 }
+
+/// Most files `import_tags` reads from one directory tree, and the largest one it reads.
+const MAX_IMPORT_FILES: usize = 100_000;
+const MAX_IMPORT_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Errors of [`import_tags`].
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The repository could not be opened or written.
+    #[error("repository {path}: {source}")]
+    Repository {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: posture_repository::Error,
+    },
+    /// The directory could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The directory or file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// `tnc-manager import-tags DIR`: every regular `*.swidtag` and `*.coswid` file under `dir`
+/// (recursively, symbolic links not followed, at most 100,000 files of at most 4 MiB) goes
+/// into the repository at `db` as a trusted reference tag.
+pub fn import_tags(
+    db: &std::path::Path,
+    dir: &std::path::Path,
+) -> Result<posture_repository::ImportReport, ImportError> {
+    let repo_err = |source| ImportError::Repository {
+        path: db.to_owned(),
+        source,
+    };
+    let mut files = Vec::new();
+    let mut oversize = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let io = |source| ImportError::Io {
+            path: d.clone(),
+            source,
+        };
+        for e in std::fs::read_dir(&d).map_err(io)? {
+            let e = e.map_err(io)?;
+            let kind = e.file_type().map_err(io)?;
+            let path = e.path();
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file()
+                && path
+                    .extension()
+                    .is_some_and(|x| x == "swidtag" || x == "coswid")
+            {
+                if files.len() >= MAX_IMPORT_FILES {
+                    break;
+                }
+                let len = e.metadata().map_err(io)?.len();
+                if len > MAX_IMPORT_FILE_BYTES {
+                    oversize.push((path.display().to_string(), format!("{len} bytes")));
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    files.sort();
+    let repo = SqliteRepository::open(db, SqliteConfig::default()).map_err(repo_err)?;
+    // Read one file at a time as the import pulls it (never all of them at once).
+    let mut unreadable = Vec::new();
+    let mut tags = files.into_iter().filter_map(|path| {
+        let name = path.display().to_string();
+        match std::fs::read(&path) {
+            Ok(content) => Some((name, content)),
+            Err(e) => {
+                unreadable.push((name, e.to_string()));
+                None
+            }
+        }
+    });
+    let mut report = repo
+        .import_tags(&mut tags, clock::now())
+        .map_err(repo_err)?;
+    drop(tags);
+    report.rejected.extend(unreadable);
+    report.rejected.extend(oversize);
+    Ok(report)
+}

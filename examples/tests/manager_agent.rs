@@ -506,3 +506,47 @@ async fn sasl_plain_instead_of_a_certificate() {
         .collect();
     assert_eq!(ids, ["alice"]);
 }
+
+#[test]
+fn import_tags_marks_reference_tags_trusted_once() {
+    let s = setup("import");
+    let dir = s.dir.0.join("reference");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/tags");
+    let mut n = 0;
+    for e in std::fs::read_dir(&samples).unwrap() {
+        let p = e.unwrap().path();
+        // Half of them one level down: the directory is searched recursively.
+        let to = if n % 2 == 0 {
+            dir.clone()
+        } else {
+            dir.join("sub")
+        };
+        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        n += 1;
+    }
+    std::fs::write(dir.join("README.txt"), "not a tag").unwrap();
+    std::fs::write(dir.join("broken.swidtag"), "<SoftwareIdentity").unwrap();
+    let db = s.dir.0.join("posture.db");
+    let run = || {
+        let mut p = Proc(
+            Command::new(env!("CARGO_BIN_EXE_tnc-manager"))
+                .arg("import-tags")
+                .arg(&dir)
+                .arg("--db")
+                .arg(&db)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        p.finish(Duration::from_secs(60), "tnc-manager import-tags")
+    };
+    let (status, out) = run();
+    assert!(status.success(), "{out}");
+    assert_eq!(out.trim(), format!("IMPORTED {n} UNCHANGED 0 REJECTED 1"));
+    // Importing the same files again changes nothing.
+    let (status, out) = run();
+    assert!(status.success(), "{out}");
+    assert_eq!(out.trim(), format!("IMPORTED 0 UNCHANGED {n} REJECTED 1"));
+}

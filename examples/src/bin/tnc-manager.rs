@@ -4,32 +4,35 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
-use nea_examples::manager::{ManagerOptions, start};
+use clap::{Parser, Subcommand};
+use nea_examples::manager::{ManagerOptions, import_tags, start};
 
 /// The posture manager: assesses endpoints over PT-TLS (mutual TLS), stores their software
 /// in SQLite and answers questions about it over HTTP.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(version, subcommand_negates_reqs = true)]
 struct Args {
+    /// Instead of serving: a maintenance command.
+    #[command(subcommand)]
+    command: Option<Command>,
     /// PT-TLS listen address (port 0 picks a free one).
-    #[arg(long, value_name = "ADDR:PORT")]
-    listen: String,
+    #[arg(long, value_name = "ADDR:PORT", required = true)]
+    listen: Option<String>,
     /// Manager certificate chain (PEM).
-    #[arg(long, value_name = "PEM")]
-    cert: PathBuf,
+    #[arg(long, value_name = "PEM", required = true)]
+    cert: Option<PathBuf>,
     /// Manager private key (PEM).
-    #[arg(long, value_name = "PEM")]
-    key: PathBuf,
+    #[arg(long, value_name = "PEM", required = true)]
+    key: Option<PathBuf>,
     /// CA certificate(s) endpoint certificates must chain to (PEM).
-    #[arg(long, value_name = "PEM")]
-    ca: PathBuf,
+    #[arg(long, value_name = "PEM", required = true)]
+    ca: Option<PathBuf>,
     /// SQLite repository file (created if missing).
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    #[arg(long, value_name = "FILE", required = true)]
+    db: Option<PathBuf>,
     /// HTTP API listen address.
-    #[arg(long, value_name = "ADDR:PORT")]
-    api: String,
+    #[arg(long, value_name = "ADDR:PORT", required = true)]
+    api: Option<String>,
     /// API bearer tokens, one `TOKEN read|admin` per line.
     #[arg(long, value_name = "FILE")]
     api_token_file: Option<PathBuf>,
@@ -44,10 +47,50 @@ struct Args {
     imv_config: Option<PathBuf>,
 }
 
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Imports reference tags from a trusted platform (SWID `.swidtag` XML and `.coswid`
+    /// files under DIR) into the repository, marked trusted: an endpoint can never alter them.
+    ImportTags {
+        /// The directory (searched recursively).
+        dir: PathBuf,
+        /// SQLite repository file (created if missing).
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+    },
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
     nea_examples::init_logging("info");
+    if let Some(Command::ImportTags { dir, db }) = &args.command {
+        return match import_tags(db, dir) {
+            Ok(r) => {
+                for (file, why) in &r.rejected {
+                    eprintln!("tnc-manager: {file}: not imported: {why}");
+                }
+                println!(
+                    "IMPORTED {} UNCHANGED {} REJECTED {}",
+                    r.imported,
+                    r.unchanged,
+                    r.rejected.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("tnc-manager: import-tags: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let (Some(listen), Some(cert), Some(key), Some(ca), Some(db), Some(api)) =
+        (args.listen, args.cert, args.key, args.ca, args.db, args.api)
+    else {
+        // clap enforces these without a subcommand.
+        eprintln!("tnc-manager: --listen, --cert, --key, --ca, --db and --api are required");
+        return ExitCode::from(2);
+    };
     for (given, what) in [(
         args.netconf_devices.is_some(),
         "--netconf-devices (NETCONF device polling is not wired yet)",
@@ -66,12 +109,12 @@ async fn main() -> ExitCode {
         }
     };
     let opts = ManagerOptions {
-        listen: args.listen,
-        cert: args.cert,
-        key: args.key,
-        ca: args.ca,
-        db: args.db,
-        api: args.api,
+        listen,
+        cert,
+        key,
+        ca,
+        db,
+        api,
         api_token_file: args.api_token_file,
         limits: Default::default(),
         allow_sasl,
