@@ -204,8 +204,20 @@ impl Agent {
 
     /// Connects to the first reachable manager of the list.
     async fn connect(&self) -> Result<PtTlsConnection<TcpStream>, AgentError> {
+        self.connect_preferring(None).await
+    }
+
+    /// Connects to manager `first` of the list if given (a PB-PDP-Referral named it), else,
+    /// or when it is unreachable, to the first reachable one in list order.
+    async fn connect_preferring(
+        &self,
+        first: Option<usize>,
+    ) -> Result<PtTlsConnection<TcpStream>, AgentError> {
         let mut failures = Vec::new();
-        for (addr, name) in &self.targets {
+        let order = first
+            .into_iter()
+            .chain((0..self.targets.len()).filter(|i| Some(*i) != first));
+        for (addr, name) in order.filter_map(|i| self.targets.get(i)) {
             match pt_tls::tokio::connect(
                 addr.as_str(),
                 name.clone(),
@@ -270,19 +282,25 @@ impl Agent {
             source: std::io::Error::other(e),
         })?;
         let mut attempt: u32 = 0;
+        let mut referred = None;
         loop {
             if *stop.borrow() {
                 return Ok(());
             }
-            match self.connect().await {
+            match self.connect_preferring(referred.take()).await {
                 Ok(pt) => {
                     attempt = 0;
                     match self
                         .serve(pt, &mut stop, &mut changes, decisions.as_ref())
                         .await
                     {
-                        Ok(()) if *stop.borrow() => return Ok(()),
-                        Ok(()) => tracing::info!("session ended; reconnecting"),
+                        Ok(_) if *stop.borrow() => return Ok(()),
+                        Ok(Some(i)) => {
+                            referred = Some(i);
+                            tracing::info!(manager = %self.targets.get(i).map_or("", |t| t.0.as_str()), "referred to another authorized manager; moving");
+                            continue;
+                        }
+                        Ok(None) => tracing::info!("session ended; reconnecting"),
                         Err(e) => tracing::warn!(error = %e, "session failed; reconnecting"),
                     }
                 }
@@ -330,7 +348,7 @@ impl Agent {
         stop: &mut watch::Receiver<bool>,
         changes: &mut mpsc::Receiver<()>,
         decisions: Option<&mpsc::UnboundedSender<Decision>>,
-    ) -> Result<(), AgentError> {
+    ) -> Result<Option<usize>, AgentError> {
         // Changes made while disconnected are in the log already; catch up with any missed.
         let _ = self.rescan();
         let mut s = ClientSession::start(&self.broker, pt, Default::default())
@@ -347,8 +365,15 @@ impl Agent {
                     }
                     Ok(if_imc::Event::Closed(reason)) => {
                         tracing::info!(?reason, "session closed");
-                        return Ok(());
+                        return Ok(None);
                     }
+                    Ok(if_imc::Event::PdpReferral(r)) => match referral_target(&self.targets, &r) {
+                        Some(i) => {
+                            let _ = s.close(&self.broker).await;
+                            return Ok(Some(i));
+                        }
+                        None => tracing::warn!(referral = ?r, "PB-PDP-Referral to a manager not in the --connect list: ignored"),
+                    },
                     Ok(other) => tracing::debug!(event = ?other, "TNC client"),
                     Err(e) => return Err(AgentError::Assessment(e.to_string())),
                 },
@@ -362,9 +387,83 @@ impl Agent {
                 }
                 () = crate::stopped(stop) => {
                     let _ = s.close(&self.broker).await;
-                    return Ok(());
+                    return Ok(None);
                 }
             }
         }
+    }
+}
+
+/// The authorized manager (index into `targets`, each `HOST:PORT`) a PB-PDP-Referral names:
+/// a TCG PT-TLS referral (protocol 0) whose address and port equal a target's. Anything else
+/// (another protocol or vendor, a manager not in the list) is `None`: the agent moves only to
+/// managers it was configured to trust, each still authenticated by its certificate.
+pub fn referral_target(
+    targets: &[(String, ServerName<'static>)],
+    referral: &pb_tnc::PdpReferral,
+) -> Option<usize> {
+    let pb_tnc::PdpReferral::Tcg {
+        protocol: 0,
+        port,
+        address,
+    } = referral
+    else {
+        return None;
+    };
+    let host = match address {
+        pb_tnc::PdpAddress::Fqdn(n) => n.as_str().trim_end_matches('.').to_ascii_lowercase(),
+        pb_tnc::PdpAddress::Ipv4(a) => a.to_string(),
+        pb_tnc::PdpAddress::Ipv6(a) => a.to_string(),
+    };
+    targets.iter().position(|(t, _)| {
+        t.rsplit_once(':').is_some_and(|(h, p)| {
+            let h = h.trim_start_matches('[').trim_end_matches(']');
+            p.parse::<u16>().ok() == Some(*port)
+                && h.trim_end_matches('.').eq_ignore_ascii_case(&host)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pb_tnc::{PdpAddress, PdpReferral};
+
+    fn targets(list: &[&str]) -> Vec<(String, ServerName<'static>)> {
+        list.iter()
+            .map(|t| {
+                let host = t.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']']));
+                let name = ServerName::try_from(host.unwrap_or_default().to_owned());
+                ((*t).to_owned(), name.unwrap_or_else(|e| panic!("{e}")))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn referrals_move_only_to_listed_managers() {
+        let t = targets(&["pdp1.example:271", "192.0.2.9:2710", "[2001:db8::1]:271"]);
+        let fqdn = |n: &str, port| PdpReferral::pt_tls(PdpAddress::Fqdn(n.into()), port);
+        assert_eq!(referral_target(&t, &fqdn("PDP1.example.", 271)), Some(0));
+        assert_eq!(
+            referral_target(
+                &t,
+                &PdpReferral::pt_tls(PdpAddress::Ipv4([192, 0, 2, 9].into()), 2710)
+            ),
+            Some(1)
+        );
+        let v6 = "2001:db8::1".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            referral_target(&t, &PdpReferral::pt_tls(PdpAddress::Ipv6(v6), 271)),
+            Some(2)
+        );
+        // Not in the list, another port, or not PT-TLS: ignored.
+        assert_eq!(referral_target(&t, &fqdn("evil.example", 271)), None);
+        assert_eq!(referral_target(&t, &fqdn("pdp1.example", 272)), None);
+        let other = PdpReferral::Tcg {
+            protocol: 1,
+            port: 271,
+            address: PdpAddress::Fqdn("pdp1.example".into()),
+        };
+        assert_eq!(referral_target(&t, &other), None);
     }
 }
