@@ -83,6 +83,8 @@ pub struct Agent {
     pt: Arc<pt_tls::Config>,
     targets: Vec<(String, ServerName<'static>)>,
     swid_dir: PathBuf,
+    /// Whether C IMCs are hosted (their retries from other threads are polled).
+    c_imcs: bool,
 }
 
 impl core::fmt::Debug for Agent {
@@ -189,6 +191,7 @@ impl Agent {
             pt: Arc::new(pt),
             targets,
             swid_dir: opts.swid_dir.clone(),
+            c_imcs: opts.imc_config.is_some(),
         })
     }
 
@@ -354,8 +357,21 @@ impl Agent {
         let mut s = ClientSession::start(&self.broker, pt, Default::default())
             .await
             .map_err(|e| AgentError::Assessment(e.to_string()))?;
+        // C IMCs may ask for a retry from their own threads: those requests are queued by
+        // if_imc::ffi and polled here.
+        let mut poll = tokio::time::interval(Duration::from_secs(1));
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
+                _ = poll.tick(), if self.c_imcs => {
+                    let id = s.connection().id();
+                    for p in if_imc::ffi::drain_pending_retries() {
+                        if p.connection == id || p.connection == if_imc::ConnectionId::ANY {
+                            let r = s.command(&self.broker, |b, c| b.request_retry(c, p.reason)).await;
+                            tracing::debug!(imc = ?p.imc, ?r, "C IMC retry request");
+                        }
+                    }
+                }
                 ev = s.next_event(&self.broker) => match ev {
                     Ok(if_imc::Event::Decision(d)) => {
                         tracing::info!(recommendation = recommendation_word(&d), result = result_word(&d), "decision");
