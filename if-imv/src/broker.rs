@@ -362,6 +362,17 @@ impl Broker {
         Ok(())
     }
 
+    /// Refers the client to another PDP (TCG PB-PDP-Referral): queued for the next batch the
+    /// server sends, never a RESULT (pb-tnc holds it back from one), e.g. the SRETRY or SDATA
+    /// of a re-assessment, or the CLOSE of [`Broker::close`].
+    pub fn send_pdp_referral(
+        &mut self,
+        conn: &mut Connection,
+        referral: pb_tnc::PdpReferral,
+    ) -> Result<(), pb_tnc::Error> {
+        conn.core.pb.send_pdp_referral(referral)
+    }
+
     /// Sends CLOSE and ends the connection (the IMVs get DELETE).
     pub fn close(&mut self, conn: &mut Connection) {
         if !conn.core.pb.is_closed() {

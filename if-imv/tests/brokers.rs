@@ -749,3 +749,33 @@ fn a_recommendation_from_outside_a_call_counts_in_the_decision() {
     p.run();
     assert_eq!(p.outcomes()[1].recommendation, A::Isolate);
 }
+
+#[test]
+fn a_pdp_referral_reaches_the_client_outside_result() {
+    let mut p = Pair::new(
+        vec![TestImc {
+            name: "os",
+            types: vec![OS],
+            hello: vec![OS],
+            ..Default::default()
+        }],
+        vec![TestImv {
+            name: "os",
+            types: vec![OS],
+            verdict: Some((A::Allow, E::Compliant)),
+            ..Default::default()
+        }],
+    );
+    let referral =
+        pb_tnc::PdpReferral::pt_tls(pb_tnc::PdpAddress::Fqdn("pdp2.example".into()), 271);
+    p.server
+        .send_pdp_referral(&mut p.s, referral.clone())
+        .unwrap();
+    p.start();
+    assert_eq!(p.decisions().len(), 1);
+    // Queued before the handshake, it rode in the first SDATA, not in the RESULT.
+    assert!(
+        p.client_events
+            .contains(&if_imc::Event::PdpReferral(referral))
+    );
+}
