@@ -419,6 +419,7 @@ pub fn import_tags(
     };
     let mut files = Vec::new();
     let mut oversize = Vec::new();
+    let mut skipped = 0usize;
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
         let io = |source| ImportError::Io {
@@ -437,7 +438,8 @@ pub fn import_tags(
                     .is_some_and(|x| x == "swidtag" || x == "coswid")
             {
                 if files.len() >= MAX_IMPORT_FILES {
-                    break;
+                    skipped += 1;
+                    continue;
                 }
                 let len = e.metadata().map_err(io)?.len();
                 if len > MAX_IMPORT_FILE_BYTES {
@@ -467,6 +469,12 @@ pub fn import_tags(
         .map_err(repo_err)?;
     drop(tags);
     report.rejected.extend(unreadable);
+    if skipped > 0 {
+        report.rejected.push((
+            dir.display().to_string(),
+            format!("{skipped} more tag files past the limit of {MAX_IMPORT_FILES} were not read"),
+        ));
+    }
     report.rejected.extend(oversize);
     Ok(report)
 }
