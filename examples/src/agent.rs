@@ -95,20 +95,6 @@ impl core::fmt::Debug for Agent {
     }
 }
 
-/// A pseudo-random number from the clock (for the fresh EID epoch and backoff jitter; no
-/// security depends on it).
-fn clock_noise() -> u32 {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| {
-            d.subsec_nanos()
-                ^ u32::try_from(d.as_secs() % (1 << 32))
-                    .unwrap_or(0)
-                    .rotate_left(13)
-        });
-    n ^ std::process::id().rotate_left(7)
-}
-
 /// `allow`, `isolate` or `no-access` for a decision.
 pub fn recommendation_word(d: &Decision) -> &'static str {
     match d.recommendation {
@@ -165,7 +151,7 @@ impl Agent {
         std::fs::create_dir_all(&opts.state)
             .map_err(io(format!("creating {}", opts.state.display())))?;
         let store = FileStore::new(opts.state.join("swima-events.log"));
-        let collector = Collector::open(CollectorConfig::default(), store, clock_noise())?;
+        let collector = Collector::open(CollectorConfig::default(), store, clock::noise())?;
         let source = TagDirSource::new([opts.swid_dir.clone()]);
         let imc = SwimaImc::new(collector, Some(Box::new(source)), SwimaImcConfig::default());
         let swima = imc.handle();
@@ -310,7 +296,7 @@ impl Agent {
                 Err(e) => tracing::warn!(error = %e, attempt, "will retry"),
             }
             let base = 500u64.saturating_mul(1 << attempt.min(6)).min(30_000);
-            let delay = Duration::from_millis(base + u64::from(clock_noise()) % (base / 2 + 1));
+            let delay = Duration::from_millis(base + u64::from(clock::noise()) % (base / 2 + 1));
             attempt = attempt.saturating_add(1);
             let sleep = tokio::time::sleep(delay);
             tokio::pin!(sleep);

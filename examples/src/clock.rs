@@ -11,6 +11,21 @@ pub fn now() -> UnixTime {
     UnixTime(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
+/// A pseudo-random number from the clock (the agent's fresh EID epoch, backoff jitter; no
+/// security depends on it).
+#[must_use]
+pub fn noise() -> u32 {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| {
+            d.subsec_nanos()
+                ^ u32::try_from(d.as_secs() % (1 << 32))
+                    .unwrap_or(0)
+                    .rotate_left(13)
+        });
+    n ^ std::process::id().rotate_left(7)
+}
+
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };

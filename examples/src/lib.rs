@@ -6,6 +6,7 @@ pub mod inspect;
 pub mod agent;
 pub mod clock;
 pub mod http;
+pub mod ietf_system_json;
 pub mod manager;
 pub mod pki;
 

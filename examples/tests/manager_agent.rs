@@ -9,11 +9,14 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+#[path = "support/manager_proc.rs"]
+mod manager_proc;
 #[path = "support/proc.rs"]
 mod proc;
+#[path = "support/tmp.rs"]
+mod tmp;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,28 +25,11 @@ use nea_examples::http::{encode, request};
 use nea_examples::pki::{Ca, Files};
 use proc::Proc;
 use serde_json::Value;
+use tmp::{Tmp, tmp};
 
 const READ: &str = "read-token-0123456789abcdef";
 const ADMIN: &str = "admin-token-0123456789abcdef";
 const ENDPOINT: &str = "CN=host-1.example,O=Example";
-
-/// A temporary directory removed when dropped.
-struct Tmp(PathBuf);
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tmp(name: &str) -> Tmp {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let p = std::env::temp_dir().join(format!("nea-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&p).unwrap();
-    Tmp(p)
-}
 
 struct Setup {
     dir: Tmp,
@@ -103,8 +89,8 @@ fn manager(s: &Setup, listen: &str) -> (Proc, SocketAddr, SocketAddr) {
 
 /// The same with extra arguments.
 fn manager_with(s: &Setup, listen: &str, extra: &[&str]) -> (Proc, SocketAddr, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tnc-manager"))
-        .args(["--listen", listen, "--api", "127.0.0.1:0"])
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tnc-manager"));
+    c.args(["--listen", listen, "--api", "127.0.0.1:0"])
         .args(extra)
         .arg("--cert")
         .arg(&s.manager.cert)
@@ -115,25 +101,8 @@ fn manager_with(s: &Setup, listen: &str, extra: &[&str]) -> (Proc, SocketAddr, S
         .arg("--db")
         .arg(s.dir.0.join("posture.db"))
         .arg("--api-token-file")
-        .arg(s.dir.0.join("tokens"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let p = Proc(child);
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let pt: SocketAddr = line
-        .strip_prefix("LISTENING ")
-        .unwrap_or_else(|| panic!("first line {line:?}"))
-        .trim()
-        .parse()
-        .unwrap();
-    line.clear();
-    out.read_line(&mut line).unwrap();
-    let api: SocketAddr = line.strip_prefix("API ").unwrap().trim().parse().unwrap();
-    (p, pt, api)
+        .arg(s.dir.0.join("tokens"));
+    manager_proc::spawn(&mut c)
 }
 
 fn agent(s: &Setup, pt: SocketAddr, identity: &Files, once: bool) -> Command {

@@ -10,22 +10,13 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::HashMap;
 use std::process::{Command, Output};
 
-use serde_json::Value;
+#[path = "support/netconfd.rs"]
+mod netconfd;
+use netconfd::env;
 
-fn env() -> HashMap<String, String> {
-    let path = std::env::var("NETCONF_ENV_FILE")
-        .unwrap_or_else(|_| "/tmp/nea-netconfd-8830/env".to_owned());
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("NETCONF test server env file {path} unreadable ({e}): run scripts/netconfd-up.sh")
-    });
-    text.lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
+use serde_json::Value;
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_netconf-get"))
