@@ -4,7 +4,7 @@
 # NETCONF server.
 # Never add --all-targets here: the libFuzzer binaries would run as tests and fuzz forever.
 #
-# The server tests (netconf-client/tests/netconfd.rs, examples/tests/netconf_get.rs) are
+# The server tests (netconf-client/tests/netconfd.rs, examples/tests/{netconf_get,devices}.rs) are
 # #[ignore]d in a plain `cargo test`; this script runs them after starting the server with
 # scripts/netconfd-up.sh (as root: apt packages, host accounts `netconfd-interop` and `nctest`,
 # netconfd + a private sshd on 127.0.0.1:8830 + a socat TLS listener on 127.0.0.1:6513) and
@@ -61,4 +61,5 @@ cargo test --workspace --locked --benches
 if [ "$server" = 1 ]; then
   cargo test --locked -p netconf-client --test netconfd -- --ignored
   cargo test --locked -p nea-examples --test netconf_get -- --ignored
+  cargo test --locked -p nea-examples --test devices -- --ignored
 fi

@@ -2,6 +2,7 @@
 //! broker with the SWIMA and OS verifiers, the SQLite posture repository, and the HTTP API.
 
 mod api;
+pub mod devices;
 mod sink;
 
 use std::collections::HashMap;
@@ -50,6 +51,8 @@ pub struct ManagerOptions {
     pub allow_sasl: Option<(String, String)>,
     /// C IMVs to host, from a `tnc_config` file (`IMV "name" path` lines).
     pub imv_config: Option<PathBuf>,
+    /// Network devices to poll over NETCONF (the JSON file [`devices`] describes).
+    pub netconf_devices: Option<PathBuf>,
 }
 
 /// Checks SASL PLAIN credentials against the one configured user.
@@ -103,6 +106,9 @@ pub enum ManagerError {
     /// A plugin could not be registered.
     #[error("broker: {0}")]
     Broker(String),
+    /// The `--netconf-devices` file is unreadable or malformed.
+    #[error("--netconf-devices {0}")]
+    Devices(#[from] devices::DeviceFileError),
 }
 
 /// Counters served at `/metrics`.
@@ -118,6 +124,10 @@ pub struct Metrics {
     pub records: AtomicU64,
     /// Errors (transport, repository).
     pub errors: AtomicU64,
+    /// NETCONF device polls.
+    pub device_polls: AtomicU64,
+    /// NETCONF device polls that failed.
+    pub device_poll_errors: AtomicU64,
 }
 
 /// A command for one connected endpoint's session task.
@@ -134,6 +144,8 @@ pub(crate) struct State {
     /// Command channels of the open sessions, by endpoint identifier.
     pub(crate) sessions: Mutex<HashMap<String, mpsc::Sender<Command>>>,
     pub(crate) tokens: Tokens,
+    /// The network devices polled over NETCONF.
+    pub(crate) devices: devices::Devices,
 }
 
 /// A running manager.
@@ -191,6 +203,10 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         Some(p) => Tokens::load(p)?,
         None => Tokens::default(),
     };
+    let device_list = match &opts.netconf_devices {
+        Some(p) => devices::load(p)?,
+        None => Vec::new(),
+    };
     let metrics = Arc::new(Metrics::default());
     let broker = Arc::new(Mutex::new(if_imv::Broker::new(Default::default())));
     {
@@ -218,6 +234,7 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         metrics,
         sessions: Mutex::new(HashMap::new()),
         tokens,
+        devices: devices::Devices::new(device_list),
     });
     let mut listener = Listener::bind(
         opts.listen.as_str(),
@@ -258,6 +275,7 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         }
     });
 
+    let devices_task = devices::spawn(&state, &stopped);
     let mut accept_stop = stopped.clone();
     let accept_task = tokio::spawn(async move {
         let mut sessions = tokio::task::JoinSet::new();
@@ -283,7 +301,7 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         pt_addr,
         api_addr,
         stop,
-        tasks: vec![accept_task, api_task],
+        tasks: vec![accept_task, api_task, devices_task],
     })
 }
 

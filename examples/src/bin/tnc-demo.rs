@@ -172,6 +172,7 @@ async fn demo(dir: &Path) -> Fallible<()> {
         api_token_file: Some(tokens),
         allow_sasl: None,
         imv_config: None,
+        netconf_devices: None,
         limits: Default::default(),
     })
     .await?;

@@ -161,6 +161,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 api_token_file: None,
                 allow_sasl: None,
                 imv_config: None,
+                netconf_devices: None,
                 limits: pt_tls::tokio::listener::Limits::default()
                     .with_per_source(1_000_000, 100_000),
             })

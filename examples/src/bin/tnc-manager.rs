@@ -39,7 +39,7 @@ struct Args {
     /// Accept SASL PLAIN for this user from clients without a certificate (discouraged).
     #[arg(long, value_name = "USER:SECRET")]
     allow_sasl: Option<String>,
-    /// Network devices to poll over NETCONF (not supported yet).
+    /// Network devices to poll over NETCONF: a JSON file (see the examples README).
     #[arg(long, value_name = "FILE")]
     netconf_devices: Option<PathBuf>,
     /// C IMVs to host, from a tnc_config file.
@@ -91,15 +91,6 @@ async fn main() -> ExitCode {
         eprintln!("tnc-manager: --listen, --cert, --key, --ca, --db and --api are required");
         return ExitCode::from(2);
     };
-    for (given, what) in [(
-        args.netconf_devices.is_some(),
-        "--netconf-devices (NETCONF device polling is not wired yet)",
-    )] {
-        if given {
-            eprintln!("tnc-manager: {what}: not supported yet");
-            return ExitCode::from(2);
-        }
-    }
     let allow_sasl = match args.allow_sasl.as_deref().map(|s| s.split_once(':')) {
         None => None,
         Some(Some((u, p))) if !u.is_empty() && !p.is_empty() => Some((u.to_owned(), p.to_owned())),
@@ -119,6 +110,7 @@ async fn main() -> ExitCode {
         limits: Default::default(),
         allow_sasl,
         imv_config: args.imv_config,
+        netconf_devices: args.netconf_devices,
     };
     let m = match start(&opts).await {
         Ok(m) => m,

@@ -72,7 +72,7 @@ impl Tokens {
 }
 
 /// An API error: status and message, as `{"error": "..."}`.
-struct ApiError(StatusCode, String);
+pub(super) struct ApiError(pub(super) StatusCode, pub(super) String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -80,11 +80,11 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn bad_request(msg: impl Into<String>) -> ApiError {
+pub(super) fn bad_request(msg: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, msg.into())
 }
 
-fn internal(e: &posture_repository::Error) -> ApiError {
+pub(super) fn internal(e: &posture_repository::Error) -> ApiError {
     ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
 }
 
@@ -92,7 +92,11 @@ type ApiResult = Result<Json<Value>, ApiError>;
 type Shared = Arc<State>;
 
 /// The caller's role, or 401.
-fn authorize(state: &State, headers: &HeaderMap, need: Role) -> Result<String, ApiError> {
+pub(super) fn authorize(
+    state: &State,
+    headers: &HeaderMap,
+    need: Role,
+) -> Result<String, ApiError> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -123,7 +127,7 @@ fn authorize(state: &State, headers: &HeaderMap, need: Role) -> Result<String, A
     ))
 }
 
-fn page(q: &HashMap<String, String>) -> Result<Page, ApiError> {
+pub(super) fn page(q: &HashMap<String, String>) -> Result<Page, ApiError> {
     let num = |k: &str, default: u32| -> Result<u32, ApiError> {
         q.get(k).map_or(Ok(default), |v| {
             v.parse()
@@ -140,7 +144,7 @@ fn page(q: &HashMap<String, String>) -> Result<Page, ApiError> {
     })
 }
 
-fn only(q: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
+pub(super) fn only(q: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
     match q
         .keys()
         .find(|k| !allowed.contains(&k.as_str()) && *k != "offset" && *k != "limit")
@@ -402,6 +406,18 @@ async fn metrics(Extract(st): Extract<Shared>) -> impl IntoResponse {
             &m.records,
         ),
         (
+            "tnc_device_polls_total",
+            "counter",
+            "NETCONF device polls.",
+            &m.device_polls,
+        ),
+        (
+            "tnc_device_poll_errors_total",
+            "counter",
+            "NETCONF device polls that failed.",
+            &m.device_poll_errors,
+        ),
+        (
             "tnc_errors_total",
             "counter",
             "Session and repository errors.",
@@ -423,7 +439,8 @@ async fn openapi() -> Json<Value> {
         "description": "endpoint identifier (certificate subject, URL-encoded)"});
     let q = |name: &str, desc: &str| json!({"name": name, "in": "query", "schema": {"type": "string"}, "description": desc});
     let ok = json!({"200": {"description": "JSON"}, "400": {"description": "bad parameter"}, "401": {"description": "no or unknown token"}});
-    Json(json!({
+    let devices = super::devices::openapi_paths(&offset, &limit, &ok);
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {"title": "tnc-manager API", "version": env!("CARGO_PKG_VERSION")},
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
@@ -445,7 +462,11 @@ async fn openapi() -> Json<Value> {
             "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "responses": {"200": {"description": "text"}}}},
             "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "JSON"}}}},
         }
-    }))
+    });
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        paths.extend(devices.map(|(k, v)| (k.to_owned(), v)));
+    }
+    Json(doc)
 }
 
 async fn not_found() -> ApiError {
@@ -462,6 +483,7 @@ pub(super) fn router(state: Shared) -> Router {
         .route("/endpoints/{id}/reassess", post(reassess))
         .route("/software", get(find_software))
         .route("/tags", get(tags_by_vendor))
+        .merge(super::devices::routes())
         .fallback(not_found)
         .with_state(state)
 }
