@@ -42,7 +42,7 @@ impl Migration {
 }
 
 /// The newest schema version.
-pub const LATEST: u32 = 3;
+pub const LATEST: u32 = 4;
 
 /// The table every backend records applied migrations in (portable SQL).
 pub const BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -69,6 +69,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 3,
         name: "append-only triggers on history and audit",
         sqlite: V3_SQLITE,
+        postgres: None,
+    },
+    Migration {
+        version: 4,
+        name: "evaluator: guidance changes, endpoint attributes, evaluations, findings",
+        sqlite: crate::guidance::V4_SQLITE,
         postgres: None,
     },
 ];

@@ -51,11 +51,12 @@ pub(super) fn tags(
     Ok(out)
 }
 
-const INSTALLED_COLUMNS: &str = "s.software_identifier, s.name, s.version, s.vendor, s.regid,
+pub(super) const INSTALLED_COLUMNS: &str =
+    "s.software_identifier, s.name, s.version, s.vendor, s.regid,
     i.dm_pen, i.dm_type, i.source_id, i.record_id, i.locator, i.since";
 
 /// Reads [`INSTALLED_COLUMNS`] starting at column `at`.
-fn installed_row(r: &Row<'_>, at: usize) -> rusqlite::Result<InstalledSoftware> {
+pub(super) fn installed_row(r: &Row<'_>, at: usize) -> rusqlite::Result<InstalledSoftware> {
     Ok(InstalledSoftware {
         software_identifier: r.get(at)?,
         meta: SoftwareMeta {
