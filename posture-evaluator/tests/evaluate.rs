@@ -1,0 +1,339 @@
+//! Evaluation with evidence, guidance versioning, history, incremental updates.
+
+#[path = "common/fixture.rs"]
+mod fixture;
+
+use fixture::*;
+use posture_evaluator::*;
+use posture_repository::guidance::EvaluationStore;
+use posture_repository::{EventAction, Page, UnixTime};
+use tnc_if::{ActionRecommendation as A, EvaluationResult as E};
+
+fn openssl(v: &str) -> Pkg {
+    Pkg::new("openssl", v, "OpenSSL")
+}
+
+#[test]
+fn a_new_rule_finds_affected_endpoints_with_evidence() {
+    let repo = memory();
+    let (old, new, other) = (
+        openssl("3.0.11"),
+        openssl("3.0.13"),
+        Pkg::new("bash", "5.2", "GNU"),
+    );
+    import(&repo, &[old.clone(), new.clone(), other.clone()]);
+    for (ep, pkgs) in [
+        ("ep1", vec![&old, &other]),
+        ("ep2", vec![&new, &other]),
+        ("ep3", vec![&old]),
+    ] {
+        connect(&repo, ep, 100);
+        inventory(
+            &repo,
+            ep,
+            100,
+            &pkgs.iter().map(|p| p.id()).collect::<Vec<_>>(),
+        );
+    }
+    let ev = Evaluator::load(&repo).unwrap();
+    for ep in ["ep1", "ep2", "ep3"] {
+        let c = ev
+            .evaluate_endpoint(&repo, ep, UnixTime(110))
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.after.recommendation, A::Allow);
+        assert!(!c.recommendation_changed());
+    }
+    let r = software_rule(
+        "CVE-2023-5678",
+        r#"{"name":"OpenSSL","vendor":"openssl.example","versions":{"below":"3.0.13"}}"#,
+        "isolate",
+    );
+    let up = ev
+        .put_rule(&repo, r, "token-admin-1", UnixTime(200))
+        .unwrap();
+    assert_eq!(up.change.revision, 1);
+    assert_eq!(up.change.author, "token-admin-1");
+    let changed: Vec<&str> = up.results.iter().map(|c| c.endpoint.as_str()).collect();
+    assert_eq!(changed, ["ep1", "ep3"]);
+    assert!(up.results.iter().all(ResultChange::recommendation_changed));
+    let e1 = Evaluator::current(&repo, "ep1").unwrap().unwrap();
+    assert_eq!(e1.outcome.recommendation, A::Isolate);
+    assert_eq!(e1.outcome.result, E::NonCompliantMajor);
+    let f = e1.finding("CVE-2023-5678").unwrap();
+    assert_eq!(f.rule_revision, 1);
+    assert_eq!(
+        f.evidence,
+        [Evidence::Software {
+            software_identifier: old.id(),
+            source_id: 0,
+            name: Some("openssl".into()),
+            version: Some("3.0.11".into()),
+            vendor: Some("OpenSSL".into()),
+        }]
+    );
+    let e2 = Evaluator::current(&repo, "ep2").unwrap().unwrap();
+    assert!(e2.findings.is_empty());
+    assert_eq!(e2.outcome.recommendation, A::Allow);
+    assert_eq!(
+        repo.endpoints_with_finding("CVE-2023-5678", Page::first(10))
+            .unwrap(),
+        ["ep1", "ep3"]
+    );
+}
+
+#[test]
+fn events_update_incrementally_and_history_answers_state_at_time() {
+    let repo = memory();
+    let (old, new) = (openssl("1.1.1"), openssl("3.0.13"));
+    import(&repo, &[old.clone(), new.clone()]);
+    connect(&repo, "ep", 100);
+    inventory(&repo, "ep", 100, &[new.id()]);
+    let ev = Evaluator::load(&repo).unwrap();
+    ev.put_rule(
+        &repo,
+        software_rule(
+            "old-openssl",
+            r#"{"name":"openssl","versions":{"below":"3"}}"#,
+            "no-access",
+        ),
+        "admin",
+        UnixTime(150),
+    )
+    .unwrap();
+    assert!(
+        ev.evaluate_endpoint(&repo, "ep", UnixTime(160))
+            .unwrap()
+            .is_some()
+    );
+    // Install the vulnerable version at 200.
+    let ids = events(&repo, "ep", 200, &[(EventAction::Install, old.id())]);
+    let c = ev
+        .on_software_changes(&repo, "ep", &ids, UnixTime(200))
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.before.map(|o| o.recommendation), Some(A::Allow));
+    assert_eq!(c.after.recommendation, A::NoAccess);
+    assert!(c.recommendation_changed());
+    // An unrelated repeat changes nothing and stores nothing.
+    assert_eq!(
+        ev.on_software_changes(&repo, "ep", &[new.id()], UnixTime(250))
+            .unwrap(),
+        None
+    );
+    // Remove it at 300.
+    let ids = events(&repo, "ep", 300, &[(EventAction::Remove, old.id())]);
+    let c = ev
+        .on_software_changes(&repo, "ep", &ids, UnixTime(300))
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.after.recommendation, A::Allow);
+
+    // State at time T and why.
+    let at = |t| Evaluator::state_at(&repo, "ep", Some(UnixTime(t))).unwrap();
+    assert!(at(159).is_none());
+    assert_eq!(at(199).unwrap().outcome.recommendation, A::Allow);
+    let mid = at(250).unwrap();
+    assert_eq!(mid.outcome.recommendation, A::NoAccess);
+    let why = mid.finding("old-openssl").unwrap();
+    assert!(
+        matches!(&why.evidence[..], [Evidence::Software { software_identifier, .. }] if *software_identifier == old.id())
+    );
+    let rule_text = repo.rule_history("old-openssl", Page::first(10)).unwrap();
+    assert_eq!(rule_text.last().unwrap().revision, why.rule_revision);
+    assert_eq!(at(300).unwrap().outcome.recommendation, A::Allow);
+    let hist = Evaluator::history(&repo, "ep", Page::first(10)).unwrap();
+    assert_eq!(
+        hist.iter().map(|e| e.at.0).collect::<Vec<_>>(),
+        [300, 200, 160]
+    );
+}
+
+#[test]
+fn guidance_is_versioned_and_changes_reevaluate() {
+    let repo = memory();
+    let p = Pkg::new("telnetd", "0.17", "Netkit");
+    import(&repo, std::slice::from_ref(&p));
+    connect(&repo, "ep", 100);
+    inventory(&repo, "ep", 100, &[p.id()]);
+    let ev = Evaluator::load(&repo).unwrap();
+    ev.evaluate_endpoint(&repo, "ep", UnixTime(100)).unwrap();
+    let v1 = software_rule("no-telnet", r#"{"name":"telnetd"}"#, "allow");
+    let up = ev
+        .put_rule(&repo, v1.clone(), "alice", UnixTime(200))
+        .unwrap();
+    // A warning: ALLOW with NONCOMPLIANT_MAJOR, the recommendation did not change.
+    assert_eq!(up.results.len(), 1);
+    assert!(!up.results[0].recommendation_changed());
+    assert_eq!(up.results[0].after.result, E::NonCompliantMajor);
+    let mut v2 = v1.clone();
+    v2.recommendation = Recommendation::Isolate;
+    v2.severity = Severity::Minor;
+    let up = ev
+        .put_rule(&repo, v2.clone(), "bob", UnixTime(300))
+        .unwrap();
+    assert_eq!(up.change.revision, 2);
+    assert!(up.results[0].recommendation_changed());
+    let cur = Evaluator::current(&repo, "ep").unwrap().unwrap();
+    assert_eq!(cur.finding("no-telnet").unwrap().rule_revision, 2);
+    assert_eq!(
+        (cur.outcome.recommendation, cur.outcome.result),
+        (A::Isolate, E::NonCompliantMinor)
+    );
+    let up = ev
+        .remove_rule(&repo, "no-telnet", "carol", UnixTime(400))
+        .unwrap();
+    assert_eq!(up.results[0].after.recommendation, A::Allow);
+    assert!(matches!(
+        ev.remove_rule(&repo, "no-telnet", "carol", UnixTime(401)),
+        Err(EvalError::UnknownRule(_))
+    ));
+    // Every change kept with its time and author; the text of each version.
+    let h = repo.rule_history("no-telnet", Page::first(10)).unwrap();
+    let who: Vec<(i64, i64, &str)> = h
+        .iter()
+        .map(|c| (c.revision, c.at.0, c.author.as_str()))
+        .collect();
+    assert_eq!(who, [(1, 200, "alice"), (2, 300, "bob"), (3, 400, "carol")]);
+    assert_eq!(Rule::from_value(h[0].rule.clone().unwrap()).unwrap(), v1);
+    assert_eq!(Rule::from_value(h[1].rule.clone().unwrap()).unwrap(), v2);
+    assert!(h[2].rule.is_none());
+    // A second evaluator loads the same guidance.
+    let ev2 = Evaluator::load(&repo).unwrap();
+    assert_eq!(ev2.revision(), 3);
+    assert!(ev2.rules().is_empty());
+    // The guidance history is append-only in the database too.
+    assert!(ev.rules().is_empty());
+}
+
+#[test]
+fn os_attribute_and_stale_rules() {
+    let repo = memory();
+    connect(&repo, "router-ish", 1_000);
+    connect(&repo, "quiet", 1_000);
+    let ev = Evaluator::load(&repo).unwrap();
+    ev.put_rule(
+        &repo,
+        rule(r#"{"id":"fwd","severity":"major","recommendation":"isolate","when":{"os_attribute":{"name":"forwarding","equals":"enabled"}}}"#),
+        "admin",
+        UnixTime(1_000),
+    )
+    .unwrap();
+    let c = ev
+        .on_attributes(
+            &repo,
+            "router-ish",
+            &[(attributes::FORWARDING.into(), "Enabled".into())],
+            UnixTime(1_010),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.after.recommendation, A::Isolate);
+    let cur = Evaluator::current(&repo, "router-ish").unwrap().unwrap();
+    assert_eq!(
+        cur.finding("fwd").unwrap().evidence,
+        [Evidence::OsAttribute {
+            name: "forwarding".into(),
+            value: "Enabled".into()
+        }]
+    );
+    let c = ev
+        .on_attributes(
+            &repo,
+            "router-ish",
+            &[(attributes::FORWARDING.into(), "disabled".into())],
+            UnixTime(1_020),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.after.recommendation, A::Allow);
+
+    // Staleness: a rule over 1 hour; "quiet" is not seen again, "router-ish" is.
+    let up = ev
+        .put_rule(
+            &repo,
+            rule(r#"{"id":"stale","severity":"unknown","recommendation":"isolate","when":{"stale":{"hours":1}}}"#),
+            "admin",
+            UnixTime(2_000),
+        )
+        .unwrap();
+    assert!(up.results.is_empty(), "nobody is stale yet");
+    connect(&repo, "router-ish", 4_000);
+    let changes = ev.on_time(&repo, UnixTime(2_000), UnixTime(4_600)).unwrap();
+    let who: Vec<&str> = changes.iter().map(|c| c.endpoint.as_str()).collect();
+    assert_eq!(who, ["quiet"]);
+    assert_eq!(changes[0].after.recommendation, A::Isolate);
+    assert_eq!(changes[0].after.result, E::DontKnow);
+    // The next tick does not find it again; the other one becomes stale later.
+    assert!(
+        ev.on_time(&repo, UnixTime(4_600), UnixTime(4_700))
+            .unwrap()
+            .is_empty()
+    );
+    let changes = ev.on_time(&repo, UnixTime(4_700), UnixTime(7_600)).unwrap();
+    assert_eq!(
+        changes
+            .iter()
+            .map(|c| c.endpoint.as_str())
+            .collect::<Vec<_>>(),
+        ["router-ish"]
+    );
+    // Seen again: no longer stale.
+    connect(&repo, "quiet", 7_700);
+    let c = ev
+        .on_seen(&repo, "quiet", UnixTime(7_700))
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.after.recommendation, A::Allow);
+    assert_eq!(c.before.unwrap().recommendation, A::Isolate);
+}
+
+#[test]
+fn tag_id_and_vendor_rules_and_combination() {
+    let repo = memory();
+    let a = Pkg::new("agent", "2.0", "Acme");
+    let b = Pkg::new("tool", "1.0", "Acme");
+    let c = Pkg::new("tool", "1.0", "Other");
+    import(&repo, &[a.clone(), b.clone(), c.clone()]);
+    connect(&repo, "ep", 100);
+    inventory(&repo, "ep", 100, &[a.id(), c.id()]);
+    let ev = Evaluator::load(&repo).unwrap();
+    ev.put_rule(
+        &repo,
+        software_rule("acme-any", r#"{"vendor":"ACME.example"}"#, "allow"),
+        "x",
+        UnixTime(110),
+    )
+    .unwrap();
+    ev.put_rule(
+        &repo,
+        software_rule(
+            "tag",
+            &format!(r#"{{"tag_id":"{}"}}"#, c.tag_id()),
+            "no-access",
+        ),
+        "x",
+        UnixTime(120),
+    )
+    .unwrap();
+    ev.put_rule(
+        &repo,
+        software_rule("tag-neg", r#"{"tag_id":"ool-1.0"}"#, "no-access"),
+        "x",
+        UnixTime(130),
+    )
+    .unwrap();
+    let cur = Evaluator::current(&repo, "ep").unwrap().unwrap();
+    let ids: Vec<&str> = cur.findings.iter().map(|f| f.rule_id.as_str()).collect();
+    assert_eq!(ids, ["acme-any", "tag"]);
+    assert_eq!(
+        cur.outcome.recommendation,
+        A::NoAccess,
+        "most restrictive wins"
+    );
+    assert_eq!(cur.finding("acme-any").unwrap().evidence.len(), 1);
+    // Incremental equals full.
+    let full = ev.compute(&repo, "ep", UnixTime(130)).unwrap();
+    assert_eq!(full.findings, cur.findings);
+    assert_eq!(full.outcome, cur.outcome);
+}
