@@ -235,6 +235,40 @@ impl Evaluator {
         let _serial = self.serial();
         self.refresh(repo)?;
         let idx = self.read();
+        self.software_update(repo, &idx, endpoint, software_identifiers, now)
+    }
+
+    /// Software metadata changed (tags stored or imported gave these software identifiers a
+    /// name, version or vendor, or a trusted import replaced them): re-evaluates those records
+    /// on every endpoint holding them (found by the installed-by-software index).
+    pub fn on_metadata_change<R: Store + ?Sized>(
+        &self,
+        repo: &R,
+        software_identifiers: &[String],
+        now: UnixTime,
+    ) -> Result<Vec<ResultChange>, EvalError> {
+        let _serial = self.serial();
+        self.refresh(repo)?;
+        let idx = self.read();
+        let mut holders = std::collections::BTreeSet::new();
+        for chunk in software_identifiers.chunks(LOOKUP_CHUNK) {
+            holders.extend(repo.installed_with(chunk)?.into_iter().map(|(ep, _)| ep));
+        }
+        let mut out = Vec::new();
+        for ep in holders {
+            out.extend(self.software_update(repo, &idx, &ep, software_identifiers, now)?);
+        }
+        Ok(out)
+    }
+
+    fn software_update<R: Store + ?Sized>(
+        &self,
+        repo: &R,
+        idx: &RuleIndex,
+        endpoint: &str,
+        software_identifiers: &[String],
+        now: UnixTime,
+    ) -> Result<Option<ResultChange>, EvalError> {
         let changed: HashSet<&str> = software_identifiers.iter().map(String::as_str).collect();
         let edit = |f: &mut BTreeMap<String, Finding>| -> Result<(), EvalError> {
             for finding in f.values_mut() {
@@ -242,12 +276,14 @@ impl Evaluator {
                     .evidence
                     .retain(|e| e.software_identifier().is_none_or(|s| !changed.contains(s)));
             }
-            for row in repo.installed_subset(endpoint, software_identifiers)? {
-                add_software(&idx, f, &row);
+            for chunk in software_identifiers.chunks(LOOKUP_CHUNK) {
+                for row in repo.installed_subset(endpoint, chunk)? {
+                    add_software(idx, f, &row);
+                }
             }
             Ok(())
         };
-        self.update(repo, &idx, endpoint, now, None, Mode::Edit(&edit))
+        self.update(repo, idx, endpoint, now, None, Mode::Edit(&edit))
     }
 
     /// Stores the endpoint's OS attributes (e.g. [`attributes::FORWARDING`](crate::attributes)

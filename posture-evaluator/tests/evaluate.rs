@@ -6,7 +6,7 @@ mod fixture;
 use fixture::*;
 use posture_evaluator::*;
 use posture_repository::guidance::EvaluationStore;
-use posture_repository::{EventAction, Page, UnixTime};
+use posture_repository::{EventAction, Page, Repository, UnixTime};
 use tnc_if::{ActionRecommendation as A, EvaluationResult as E};
 
 fn openssl(v: &str) -> Pkg {
@@ -336,4 +336,110 @@ fn tag_id_and_vendor_rules_and_combination() {
     let full = ev.compute(&repo, "ep", UnixTime(130)).unwrap();
     assert_eq!(full.findings, cur.findings);
     assert_eq!(full.outcome, cur.outcome);
+}
+
+#[test]
+fn metadata_arriving_later_reevaluates_every_holder() {
+    let repo = memory();
+    let p = openssl("1.0.2");
+    for ep in ["a", "b", "c"] {
+        connect(&repo, ep, 100);
+    }
+    // a and b report the software before any tag is held: no name, no version yet.
+    inventory(&repo, "a", 100, &[p.id()]);
+    inventory(&repo, "b", 100, &[p.id()]);
+    inventory(&repo, "c", 100, &[]);
+    let ev = Evaluator::load(&repo).unwrap();
+    let up = ev
+        .put_rule(
+            &repo,
+            software_rule(
+                "old",
+                r#"{"name":"openssl","versions":{"below":"3"}}"#,
+                "isolate",
+            ),
+            "x",
+            UnixTime(110),
+        )
+        .unwrap();
+    assert!(
+        up.results.iter().all(|c| !c.recommendation_changed()),
+        "no metadata, no match"
+    );
+    // The tag arrives (endpoint a sends it): both holders are re-evaluated.
+    let stored = repo
+        .store_tags(
+            "a",
+            &[posture_repository::ReportedTag {
+                software_identifier: p.id(),
+                data_model: posture_repository::DataModel::SWID_2015,
+                content: p.tag(),
+            }],
+            UnixTime(120),
+        )
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    let changes = ev
+        .on_metadata_change(&repo, &[p.id()], UnixTime(120))
+        .unwrap();
+    let who: Vec<&str> = changes.iter().map(|c| c.endpoint.as_str()).collect();
+    assert_eq!(who, ["a", "b"]);
+    assert!(changes.iter().all(|c| c.after.recommendation == A::Isolate));
+    assert_eq!(
+        ev.compute(&repo, "b", UnixTime(120)).unwrap().findings,
+        Evaluator::current(&repo, "b").unwrap().unwrap().findings
+    );
+}
+
+#[test]
+fn two_evaluators_on_one_repository_share_guidance() {
+    let dir = std::env::temp_dir().join(format!("posture-eval-two-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    struct Rm(std::path::PathBuf);
+    impl Drop for Rm {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _rm = Rm(dir.clone());
+    let db = dir.join("repo.sqlite");
+    let open = || {
+        posture_repository::SqliteRepository::open(&db, posture_repository::SqliteConfig::default())
+            .unwrap()
+    };
+    let (r1, r2) = (open(), open());
+    let p = Pkg::new("vim", "9.0", "Vim");
+    import(&r1, std::slice::from_ref(&p));
+    connect(&r1, "ep", 100);
+    inventory(&r1, "ep", 100, &[]);
+    let (e1, e2) = (Evaluator::load(&r1).unwrap(), Evaluator::load(&r2).unwrap());
+    e2.evaluate_endpoint(&r2, "ep", UnixTime(100)).unwrap();
+    // Manager 1 adds a rule; manager 2 ingests the install and sees the rule.
+    e1.put_rule(
+        &r1,
+        software_rule("vim", r#"{"name":"vim"}"#, "isolate"),
+        "admin",
+        UnixTime(110),
+    )
+    .unwrap();
+    assert_eq!(e2.revision(), 0);
+    let ids = events(&r2, "ep", 120, &[(EventAction::Install, p.id())]);
+    let c = e2
+        .on_software_changes(&r2, "ep", &ids, UnixTime(120))
+        .unwrap()
+        .unwrap();
+    assert_eq!(e2.revision(), 1);
+    assert_eq!(c.after.recommendation, A::Isolate);
+    // Manager 1 removes it; manager 2's next call extends nothing stale.
+    e1.remove_rule(&r1, "vim", "admin", UnixTime(130)).unwrap();
+    assert_eq!(
+        Evaluator::current(&r2, "ep")
+            .unwrap()
+            .unwrap()
+            .outcome
+            .recommendation,
+        A::Allow
+    );
+    assert_eq!(e2.on_seen(&r2, "ep", UnixTime(140)).unwrap(), None);
 }
