@@ -11,17 +11,29 @@
 # stops what it started when it ends, also on failure or Ctrl-C (scripts/netconfd-down.sh).
 # A server that was already up is left running.
 #
+# The posture-repository suite runs on SQLite and, with its `postgres` feature, on a real
+# PostgreSQL: scripts/postgres-up.sh starts a throwaway cluster on 127.0.0.1:55432 (Debian
+# package `postgresql`, installed as root when missing; run as the `postgres` account; role
+# and database `nea_test`), the PostgreSQL variants (#[ignore]d in a plain `cargo test`) run
+# with NEA_TEST_POSTGRES_URL set, and scripts/postgres-down.sh stops the cluster and removes
+# its folder when this script ends, also on failure or Ctrl-C.
+#
 #   NEA_SKIP_SERVER_TESTS=1 scripts/test.sh   no server, no root needed; the server tests are
 #                                             reported as ignored
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 started=0
+pg_started=0
 stop_servers() {
   local rc=$?
   if [ "$started" = 1 ]; then
     echo "test.sh: stopping the NETCONF test server it started" >&2
     scripts/netconfd-down.sh >&2 || echo "test.sh: netconfd-down.sh failed" >&2
+  fi
+  if [ "$pg_started" = 1 ]; then
+    echo "test.sh: stopping and removing the PostgreSQL test cluster it started" >&2
+    scripts/postgres-down.sh || echo "test.sh: postgres-down.sh failed" >&2
   fi
   exit "$rc"
 }
@@ -49,6 +61,23 @@ else
   rm -f "$log"
 fi
 
+pg_url=""
+if [ "${NEA_SKIP_SERVER_TESTS:-0}" != 1 ]; then
+  log=$(mktemp)
+  # Set before starting: a cluster half started by a failing run is stopped too.
+  pg_started=1
+  if pg_url=$(scripts/postgres-up.sh 2>"$log"); then
+    if grep -q "already up" "$log"; then pg_started=0; fi
+  else
+    cat "$log" >&2
+    echo "test.sh: scripts/postgres-up.sh failed (set NEA_SKIP_SERVER_TESTS=1 to skip the server tests)" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  cat "$log" >&2
+  rm -f "$log"
+fi
+
 # The C-ABI tests run their plugins and C host under valgrind when it is there (best effort).
 if ! command -v valgrind >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   (apt-get install -y -qq valgrind >/dev/null 2>&1 ||
@@ -58,6 +87,12 @@ fi
 
 cargo test --workspace --locked
 cargo test --workspace --locked --benches
+# The repository suite with the PostgreSQL backend built in; with the server, its PostgreSQL
+# variants too.
+cargo test --locked -p posture-repository --features postgres
+if [ -n "$pg_url" ]; then
+  NEA_TEST_POSTGRES_URL="$pg_url" cargo test --locked -p posture-repository --features postgres -- --ignored
+fi
 if [ "$server" = 1 ]; then
   cargo test --locked -p netconf-client --test netconfd -- --ignored
   cargo test --locked -p nea-examples --test netconf_get -- --ignored

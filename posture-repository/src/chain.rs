@@ -10,7 +10,8 @@
 
 use ring::digest::{Context, SHA256};
 
-use crate::model::{HistoryKind, HistoryRecord};
+use crate::error::{Error, Result};
+use crate::model::{ChainProblem, HistoryEntry, HistoryKind, HistoryRecord};
 
 const DOMAIN: &[u8] = b"nea-rs posture-repository history v1\0";
 
@@ -80,6 +81,89 @@ pub(crate) fn row_hash(prev: &[u8; 32], r: &RowFields<'_>) -> [u8; 32] {
     let mut out = [0; 32];
     out.copy_from_slice(c.finish().as_ref());
     out
+}
+
+/// A stored SHA-256 column as an array ([`Error::Corrupt`] when it is not 32 bytes).
+pub(crate) fn hash32(v: &[u8]) -> Result<[u8; 32]> {
+    <[u8; 32]>::try_from(v).map_err(|_| Error::Corrupt("a SHA-256 column"))
+}
+
+/// The walk over one endpoint's history rows, in `seq` order, for every backend: feed each
+/// row to [`row`](Self::row) while it returns `true`, then ask [`finish`](Self::finish).
+#[derive(Debug)]
+pub(crate) struct Walk<'a> {
+    endpoint: &'a str,
+    prev: [u8; 32],
+    expect: i64,
+    fault: Option<(i64, ChainProblem)>,
+}
+
+impl<'a> Walk<'a> {
+    pub(crate) fn new(endpoint: &'a str) -> Self {
+        Self {
+            endpoint,
+            prev: GENESIS,
+            expect: 1,
+            fault: None,
+        }
+    }
+
+    /// Checks the next row (`Err(seq)`: its columns could not be read, so it was edited).
+    /// Returns whether to go on.
+    pub(crate) fn row(&mut self, row: Result<HistoryEntry, i64>) -> bool {
+        let row = match row {
+            Ok(row) => row,
+            Err(seq) => {
+                self.fault = Some((seq, ChainProblem::Altered));
+                return false;
+            }
+        };
+        if row.seq != self.expect {
+            self.fault = Some((self.expect, ChainProblem::Missing));
+            return false;
+        }
+        let h = row_hash(
+            &self.prev,
+            &RowFields {
+                endpoint: self.endpoint,
+                seq: row.seq,
+                at: row.at.0,
+                kind: row.kind,
+                record: row.record.as_ref(),
+                eid: row.eid,
+                event_time: row.event_time.map(|t| t.0),
+                epoch: row.epoch,
+            },
+        );
+        if h != row.hash {
+            self.fault = Some((row.seq, ChainProblem::Altered));
+            return false;
+        }
+        self.prev = row.hash;
+        self.expect += 1;
+        true
+    }
+
+    /// The sequence number the next row must have.
+    pub(crate) fn expected_seq(&self) -> i64 {
+        self.expect
+    }
+
+    /// The first fault, comparing the end of the rows with the endpoint's recorded head.
+    pub(crate) fn finish(self, head_seq: i64, head_hash: &[u8]) -> Option<(i64, ChainProblem)> {
+        if self.fault.is_some() {
+            return self.fault;
+        }
+        let last = self.expect - 1;
+        if last < head_seq {
+            Some((self.expect, ChainProblem::Truncated))
+        } else if last > head_seq || head_hash != self.prev.as_slice() {
+            // Rows beyond the recorded head, or a head that is not the last row's hash.
+            Some((last, ChainProblem::Altered))
+        } else {
+            None
+        }
+    }
 }
 
 #[cfg(test)]

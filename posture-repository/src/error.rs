@@ -9,6 +9,30 @@ pub enum Error {
     /// The database engine failed (I/O, constraint, corrupt file, …).
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The PostgreSQL server or its connection failed (the `postgres` feature).
+    #[cfg(feature = "postgres")]
+    #[error("postgres: {}", pg_detail(.0))]
+    Postgres(#[from] postgres::Error),
+    /// The database URL cannot be used (see [`open`](crate::open)).
+    #[error("database url: {0}")]
+    InvalidUrl(String),
+    /// The database is not on the loopback and the URL does not give what a verified TLS
+    /// connection needs (profile §8.2.4): `sslrootcert=` (the CA of the server's certificate)
+    /// and no `sslmode=disable`.
+    #[error(
+        "database host {host} is not on the loopback: TLS with the server verified is required (give sslrootcert=CA-FILE, not sslmode=disable)"
+    )]
+    TlsRequired {
+        /// The host named in the URL.
+        host: String,
+    },
+    /// The URL names a backend this build does not include (a `postgres://` URL without the
+    /// `postgres` feature).
+    #[error("{0} backend not built in (cargo feature `postgres` of posture-repository)")]
+    BackendNotBuilt(&'static str),
+    /// No pooled database connection became free in time.
+    #[error("no database connection free after {0:?} (pool of {1})")]
+    PoolTimeout(std::time::Duration, usize),
     /// No endpoint with this identifier is stored (call `session_started` first).
     #[error("unknown endpoint {0:?}")]
     UnknownEndpoint(String),
@@ -63,6 +87,18 @@ pub enum Error {
     /// A JSON document (device posture, audit parameters) could not be stored or read.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// The driver's error with the server's message (its `Display` alone says only "db error").
+#[cfg(feature = "postgres")]
+fn pg_detail(e: &postgres::Error) -> String {
+    match (e.as_db_error(), std::error::Error::source(e)) {
+        (Some(db), _) => format!("{e}: {db}"),
+        (None, Some(cause)) if !e.to_string().contains(&cause.to_string()) => {
+            format!("{e}: {cause}")
+        }
+        _ => e.to_string(),
+    }
 }
 
 /// `Result` with this crate's [`Error`].

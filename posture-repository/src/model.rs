@@ -103,6 +103,15 @@ pub struct SwimaState {
     pub last_eid: u32,
 }
 
+impl SwimaState {
+    /// The position stored in two nullable columns (both set once an inventory is stored).
+    pub(crate) fn from_columns(epoch: Option<u32>, last_eid: Option<u32>) -> Option<Self> {
+        epoch
+            .zip(last_eid)
+            .map(|(epoch, last_eid)| Self { epoch, last_eid })
+    }
+}
+
 /// A stored session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -421,6 +430,17 @@ pub struct DevicePosture {
     pub at: UnixTime,
     /// The posture as JSON (e.g. a serde view of `netconf_client::ietf_system::SystemPosture`).
     pub posture: serde_json::Value,
+}
+
+impl DevicePosture {
+    /// A stored reading: its time and JSON text.
+    pub(crate) fn from_stored(device: &str, at: i64, json: &str) -> crate::Result<Self> {
+        Ok(Self {
+            device: device.to_owned(),
+            at: UnixTime(at),
+            posture: serde_json::from_str(json)?,
+        })
+    }
 }
 
 /// An administrative action to record.

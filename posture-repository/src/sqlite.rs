@@ -5,48 +5,21 @@ mod guidance;
 mod ingest;
 mod query;
 
+use ingest::SqliteStore;
+
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::chain::ChainHead;
+use crate::chain::{ChainHead, hash32};
 use crate::error::{Error, Result};
+use crate::ingest::{self as shared, SoftwareIds};
+use crate::limits::{Limits, check};
 use crate::migrations::{self, BOOKKEEPING};
 use crate::model::*;
 use crate::repository::Repository;
-
-/// Limits on what one call may store or return (untrusted endpoints feed the repository).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Records in one inventory or events in one batch.
-    pub max_records: usize,
-    /// Bytes of one tag.
-    pub max_tag_bytes: usize,
-    /// Bytes of one software identifier, locator, endpoint identifier or other text
-    /// (SWIMA carries 16-bit lengths: 65,535).
-    pub max_text_bytes: usize,
-    /// Rows of one page.
-    pub max_page: u32,
-    /// Identifiers in one [`missing_tags`](Repository::missing_tags) call.
-    pub max_lookup: usize,
-    /// Bytes of one JSON document (device posture, audit parameters).
-    pub max_json_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_records: 1_000_000,
-            max_tag_bytes: 4 << 20,
-            max_text_bytes: 65_535,
-            max_page: 10_000,
-            max_lookup: 100_000,
-            max_json_bytes: 1 << 20,
-        }
-    }
-}
 
 /// How hard a commit waits for the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -93,7 +66,7 @@ pub struct SqliteRepository {
 #[derive(Debug)]
 struct Inner {
     conn: Connection,
-    ids: ingest::SoftwareIds,
+    ids: SoftwareIds,
 }
 
 impl SqliteRepository {
@@ -101,6 +74,8 @@ impl SqliteRepository {
     /// [`migrations::LATEST`].
     pub fn open(path: impl AsRef<Path>, config: SqliteConfig) -> Result<Self> {
         let conn = Connection::open(path)?;
+        // Before switching to WAL, which waits for other processes opening the file too.
+        conn.busy_timeout(Duration::from_secs(5))?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         tracing::debug!(journal_mode = %mode, "sqlite repository opened");
         Self::setup(conn, config)
@@ -131,7 +106,7 @@ impl SqliteRepository {
         Ok(Self {
             inner: Mutex::new(Inner {
                 conn,
-                ids: ingest::SoftwareIds::default(),
+                ids: SoftwareIds::default(),
             }),
             limits: config.limits,
         })
@@ -160,12 +135,12 @@ impl SqliteRepository {
     /// once it committed.
     fn write<T>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>, &mut ingest::SoftwareIds) -> Result<T>,
+        f: impl FnOnce(&mut SqliteStore<'_>, &mut SoftwareIds) -> Result<T>,
     ) -> Result<T> {
         let mut guard = self.lock_inner();
         let Inner { conn, ids } = &mut *guard;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx, ids).and_then(|v| Ok(tx.commit().map(|()| v)?));
+        let out = f(&mut SqliteStore(&tx), ids).and_then(|v| Ok(tx.commit().map(|()| v)?));
         ids.settle(out.is_ok());
         out
     }
@@ -196,13 +171,6 @@ impl std::ops::DerefMut for MappedConn<'_> {
     fn deref_mut(&mut self) -> &mut Connection {
         &mut self.0.conn
     }
-}
-
-pub(crate) fn check(what: &'static str, len: usize, limit: usize) -> Result<()> {
-    if len > limit {
-        return Err(Error::TooLarge { what, len, limit });
-    }
-    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -236,10 +204,6 @@ fn fp(v: Option<Vec<u8>>) -> Result<Option<[u8; 32]>> {
     v.map(|v| hash32(&v)).transpose()
 }
 
-pub(crate) fn hash32(v: &[u8]) -> Result<[u8; 32]> {
-    <[u8; 32]>::try_from(v).map_err(|_| Error::Corrupt("a SHA-256 column"))
-}
-
 const ENDPOINT_COLUMNS: &str = "e.identifier, e.cert_fingerprint, e.first_seen, e.last_seen,
     EXISTS (SELECT 1 FROM session s WHERE s.endpoint_id = e.id AND s.ended_at IS NULL),
     e.swima_epoch, e.swima_last_eid";
@@ -254,9 +218,7 @@ fn endpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Endpoint, Option<Vec
             first_seen: UnixTime(r.get(2)?),
             last_seen: UnixTime(r.get(3)?),
             connected: r.get(4)?,
-            swima: epoch
-                .zip(last)
-                .map(|(epoch, last_eid)| SwimaState { epoch, last_eid }),
+            swima: SwimaState::from_columns(epoch, last),
         },
         r.get(1)?,
     ))
@@ -408,9 +370,7 @@ impl Repository for SqliteRepository {
             .query_row([endpoint], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (epoch, last) = row.ok_or_else(|| Error::UnknownEndpoint(endpoint.to_owned()))?;
-        Ok(epoch
-            .zip(last)
-            .map(|(epoch, last_eid)| SwimaState { epoch, last_eid }))
+        Ok(SwimaState::from_columns(epoch, last))
     }
 
     fn apply_inventory(&self, endpoint: &str, inventory: &Inventory) -> Result<IngestSummary> {
@@ -419,12 +379,12 @@ impl Repository for SqliteRepository {
             inventory.records.len(),
             self.limits.max_records,
         )?;
-        self.write(|tx, ids| ingest::inventory(tx, ids, &self.limits, endpoint, inventory))
+        self.write(|s, ids| shared::inventory(s, ids, &self.limits, endpoint, inventory))
     }
 
     fn apply_events(&self, endpoint: &str, batch: &EventBatch) -> Result<IngestSummary> {
         check("event batch", batch.events.len(), self.limits.max_records)?;
-        self.write(|tx, ids| ingest::events(tx, ids, &self.limits, endpoint, batch))
+        self.write(|s, ids| shared::events(s, ids, &self.limits, endpoint, batch))
     }
 
     fn missing_tags(&self, ids: &[String]) -> Result<Vec<String>> {
@@ -456,8 +416,8 @@ impl Repository for SqliteRepository {
         for t in tags {
             self.text("software identifier", &t.software_identifier)?;
             check("tag", t.content.len(), self.limits.max_tag_bytes)?;
-            out.push(ingest::store_tag(
-                &tx,
+            out.push(shared::store_tag(
+                &mut SqliteStore(&tx),
                 &t.software_identifier,
                 &t.content,
                 Some(ep),
@@ -475,23 +435,7 @@ impl Repository for SqliteRepository {
     ) -> Result<ImportReport> {
         let mut c = self.lock();
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut report = ImportReport::default();
-        for (name, content) in tags {
-            if content.len() > self.limits.max_tag_bytes {
-                let why = format!(
-                    "{} bytes, over the limit of {}",
-                    content.len(),
-                    self.limits.max_tag_bytes
-                );
-                report.rejected.push((name, why));
-                continue;
-            }
-            match ingest::import_tag(&tx, &content, at)? {
-                Ok(true) => report.imported += 1,
-                Ok(false) => report.unchanged += 1,
-                Err(why) => report.rejected.push((name, why.to_owned())),
-            }
-        }
+        let report = shared::import_all(&mut SqliteStore(&tx), &self.limits, tags, at)?;
         tx.commit()?;
         Ok(report)
     }
@@ -618,14 +562,8 @@ impl Repository for SqliteRepository {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
-        row.map(|(at, json)| {
-            Ok(DevicePosture {
-                device: device.to_owned(),
-                at: UnixTime(at),
-                posture: serde_json::from_str(&json)?,
-            })
-        })
-        .transpose()
+        row.map(|(at, json)| DevicePosture::from_stored(device, at, &json))
+            .transpose()
     }
 
     fn device_history(&self, device: &str, page: Page) -> Result<Vec<DevicePosture>> {
@@ -641,11 +579,7 @@ impl Repository for SqliteRepository {
         let mut out = Vec::new();
         for row in rows {
             let (at, json) = row?;
-            out.push(DevicePosture {
-                device: device.to_owned(),
-                at: UnixTime(at),
-                posture: serde_json::from_str(&json)?,
-            });
+            out.push(DevicePosture::from_stored(device, at, &json)?);
         }
         Ok(out)
     }

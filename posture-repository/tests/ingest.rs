@@ -12,9 +12,8 @@ mod fixture;
 use fixture::*;
 use posture_repository::*;
 
-#[test]
-fn inventory_then_events_keep_the_eid_position() {
-    let repo = memory();
+fn inventory_then_events_keep_the_eid_position(b: Backend) {
+    let repo = b.open();
     connect(&repo, "ep1", 10);
     assert_eq!(repo.swima_state("ep1").unwrap(), None);
     let s = repo
@@ -103,9 +102,8 @@ fn inventory_then_events_keep_the_eid_position() {
     assert_eq!(h[5].event_time, Some(UnixTime(1_006)));
 }
 
-#[test]
-fn an_eid_gap_is_reported_and_the_last_consulted_eid_is_kept() {
-    let repo = memory();
+fn an_eid_gap_is_reported_and_the_last_consulted_eid_is_kept(b: Backend) {
+    let repo = b.open();
     connect(&repo, "ep", 1);
     repo.apply_inventory("ep", &inventory(1, 10, 2, vec![]))
         .unwrap();
@@ -139,9 +137,8 @@ fn an_eid_gap_is_reported_and_the_last_consulted_eid_is_kept() {
     );
 }
 
-#[test]
-fn events_need_an_inventory_and_the_same_epoch() {
-    let repo = memory();
+fn events_need_an_inventory_and_the_same_epoch(b: Backend) {
+    let repo = b.open();
     connect(&repo, "ep", 1);
     assert!(matches!(
         repo.apply_events("ep", &batch(1, 1, 2, vec![])),
@@ -186,9 +183,8 @@ fn events_need_an_inventory_and_the_same_epoch() {
     );
 }
 
-#[test]
-fn an_epoch_change_resyncs_and_history_says_so() {
-    let repo = memory();
+fn an_epoch_change_resyncs_and_history_says_so(b: Backend) {
+    let repo = b.open();
     connect(&repo, "ep", 1);
     repo.apply_inventory(
         "ep",
@@ -250,11 +246,10 @@ fn an_epoch_change_resyncs_and_history_says_so() {
     assert_eq!(ids(&repo.installed("ep", ALL).unwrap()), ["c__1"]);
 }
 
-#[test]
-fn a_failure_mid_batch_leaves_nothing_half_written() {
-    let dir = TempDir::new("rollback");
+fn a_failure_mid_batch_leaves_nothing_half_written(b: Backend) {
+    let store = b.on_disk();
     {
-        let repo = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap();
+        let repo = store.another_handle();
         connect(&repo, "ep", 1);
         repo.apply_inventory("ep", &inventory(1, 0, 2, vec![rec("a__1", 1)]))
             .unwrap();
@@ -298,7 +293,7 @@ fn a_failure_mid_batch_leaves_nothing_half_written() {
             "{e}"
         );
     }
-    let repo = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap();
+    let repo = store.another_handle();
     assert_eq!(ids(&repo.installed("ep", ALL).unwrap()), ["a__1"]);
     assert_eq!(
         repo.swima_state("ep").unwrap(),
@@ -327,9 +322,8 @@ fn a_failure_mid_batch_leaves_nothing_half_written() {
     assert_eq!(ids(&repo.installed("ep", ALL).unwrap()), ["b__1"]);
 }
 
-#[test]
-fn limits_are_checked_before_anything_is_stored() {
-    let repo = limited(Limits {
+fn limits_are_checked_before_anything_is_stored(b: Backend) {
+    let repo = b.limited(Limits {
         max_records: 2,
         max_tag_bytes: 10,
         ..Limits::default()
@@ -372,9 +366,8 @@ fn limits_are_checked_before_anything_is_stored() {
     assert_eq!(repo.swima_state("ep").unwrap(), None);
 }
 
-#[test]
-fn duplicate_records_in_one_inventory_count_once() {
-    let repo = memory();
+fn duplicate_records_in_one_inventory_count_once(b: Backend) {
+    let repo = b.open();
     connect(&repo, "ep", 1);
     let s = repo
         .apply_inventory(
@@ -405,13 +398,11 @@ fn duplicate_records_in_one_inventory_count_once() {
     assert_eq!(repo.installed("ep", ALL).unwrap().len(), 2);
 }
 
-#[test]
-fn two_handles_on_one_file_racing_the_same_events_apply_them_once() {
+fn two_handles_on_one_file_racing_the_same_events_apply_them_once(b: Backend) {
     // Two managers (two connections) receive the same events for one endpoint at once.
-    let dir = TempDir::new("race");
-    let a = std::sync::Arc::new(SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap());
-    let b = std::sync::Arc::new(SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap());
-    connect(&*a, "ep", 1);
+    let store = b.on_disk();
+    let (a, b) = (store.another_handle(), store.another_handle());
+    connect(&a, "ep", 1);
     a.apply_inventory("ep", &inventory(1, 0, 2, vec![]))
         .unwrap();
     let events: Vec<_> = (1..=300)
@@ -432,11 +423,10 @@ fn two_handles_on_one_file_racing_the_same_events_apply_them_once() {
     assert!(a.verify_history().unwrap().is_intact());
 }
 
-#[test]
-fn software_first_seen_in_a_rolled_back_batch_is_stored_right_on_retry() {
+fn software_first_seen_in_a_rolled_back_batch_is_stored_right_on_retry(b: Backend) {
     // The repository caches software ids; ids learnt by a transaction that rolled back must
     // not be used later (the row they name does not exist).
-    let repo = memory();
+    let repo = b.open();
     connect(&repo, "ep", 1);
     repo.apply_inventory("ep", &inventory(1, 0, 2, vec![]))
         .unwrap();
@@ -484,3 +474,62 @@ fn software_first_seen_in_a_rolled_back_batch_is_stored_right_on_retry() {
         ["other.example__x-1"]
     );
 }
+
+fn two_sessions_of_one_endpoint_racing_overlapping_batches_lose_and_repeat_nothing(b: Backend) {
+    // Two managers hold a session of the same endpoint (it reconnected elsewhere) and each
+    // delivers EIDs 1..=240 in batches of its own size, at once. Every event must be stored
+    // once, in EID order, with the position at the end.
+    let store = b.on_disk();
+    connect(&store, "ep", 1);
+    store
+        .apply_inventory("ep", &inventory(9, 0, 2, vec![]))
+        .unwrap();
+    let events: Vec<_> = (1..=240)
+        .map(|e| event(e, EventAction::Install, rec(&format!("s__{e}"), e)))
+        .collect();
+    let threads: Vec<_> = [(store.another_handle(), 7), (store.another_handle(), 30)]
+        .into_iter()
+        .map(|(repo, size)| {
+            let events = events.clone();
+            std::thread::spawn(move || {
+                let mut changes = 0;
+                for chunk in events.chunks(size) {
+                    let last = chunk.last().unwrap().eid;
+                    let s = repo
+                        .apply_events("ep", &batch(9, last, 3, chunk.to_vec()))
+                        .unwrap();
+                    assert!(s.state.unwrap().last_eid >= last);
+                    changes += s.changes;
+                }
+                changes
+            })
+        })
+        .collect();
+    let changes: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(changes, 240);
+    let h = store.history("ep", ALL).unwrap();
+    let eids: Vec<u32> = h.iter().filter_map(|r| r.eid).collect();
+    assert_eq!(eids, (1..=240).collect::<Vec<_>>());
+    assert_eq!(store.installed("ep", ALL).unwrap().len(), 240);
+    assert_eq!(
+        store.swima_state("ep").unwrap(),
+        Some(SwimaState {
+            epoch: 9,
+            last_eid: 240
+        })
+    );
+    assert!(store.verify_history().unwrap().is_intact());
+}
+
+on_both!(
+    inventory_then_events_keep_the_eid_position,
+    an_eid_gap_is_reported_and_the_last_consulted_eid_is_kept,
+    events_need_an_inventory_and_the_same_epoch,
+    an_epoch_change_resyncs_and_history_says_so,
+    a_failure_mid_batch_leaves_nothing_half_written,
+    limits_are_checked_before_anything_is_stored,
+    duplicate_records_in_one_inventory_count_once,
+    two_handles_on_one_file_racing_the_same_events_apply_them_once,
+    software_first_seen_in_a_rolled_back_batch_is_stored_right_on_retry,
+    two_sessions_of_one_endpoint_racing_overlapping_batches_lose_and_repeat_nothing,
+);

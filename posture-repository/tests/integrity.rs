@@ -11,13 +11,14 @@
 mod fixture;
 
 use fixture::*;
-use posture_repository::migrations::{BOOKKEEPING, LATEST, MIGRATIONS};
+use posture_repository::migrations::{BOOKKEEPING, Dialect, LATEST, MIGRATIONS};
 use posture_repository::*;
 use rusqlite::Connection;
 
-/// Two endpoints with 5 and 4 history rows, in a file.
-fn populated(dir: &TempDir) {
-    let repo = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap();
+/// Two endpoints with 5 and 4 history rows, in a store that raw SQL can reach.
+fn populated(b: Backend) -> Store {
+    let store = b.store();
+    let repo = store.open();
     for ep in ["ep1", "ep2"] {
         connect(&repo, ep, 1);
         repo.apply_inventory(
@@ -47,47 +48,43 @@ fn populated(dir: &TempDir) {
     )
     .unwrap();
     assert!(repo.verify_history().unwrap().is_intact());
+    store
 }
 
-/// A raw connection with the append-only triggers dropped (what an attacker with file access
-/// can do).
-fn attacker(dir: &TempDir) -> Connection {
-    let c = Connection::open(dir.db()).unwrap();
-    c.execute_batch("DROP TRIGGER history_no_update; DROP TRIGGER history_no_delete;")
-        .unwrap();
-    c
+/// Runs `sql` with the append-only triggers out of the way (what an attacker with access to
+/// the file, or with the table owner's rights, can do).
+fn attack(store: &Store, sql: &str) {
+    let off = if store.is_postgres() {
+        "ALTER TABLE history DISABLE TRIGGER USER;"
+    } else {
+        "DROP TRIGGER history_no_update; DROP TRIGGER history_no_delete;"
+    };
+    store.raw(&format!("{off} {sql}")).unwrap();
 }
 
-fn verify(dir: &TempDir) -> ChainReport {
-    SqliteRepository::open(dir.db(), SqliteConfig::default())
-        .unwrap()
-        .verify_history()
-        .unwrap()
+/// Verification by a handle opened afresh.
+fn verify(store: &Store) -> ChainReport {
+    store.open().verify_history().unwrap()
 }
 
 const EP1: &str = "(SELECT id FROM endpoint WHERE identifier = 'ep1')";
 
-#[test]
-fn an_intact_history_verifies() {
-    let dir = TempDir::new("chain-ok");
-    populated(&dir);
-    let r = verify(&dir);
+fn an_intact_history_verifies(b: Backend) {
+    let store = populated(b);
+    let r = verify(&store);
     assert_eq!((r.endpoints, r.rows, r.faults.len()), (2, 9, 0));
-    let repo = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap();
+    let repo = store.open();
     let heads = repo.chain_heads(ALL).unwrap();
     assert_eq!(heads.len(), 2);
     assert_eq!(heads[0].seq, 5);
     assert_eq!(heads[0].hash, repo.history("ep1", ALL).unwrap()[4].hash);
 }
 
-/// Populates a file, lets the attacker run `sql`, and returns what verification finds.
-fn tampered(tag: &str, sql: &str) -> Vec<(String, i64, ChainProblem)> {
-    let dir = TempDir::new(tag);
-    populated(&dir);
-    attacker(&dir)
-        .execute(&sql.replace("EP1", EP1), [])
-        .unwrap();
-    let r = verify(&dir);
+/// Populates a store, lets the attacker run `sql`, and returns what verification finds.
+fn tampered(b: Backend, sql: &str) -> Vec<(String, i64, ChainProblem)> {
+    let store = populated(b);
+    attack(&store, &sql.replace("EP1", EP1));
+    let r = verify(&store);
     assert_eq!(r.endpoints, 2);
     r.faults
         .into_iter()
@@ -99,42 +96,39 @@ fn ep1(seq: i64, problem: ChainProblem) -> Vec<(String, i64, ChainProblem)> {
     vec![("ep1".to_string(), seq, problem)]
 }
 
-#[test]
-fn an_altered_row_is_named() {
+fn an_altered_row_is_named(b: Backend) {
     // Rewrite "a__1 removed" at seq 4 into a removal of b__1.
     let sql = "UPDATE history SET software_identifier = 'b__1' WHERE endpoint_id = EP1 AND seq = 4";
-    assert_eq!(tampered("chain-alter", sql), ep1(4, ChainProblem::Altered));
+    assert_eq!(tampered(b, sql), ep1(4, ChainProblem::Altered));
 }
 
-#[test]
-fn an_altered_row_with_a_borrowed_hash_is_named() {
+fn an_altered_row_with_a_borrowed_hash_is_named(b: Backend) {
     // Copying another row's hash into row 2 (a forger without the chain) does not help.
     let sql = "UPDATE history SET at = 5,
         hash = (SELECT hash FROM history WHERE endpoint_id = EP1 AND seq = 3)
         WHERE endpoint_id = EP1 AND seq = 2";
-    assert_eq!(tampered("chain-alter2", sql), ep1(2, ChainProblem::Altered));
+    assert_eq!(tampered(b, sql), ep1(2, ChainProblem::Altered));
 }
 
-#[test]
-fn a_deleted_row_is_named() {
+fn an_unreadable_value_is_named_as_altered(b: Backend) {
+    // A value the row type cannot hold (an EID above 32 bits).
+    let sql = "UPDATE history SET eid = 4294967296 WHERE endpoint_id = EP1 AND seq = 5";
+    assert_eq!(tampered(b, sql), ep1(5, ChainProblem::Altered));
+}
+
+fn a_deleted_row_is_named(b: Backend) {
     let sql = "DELETE FROM history WHERE endpoint_id = EP1 AND seq = 3";
-    assert_eq!(tampered("chain-delete", sql), ep1(3, ChainProblem::Missing));
+    assert_eq!(tampered(b, sql), ep1(3, ChainProblem::Missing));
 }
 
-#[test]
-fn deleting_the_newest_rows_is_detected_by_the_head() {
+fn deleting_the_newest_rows_is_detected_by_the_head(b: Backend) {
     let sql = "DELETE FROM history WHERE endpoint_id = EP1 AND seq >= 4";
-    assert_eq!(
-        tampered("chain-truncate", sql),
-        ep1(4, ChainProblem::Truncated)
-    );
+    assert_eq!(tampered(b, sql), ep1(4, ChainProblem::Truncated));
 }
 
-#[test]
-fn history_and_audit_refuse_update_and_delete_in_the_database_too() {
-    let dir = TempDir::new("append-only");
-    populated(&dir);
-    let repo = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap();
+fn history_and_audit_refuse_update_and_delete_in_the_database_too(b: Backend) {
+    let store = populated(b);
+    let repo = store.open();
     let id = repo
         .append_audit(&NewAuditEntry {
             at: UnixTime(100),
@@ -168,37 +162,45 @@ fn history_and_audit_refuse_update_and_delete_in_the_database_too() {
         id
     );
 
-    let c = Connection::open(dir.db()).unwrap();
-    for sql in [
+    let mut refused = vec![
         "UPDATE audit SET actor = 'someone else'",
         "DELETE FROM audit",
         "UPDATE history SET at = 0",
         "DELETE FROM history",
-    ] {
-        let e = c.execute(sql, []).unwrap_err().to_string();
+    ];
+    if store.is_postgres() {
+        refused.extend(["TRUNCATE history", "TRUNCATE audit"]);
+    }
+    for sql in refused {
+        let e = store.raw(sql).unwrap_err();
         assert!(e.contains("append-only"), "{sql}: {e}");
     }
     assert_eq!(repo.audit_log(ALL).unwrap(), log);
+    assert!(repo.verify_history().unwrap().is_intact());
 }
 
-#[test]
-fn an_older_database_file_is_migrated_in_place() {
-    let dir = TempDir::new("migrate");
-    {
-        // A file as the first release wrote it: schema version 1 only, with data.
-        let c = Connection::open(dir.db()).unwrap();
-        c.execute_batch(BOOKKEEPING).unwrap();
-        c.execute_batch(MIGRATIONS[0].sqlite).unwrap();
-        c.execute("INSERT INTO schema_migrations VALUES (1, 'v1', 0)", [])
-            .unwrap();
-        c.execute(
-            "INSERT INTO endpoint (identifier, first_seen, last_seen) VALUES ('old-ep', 5, 6)",
-            [],
+fn dialect(store: &Store) -> Dialect {
+    if store.is_postgres() {
+        Dialect::Postgres
+    } else {
+        Dialect::Sqlite
+    }
+}
+
+fn an_older_database_is_migrated_in_place(b: Backend) {
+    let store = b.store();
+    // A database as the first release wrote it: schema version 1 only, with data.
+    store.raw(BOOKKEEPING).unwrap();
+    store
+        .raw(MIGRATIONS[0].sql(dialect(&store)).unwrap())
+        .unwrap();
+    store
+        .raw(
+            "INSERT INTO schema_migrations VALUES (1, 'v1', 0);
+             INSERT INTO endpoint (identifier, first_seen, last_seen) VALUES ('old-ep', 5, 6);",
         )
         .unwrap();
-    }
-    let repo = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap();
-    assert_eq!(repo.schema_version().unwrap(), LATEST);
+    let repo = store.open();
     let ep = repo.endpoint("old-ep").unwrap().unwrap();
     assert_eq!((ep.first_seen, ep.last_seen), (UnixTime(5), UnixTime(6)));
     // Tables of later versions work, and the old endpoint takes new data.
@@ -214,38 +216,44 @@ fn an_older_database_file_is_migrated_in_place() {
         .unwrap();
     assert!(repo.verify_history().unwrap().is_intact());
     drop(repo);
-    let c = Connection::open(dir.db()).unwrap();
-    let versions: Vec<u32> = c
-        .prepare("SELECT version FROM schema_migrations ORDER BY version")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(versions, (1..=LATEST).collect::<Vec<_>>());
-    // Reopening applies nothing twice.
-    drop(c);
+    let versions =
+        || store.raw_i64s("SELECT CAST(version AS BIGINT) FROM schema_migrations ORDER BY version");
+    let all: Vec<i64> = (1..=i64::from(LATEST)).collect();
+    assert_eq!(versions(), all);
+    // Opening again applies nothing twice, and the data is still there.
+    let again = store.open();
+    assert_eq!(versions(), all);
+    assert_eq!(again.installed("old-ep", ALL).unwrap().len(), 1);
+    assert!(again.verify_history().unwrap().is_intact());
+}
+
+fn managers_starting_together_migrate_once(b: Backend) {
+    let store = std::sync::Arc::new(b.store());
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || store.open().verify_history().unwrap())
+        })
+        .collect();
+    for h in handles {
+        assert!(h.join().unwrap().is_intact());
+    }
     assert_eq!(
-        SqliteRepository::open(dir.db(), SqliteConfig::default())
-            .unwrap()
-            .schema_version()
-            .unwrap(),
-        LATEST
+        store.raw_i64s("SELECT CAST(version AS BIGINT) FROM schema_migrations ORDER BY version"),
+        (1..=i64::from(LATEST)).collect::<Vec<_>>()
     );
 }
 
-#[test]
-fn a_newer_database_file_is_refused() {
-    let dir = TempDir::new("too-new");
-    drop(SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap());
-    Connection::open(dir.db())
-        .unwrap()
-        .execute(
-            "INSERT INTO schema_migrations VALUES (?1, 'future', 0)",
-            [LATEST + 1],
-        )
+fn a_newer_database_is_refused(b: Backend) {
+    let store = b.store();
+    drop(store.open());
+    store
+        .raw(&format!(
+            "INSERT INTO schema_migrations VALUES ({}, 'future', 0)",
+            LATEST + 1
+        ))
         .unwrap();
-    let e = SqliteRepository::open(dir.db(), SqliteConfig::default()).unwrap_err();
+    let e = store.try_open().err().unwrap();
     assert!(
         matches!(e, Error::SchemaTooNew { found, known } if found == LATEST + 1 && known == LATEST),
         "{e}"
@@ -274,9 +282,8 @@ fn the_file_is_wal_with_foreign_keys() {
     );
 }
 
-#[test]
-fn device_posture_now_and_as_of() {
-    let repo = memory();
+fn device_posture_now_and_as_of(b: Backend) {
+    let repo = b.open();
     let posture = |host: &str, forwarding: bool| serde_json::json!({ "hostname": host, "platform": { "os-name": "Linux" }, "forwarding": forwarding });
     for (at, fwd) in [(100, false), (200, true), (300, false)] {
         repo.store_device_posture(&DevicePosture {
@@ -306,7 +313,7 @@ fn device_posture_now_and_as_of() {
     assert_eq!(repo.device_posture("other", None).unwrap(), None);
     let h = repo.device_history("switch-1", Page::first(2)).unwrap();
     assert_eq!(h.iter().map(|p| p.at.0).collect::<Vec<_>>(), [300, 200]);
-    let big = limited(Limits {
+    let big = b.limited(Limits {
         max_json_bytes: 10,
         ..Limits::default()
     });
@@ -325,3 +332,17 @@ fn device_posture_now_and_as_of() {
         }
     ));
 }
+
+on_both!(
+    an_intact_history_verifies,
+    an_altered_row_is_named,
+    an_altered_row_with_a_borrowed_hash_is_named,
+    an_unreadable_value_is_named_as_altered,
+    a_deleted_row_is_named,
+    deleting_the_newest_rows_is_detected_by_the_head,
+    history_and_audit_refuse_update_and_delete_in_the_database_too,
+    an_older_database_is_migrated_in_place,
+    managers_starting_together_migrate_once,
+    a_newer_database_is_refused,
+    device_posture_now_and_as_of,
+);

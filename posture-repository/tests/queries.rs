@@ -14,9 +14,8 @@ use fixture::*;
 use posture_repository::version::VersionRange;
 use posture_repository::*;
 
-#[test]
-fn connected_endpoints_and_sessions() {
-    let repo = memory();
+fn connected_endpoints_and_sessions(b: Backend) {
+    let repo = b.open();
     let s1 = connect(&repo, "ep-a", 10);
     let _s2 = connect(&repo, "ep-b", 11);
     let s3 = connect(&repo, "ep-a", 12); // a second session of the same endpoint
@@ -59,9 +58,8 @@ fn connected_endpoints_and_sessions() {
     assert_eq!(repo.endpoint("nobody").unwrap(), None);
 }
 
-#[test]
-fn installed_now_and_as_of_a_time() {
-    let repo = memory();
+fn installed_now_and_as_of_a_time(b: Backend) {
+    let repo = b.open();
     connect(&repo, "ep", 1);
     repo.apply_inventory(
         "ep",
@@ -137,8 +135,8 @@ fn installed_now_and_as_of_a_time() {
 
 /// 3 endpoints with OpenSSL (or not) at several versions; the announced vulnerability is
 /// OpenSSL < 3.0.13 (C.2).
-fn fleet() -> SqliteRepository {
-    let repo = memory();
+fn fleet(b: Backend) -> Repo {
+    let repo = b.open();
     let tag = |v: &str| {
         swid(
             "OpenSSL",
@@ -187,9 +185,8 @@ fn fleet() -> SqliteRepository {
     repo
 }
 
-#[test]
-fn vulnerable_software_query() {
-    let repo = fleet();
+fn vulnerable_software_query(b: Backend) {
+    let repo = fleet(b);
     let q = SoftwareQuery {
         name: Some("openssl".into()), // case-insensitive
         vendor: None,
@@ -271,9 +268,8 @@ fn vulnerable_software_query() {
     assert_eq!(paged, all);
 }
 
-#[test]
-fn software_without_a_tag_matches_no_version_range() {
-    let repo = memory();
+fn software_without_a_tag_matches_no_version_range(b: Backend) {
+    let repo = b.open();
     connect(&repo, "ep", 1);
     repo.apply_inventory("ep", &inventory(1, 0, 2, vec![rec("x.org__thing-1", 1)]))
         .unwrap();
@@ -288,9 +284,8 @@ fn software_without_a_tag_matches_no_version_range() {
     assert_eq!(hits[0].software.meta, SoftwareMeta::default());
 }
 
-#[test]
-fn tags_by_vendor_and_history_paging() {
-    let repo = fleet();
+fn tags_by_vendor_and_history_paging(b: Backend) {
+    let repo = fleet(b);
     let t = repo.tags_by_vendor("openssl.org", ALL).unwrap();
     assert_eq!(t.len(), 4);
     assert!(
@@ -338,9 +333,8 @@ fn tags_by_vendor_and_history_paging() {
     );
 }
 
-#[test]
-fn page_limits_are_clamped() {
-    let repo = limited(Limits {
+fn page_limits_are_clamped(b: Backend) {
+    let repo = b.limited(Limits {
         max_page: 2,
         ..Limits::default()
     });
@@ -358,3 +352,12 @@ fn page_limits_are_clamped() {
         1
     );
 }
+
+on_both!(
+    connected_endpoints_and_sessions,
+    installed_now_and_as_of_a_time,
+    vulnerable_software_query,
+    software_without_a_tag_matches_no_version_range,
+    tags_by_vendor_and_history_paging,
+    page_limits_are_clamped,
+);

@@ -29,9 +29,8 @@ fn reported(id: &str, content: Vec<u8>) -> ReportedTag {
     }
 }
 
-#[test]
-fn tags_are_stored_once_and_missing_ones_are_named() {
-    let repo = memory();
+fn tags_are_stored_once_and_missing_ones_are_named(b: Backend) {
+    let repo = b.open();
     connect(&repo, "ep1", 1);
     connect(&repo, "ep2", 1);
     let t = swid("zsh", "5.9", "Debian", "debian.org", "zsh-5.9");
@@ -72,7 +71,7 @@ fn tags_are_stored_once_and_missing_ones_are_named() {
         .map(String::from)
         .into();
     assert_eq!(repo.missing_tags(&ask).unwrap(), ["x__1", "y__2"]);
-    let small = limited(Limits {
+    let small = b.limited(Limits {
         max_lookup: 3,
         ..Limits::default()
     });
@@ -82,9 +81,8 @@ fn tags_are_stored_once_and_missing_ones_are_named() {
     ));
 }
 
-#[test]
-fn reported_tags_that_disagree_are_flagged() {
-    let repo = memory();
+fn reported_tags_that_disagree_are_flagged(b: Backend) {
+    let repo = b.open();
     connect(&repo, "ep", 1);
     let out = repo
         .store_tags(
@@ -147,14 +145,13 @@ fn copy_dir(from: &str, to: &std::path::Path, n: usize, ext: &str) -> Vec<std::p
         .collect()
 }
 
-#[test]
-fn trusted_import_from_a_folder_of_real_swid_and_coswid_tags() {
+fn trusted_import_from_a_folder_of_real_swid_and_coswid_tags(b: Backend) {
     let dir = TempDir::new("import");
     copy_dir(SWID, dir.path(), 5, "swidtag");
     let cbor = copy_dir(COSWID, dir.path(), 8, "coswid");
     std::fs::write(dir.path().join("broken.swidtag"), b"<SoftwareIdentity").unwrap();
     std::fs::write(dir.path().join("ignored.txt"), b"not a tag").unwrap();
-    let repo = memory();
+    let repo = b.open();
     let r = repo.import_tag_dir(dir.path(), UnixTime(50)).unwrap();
     // 5 XML + 8 CBOR, of which the first 5 packages are the same software in both encodings
     // (different content: stored side by side, both trusted).
@@ -180,7 +177,7 @@ fn trusted_import_from_a_folder_of_real_swid_and_coswid_tags() {
     );
 
     // An oversized file is refused without being read.
-    let tiny = limited(Limits {
+    let tiny = b.limited(Limits {
         max_tag_bytes: 16,
         ..Limits::default()
     });
@@ -193,9 +190,8 @@ fn trusted_import_from_a_folder_of_real_swid_and_coswid_tags() {
     }));
 }
 
-#[test]
-fn an_endpoint_never_overwrites_a_trusted_tag() {
-    let repo = memory();
+fn an_endpoint_never_overwrites_a_trusted_tag(b: Backend) {
+    let repo = b.open();
     connect(&repo, "ep", 1);
     let id = "vendor.example__tool-2.0";
     let trusted = swid("tool", "2.0", "Vendor", "vendor.example", "tool-2.0");
@@ -245,9 +241,8 @@ fn an_endpoint_never_overwrites_a_trusted_tag() {
     );
 }
 
-#[test]
-fn importing_a_reference_later_flags_earlier_reports_and_takes_over_metadata() {
-    let repo = memory();
+fn importing_a_reference_later_flags_earlier_reports_and_takes_over_metadata(b: Backend) {
+    let repo = b.open();
     connect(&repo, "ep", 1);
     let id = "vendor.example__lib-1";
     let reported_first = swid("lib", "1.0-modified", "Vendor", "vendor.example", "lib-1");
@@ -300,3 +295,11 @@ fn importing_a_reference_later_flags_earlier_reports_and_takes_over_metadata() {
         .unwrap();
     assert_eq!(r.rejected.len(), 1);
 }
+
+on_both!(
+    tags_are_stored_once_and_missing_ones_are_named,
+    reported_tags_that_disagree_are_flagged,
+    trusted_import_from_a_folder_of_real_swid_and_coswid_tags,
+    an_endpoint_never_overwrites_a_trusted_tag,
+    importing_a_reference_later_flags_earlier_reports_and_takes_over_metadata,
+);

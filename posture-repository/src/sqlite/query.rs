@@ -1,14 +1,12 @@
 //! Reading: tags, installed software (now and as of a time), the C.2 query, history, and the
 //! chain walk.
 
-use std::collections::BTreeMap;
-
 use rusqlite::{Connection, Row, params};
 
-use super::hash32;
-use crate::chain::{GENESIS, RowFields, row_hash};
+use crate::chain::{Walk, hash32};
 use crate::error::{Error, Result};
 use crate::model::*;
+use crate::replay::Replay;
 
 pub(super) fn tags(
     c: &Connection,
@@ -156,29 +154,15 @@ pub(super) fn installed_as_of(
     );
     let mut st = c.prepare_cached(&sql)?;
     let mut rows = st.query(params![ep, at.0])?;
-    let mut set: BTreeMap<(String, u8), (HistoryRecord, UnixTime)> = BTreeMap::new();
+    let mut replay = Replay::default();
     while let Some(r) = rows.next()? {
-        let h = history_row(r)?;
-        let Some(rec) = h.record else { continue };
-        let key = (rec.software_identifier.clone(), rec.source_id);
-        match h.kind {
-            HistoryKind::Install | HistoryKind::Alter => {
-                let since = set.get(&key).map_or(h.at, |(_, since)| *since);
-                set.insert(key, (rec, since));
-            }
-            HistoryKind::Remove => {
-                set.remove(&key);
-            }
-            HistoryKind::Resync => {}
-        }
+        replay.apply(history_row(r)?);
     }
-    let skip = usize::try_from(o).unwrap_or(usize::MAX);
-    let take = usize::try_from(l).unwrap_or(0);
     let mut meta = c.prepare_cached(
         "SELECT name, version, vendor, regid FROM software WHERE software_identifier = ?1",
     )?;
     let mut out = Vec::new();
-    for (_, (rec, since)) in set.into_iter().skip(skip).take(take) {
+    for (rec, since) in replay.page((l, o)) {
         let m = meta
             .query_row([&rec.software_identifier], |r| {
                 Ok(SoftwareMeta {
@@ -288,54 +272,17 @@ pub(super) fn verify(c: &Connection) -> Result<ChainReport> {
     let mut st = c.prepare(&sql)?;
     for (id, identifier, head_seq, head_hash) in eps {
         report.endpoints += 1;
-        let mut prev = GENESIS;
-        let mut expect = 1_i64;
-        let mut fault = None;
+        let mut walk = Walk::new(&identifier);
         let mut rows = st.query([id])?;
         while let Some(r) = rows.next()? {
             report.rows += 1;
-            let row = match history_row(r) {
-                Ok(row) => row,
-                Err(_) => {
-                    // Unreadable column values: the row was edited.
-                    fault = Some((r.get::<_, i64>(0).unwrap_or(expect), ChainProblem::Altered));
-                    break;
-                }
-            };
-            if row.seq != expect {
-                fault = Some((expect, ChainProblem::Missing));
+            // Unreadable column values: the row was edited.
+            let row = history_row(r).map_err(|_| r.get::<_, i64>(0).unwrap_or(walk.expected_seq()));
+            if !walk.row(row) {
                 break;
             }
-            let h = row_hash(
-                &prev,
-                &RowFields {
-                    endpoint: &identifier,
-                    seq: row.seq,
-                    at: row.at.0,
-                    kind: row.kind,
-                    record: row.record.as_ref(),
-                    eid: row.eid,
-                    event_time: row.event_time.map(|t| t.0),
-                    epoch: row.epoch,
-                },
-            );
-            if h != row.hash {
-                fault = Some((row.seq, ChainProblem::Altered));
-                break;
-            }
-            prev = row.hash;
-            expect += 1;
         }
-        if fault.is_none() {
-            let last = expect - 1;
-            if last < head_seq {
-                fault = Some((expect, ChainProblem::Truncated));
-            } else if last > head_seq || head_hash.as_slice() != prev.as_slice() {
-                // Rows beyond the recorded head, or a head that is not the last row's hash.
-                fault = Some((last, ChainProblem::Altered));
-            }
-        }
-        if let Some((seq, problem)) = fault {
+        if let Some((seq, problem)) = walk.finish(head_seq, &head_hash) {
             report.faults.push(ChainFault {
                 endpoint: identifier,
                 seq,
