@@ -20,6 +20,10 @@ use crate::registry::key;
 /// Deepest map/array nesting the decoder follows (directories nest).
 pub(crate) const MAX_DEPTH: u32 = 64;
 
+/// Most elements of a one-or-more array reserved from its length on the wire (never more
+/// than the input bytes left, as each element takes at least one).
+const MAX_PREALLOC: u64 = 1024;
+
 type Dec<'b> = Decoder<'b>;
 type Res<T> = Result<T, DecodeError>;
 
@@ -134,8 +138,12 @@ pub(crate) fn raw<'b>(d: &mut Dec<'b>, cx: &Ctx, field: &'static str) -> Res<Raw
 /// (the minicbor slow path then handles or reports them).
 #[inline(always)]
 fn head(d: &Dec<'_>) -> Option<(u8, u64, usize)> {
-    let input = d.input();
-    let p = d.position();
+    head_at(d.input(), d.position())
+}
+
+/// [`head`] at position `p` of `input`.
+#[inline(always)]
+fn head_at(input: &[u8], p: usize) -> Option<(u8, u64, usize)> {
     let b = *input.get(p)?;
     let (major, info) = (b >> 5, b & 0x1f);
     if info < 24 {
@@ -422,52 +430,83 @@ fn hash_entry<'b>(
     Ok(byte_string(d, cx, field)?.map(|value| HashEntry { alg, value }))
 }
 
-/// `one-or-more<T> = T / [2* T]`; `[x]` and `[]` are lenient deviations.
+/// `one-or-more<T> = T / [2* T]`; `[x]` and `[]` are lenient deviations. Each item is decoded
+/// by `item` straight into `out` (no move of a large value through `Result`s): it returns
+/// `false`, having pushed nothing, on a type mismatch, and so does this function then (the
+/// caller rewinds and discards `out`).
 fn one_or_more<'b, T>(
     d: &mut Dec<'b>,
     cx: &mut Ctx,
     field: &'static str,
-    item: impl Fn(&mut Dec<'b>, &mut Ctx, &'static str) -> Res<Option<T>>,
-) -> Res<Option<Vec<T>>> {
+    out: &mut Vec<T>,
+    item: impl Fn(&mut Dec<'b>, &mut Ctx, &'static str, &mut Vec<T>) -> Res<bool>,
+) -> Res<bool> {
     let pos = d.position();
     let is_array = match head(d) {
         Some((m, _, _)) => m == 4,
         None => ty(d, cx, field)? == Type::ArrayIndef,
     };
-    if is_array {
-        {
-            cx.enter(field, pos)?;
-            let len = d.array().map_err(|e| cx.cbor(&e, d, field))?;
-            // capacity from the wire, but capped: every element takes at least one byte
-            let cap = len.map_or(0, |n| usize::try_from(n.min(64)).unwrap_or(0));
-            let mut out = Vec::with_capacity(cap);
-            loop {
-                match len {
-                    Some(n) if out.len() as u64 >= n => break,
-                    None if ty(d, cx, field)? == Type::Break => {
-                        d.set_position(d.position().saturating_add(1));
-                        break;
-                    }
-                    _ => {}
-                }
-                match item(d, cx, field)? {
-                    Some(v) => out.push(v),
-                    None => {
-                        cx.leave();
-                        return Ok(None);
-                    }
-                }
+    if !is_array {
+        return item(d, cx, field, out);
+    }
+    cx.enter(field, pos)?;
+    let len = d.array().map_err(|e| cx.cbor(&e, d, field))?;
+    // capacity from the wire, but capped: every element takes at least one byte of the input
+    // left, and at most MAX_PREALLOC elements are reserved ahead
+    let left = d.input().len().saturating_sub(d.position());
+    let cap = len.map_or(0, |n| {
+        usize::try_from(n.min(MAX_PREALLOC)).map_or(0, |n| n.min(left))
+    });
+    out.reserve_exact(cap);
+    let first = out.len();
+    loop {
+        match len {
+            Some(n) if (out.len() - first) as u64 >= n => break,
+            None if ty(d, cx, field)? == Type::Break => {
+                d.set_position(d.position().saturating_add(1));
+                break;
             }
-            cx.leave();
-            match out.len() {
-                0 => cx.deviate(DeviationKind::EmptyArray, field, pos)?,
-                1 => cx.deviate(DeviationKind::SingleElementArray, field, pos)?,
-                _ => {}
-            }
-            Ok(Some(out))
+            _ => {}
         }
-    } else {
-        Ok(item(d, cx, field)?.map(|v| vec![v]))
+        if !item(d, cx, field, out)? {
+            cx.leave();
+            return Ok(false);
+        }
+    }
+    cx.leave();
+    match out.len() - first {
+        0 => cx.deviate(DeviationKind::EmptyArray, field, pos)?,
+        1 => cx.deviate(DeviationKind::SingleElementArray, field, pos)?,
+        _ => {}
+    }
+    Ok(true)
+}
+
+/// `one_or_more` as a field reader: `None` on a type mismatch.
+#[inline(always)]
+fn many<'b, T>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    field: &'static str,
+    item: impl Fn(&mut Dec<'b>, &mut Ctx, &'static str, &mut Vec<T>) -> Res<bool>,
+) -> Res<Option<Vec<T>>> {
+    let mut out = Vec::new();
+    Ok(one_or_more(d, cx, field, &mut out, item)?.then_some(out))
+}
+
+/// An item reader returning `Option<T>` as one that pushes into a vector.
+#[inline(always)]
+fn push<'b, T>(
+    read: impl Fn(&mut Dec<'b>, &mut Ctx, &'static str) -> Res<Option<T>>,
+) -> impl Fn(&mut Dec<'b>, &mut Ctx, &'static str, &mut Vec<T>) -> Res<bool> {
+    move |d, cx, field, out| {
+        Ok(match read(d, cx, field)? {
+            Some(v) => {
+                out.push(v);
+                true
+            }
+            None => false,
+        })
     }
 }
 
@@ -492,6 +531,7 @@ fn label<'b>(d: &mut Dec<'b>, cx: &mut Ctx, field: &'static str) -> Res<Label<'b
 
 impl MapIter {
     /// `None` when the next item is not a map.
+    #[inline(always)]
     fn begin(d: &mut Dec<'_>, cx: &mut Ctx, field: &'static str) -> Res<Option<Self>> {
         let start = d.position();
         if let Some((5, n, hl)) = head(d) {
@@ -664,7 +704,7 @@ fn missing(cx: &Ctx, field: &'static str, pos: usize) -> DecodeError {
 }
 
 macro_rules! set {
-    ($d:ident, $cx:ident, $attrs:ident, $it:ident, $k:ident, $pos:ident, $slot:expr, $name:literal, $exp:literal, $read:expr) => {{
+    ($d:ident, $cx:ident, $attrs:expr, $it:ident, $k:ident, $pos:ident, $slot:expr, $name:literal, $exp:literal, $read:expr) => {{
         $it.first($cx, $k, $name, $pos)?;
         if let Some(v) = field($d, $cx, &mut $attrs, Label::Int($k), $name, $exp, $read)? {
             $slot = Some(v);
@@ -793,7 +833,7 @@ pub(crate) fn concise_swid_tag<'b>(
                 meta,
                 "software-meta",
                 "one-or-more<software-meta-entry>",
-                |d, cx, f| one_or_more(d, cx, f, software_meta)
+                |d, cx, f| many(d, cx, f, push(software_meta))
             ),
             key::ENTITY => set!(
                 d,
@@ -805,7 +845,7 @@ pub(crate) fn concise_swid_tag<'b>(
                 entity,
                 "entity",
                 "one-or-more<entity-entry>",
-                |d, cx, f| one_or_more(d, cx, f, entity_entry)
+                |d, cx, f| many(d, cx, f, push(entity_entry))
             ),
             key::LINK => set!(
                 d,
@@ -817,7 +857,7 @@ pub(crate) fn concise_swid_tag<'b>(
                 link,
                 "link",
                 "one-or-more<link-entry>",
-                |d, cx, f| one_or_more(d, cx, f, link_entry)
+                |d, cx, f| many(d, cx, f, push(link_entry))
             ),
             key::PAYLOAD => set!(
                 d,
@@ -929,7 +969,7 @@ pub(crate) fn entity_entry<'b>(
                 role,
                 "entity/role",
                 "one-or-more<int / text>",
-                |d, cx, f| one_or_more(d, cx, f, code)
+                |d, cx, f| many(d, cx, f, push(code))
             ),
             Label::Int(kk @ key::THUMBPRINT) => set!(
                 d,
@@ -1301,7 +1341,7 @@ fn collection_key<'b>(
             slot_d,
             "directory",
             "one-or-more<directory-entry>",
-            |d, cx, f| one_or_more(d, cx, f, directory_entry)
+            |d, cx, f| many(d, cx, f, directory_into)
         ),
         key::FILE => set!(
             d,
@@ -1313,7 +1353,7 @@ fn collection_key<'b>(
             slot_f,
             "file",
             "one-or-more<file-entry>",
-            |d, cx, f| one_or_more(d, cx, f, file_entry)
+            |d, cx, f| many(d, cx, f, file_into)
         ),
         key::PROCESS if with_pr => set!(
             d,
@@ -1325,7 +1365,7 @@ fn collection_key<'b>(
             slot_p,
             "process",
             "one-or-more<process-entry>",
-            |d, cx, f| one_or_more(d, cx, f, process_entry)
+            |d, cx, f| many(d, cx, f, push(process_entry))
         ),
         key::RESOURCE if with_pr => set!(
             d,
@@ -1337,7 +1377,7 @@ fn collection_key<'b>(
             slot_r,
             "resource",
             "one-or-more<resource-entry>",
-            |d, cx, f| one_or_more(d, cx, f, resource_entry)
+            |d, cx, f| many(d, cx, f, push(resource_entry))
         ),
         _ => return Ok(false),
     }
@@ -1445,28 +1485,72 @@ pub(crate) fn evidence_entry<'b>(
     Ok(Some(e))
 }
 
+/// An in-place reader (`directory_into`, `file_into`) for one item on its own.
+fn single<'b, T>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    f: &'static str,
+    into: impl Fn(&mut Dec<'b>, &mut Ctx, &'static str, &mut Vec<T>) -> Res<bool>,
+) -> Res<Option<T>> {
+    let mut out = Vec::with_capacity(1);
+    Ok(if into(d, cx, f, &mut out)? {
+        out.pop()
+    } else {
+        None
+    })
+}
+
+/// One directory-entry on its own (fragments).
 pub(crate) fn directory_entry<'b>(
     d: &mut Dec<'b>,
     cx: &mut Ctx,
-    _f: &'static str,
+    f: &'static str,
 ) -> Res<Option<Directory<'b>>> {
+    single(d, cx, f, directory_into)
+}
+
+/// A directory-entry decoded in place as the new last element of `out`; `false`, nothing
+/// pushed, when the next item is not a map.
+fn directory_into<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    _f: &'static str,
+    out: &mut Vec<Directory<'b>>,
+) -> Res<bool> {
     const M: &str = "directory";
     let Some(mut it) = MapIter::begin(d, cx, M)? else {
-        return Ok(None);
+        return Ok(false);
     };
     let start = it.start;
-    let mut attrs = Attributes::default();
-    let (mut key_, mut location, mut fs_name, mut root, mut pe) = (None, None, None, None, None);
+    out.push(EMPTY_DIRECTORY); // filled in place, like `file_into`
+    let Some(dir) = out.last_mut() else {
+        return Ok(false);
+    };
+    let mut fs_name = None;
     while let Some((k, pos)) = it.next(d, cx, M)? {
+        // fast path: a definite text fs-name, root or location, the first of its key
+        if let Label::Int(kk @ (key::FS_NAME | key::ROOT | key::LOCATION)) = k
+            && it.seen & (1u64 << kk) == 0
+            && let Some(t) = fast_text(d)
+        {
+            it.seen |= 1u64 << kk;
+            let slot = match kk {
+                key::FS_NAME => &mut fs_name,
+                key::ROOT => &mut dir.root,
+                _ => &mut dir.location,
+            };
+            *slot = Some(Cow::Borrowed(t));
+            continue;
+        }
         match k {
             Label::Int(kk @ key::KEY) => set!(
                 d,
                 cx,
-                attrs,
+                dir.attributes,
                 it,
                 kk,
                 pos,
-                key_,
+                dir.key,
                 "directory/key",
                 "bool",
                 boolean
@@ -1474,11 +1558,11 @@ pub(crate) fn directory_entry<'b>(
             Label::Int(kk @ key::LOCATION) => set!(
                 d,
                 cx,
-                attrs,
+                dir.attributes,
                 it,
                 kk,
                 pos,
-                location,
+                dir.location,
                 "directory/location",
                 "text",
                 text
@@ -1486,7 +1570,7 @@ pub(crate) fn directory_entry<'b>(
             Label::Int(kk @ key::FS_NAME) => set!(
                 d,
                 cx,
-                attrs,
+                dir.attributes,
                 it,
                 kk,
                 pos,
@@ -1498,11 +1582,11 @@ pub(crate) fn directory_entry<'b>(
             Label::Int(kk @ key::ROOT) => set!(
                 d,
                 cx,
-                attrs,
+                dir.attributes,
                 it,
                 kk,
                 pos,
-                root,
+                dir.root,
                 "directory/root",
                 "text",
                 text
@@ -1510,26 +1594,20 @@ pub(crate) fn directory_entry<'b>(
             Label::Int(kk @ key::PATH_ELEMENTS) => set!(
                 d,
                 cx,
-                attrs,
+                dir.attributes,
                 it,
                 kk,
                 pos,
-                pe,
+                dir.path_elements,
                 "directory/path-elements",
                 "{ path-elements-group }",
                 path_elements
             ),
-            k => other(d, cx, &mut attrs, &mut it, k, pos, M)?,
+            k => other(d, cx, &mut dir.attributes, &mut it, k, pos, M)?,
         }
     }
-    Ok(Some(Directory {
-        key: key_,
-        location,
-        fs_name: fs_name.ok_or_else(|| missing(cx, "directory/fs-name", start))?,
-        root,
-        path_elements: pe,
-        attributes: attrs,
-    }))
+    dir.fs_name = fs_name.ok_or_else(|| missing(cx, "directory/fs-name", start))?;
+    Ok(true)
 }
 
 fn path_elements<'b>(
@@ -1558,32 +1636,241 @@ fn path_elements<'b>(
     }))
 }
 
+/// A definite-length text string, borrowed; `None` (position unchanged) for anything else,
+/// invalid UTF-8 included: the general reader then decides or reports.
+#[inline(always)]
+fn fast_text<'b>(d: &mut Dec<'b>) -> Option<&'b str> {
+    let input: &'b [u8] = d.input();
+    let p = d.position();
+    // the heads of texts shorter than 24 and than 256 bytes, else the general head
+    let (start, len) = match *input.get(p)? {
+        b @ 0x60..=0x77 => (p.checked_add(1)?, usize::from(b & 0x1f)),
+        0x78 => (
+            p.checked_add(2)?,
+            usize::from(*input.get(p.checked_add(1)?)?),
+        ),
+        _ => {
+            let s = fast_str(d, 3)?;
+            return match core::str::from_utf8(s) {
+                Ok(t) => Some(t),
+                Err(_) => {
+                    d.set_position(p);
+                    None
+                }
+            };
+        }
+    };
+    let end = start.checked_add(len)?;
+    let t = core::str::from_utf8(input.get(start..end)?).ok()?;
+    d.set_position(end);
+    Some(t)
+}
+
+/// The values every real file map holds, read without the general field machinery: a
+/// definite text (fs-name, location, root, file-version), a uint size, a definite
+/// `[int, bstr]` hash, each the first of its key in the map. `false` (nothing read, position
+/// unchanged) sends the entry down the general path, which also reports errors and
+/// deviations.
+#[inline(always)]
+fn file_fast<'b>(d: &mut Dec<'b>, it: &mut MapIter, f: &mut FileFields<'_, 'b>, k: i64) -> bool {
+    let bit = match k {
+        key::FS_NAME | key::LOCATION | key::ROOT | key::FILE_VERSION | key::SIZE | key::HASH => {
+            1u64 << k
+        }
+        _ => return false,
+    };
+    if it.seen & bit != 0 {
+        return false;
+    }
+    match k {
+        key::SIZE => match head(d) {
+            Some((0, v, hl)) => {
+                d.set_position(d.position().saturating_add(hl));
+                *f.size = Some(v);
+            }
+            _ => return false,
+        },
+        key::HASH => {
+            let p = d.position();
+            let input: &'b [u8] = d.input();
+            let alg = match (input.get(p), head_at(input, p.saturating_add(1))) {
+                (Some(0x82), Some((m @ (0 | 1), a, hl))) => {
+                    let Ok(a) = i64::try_from(a) else {
+                        return false;
+                    };
+                    d.set_position(p.saturating_add(1).saturating_add(hl));
+                    if m == 0 { a } else { -1 - a }
+                }
+                _ => return false,
+            };
+            // the heads of byte strings shorter than 24 and than 256 bytes (digests)
+            let q = d.position();
+            let bstr = match input.get(q) {
+                Some(&b @ 0x40..=0x57) => q
+                    .checked_add(1)
+                    .and_then(|s| Some((s, s.checked_add(usize::from(b & 0x1f))?))),
+                Some(0x58) => input.get(q.saturating_add(1)).and_then(|&n| {
+                    let s = q.checked_add(2)?;
+                    Some((s, s.checked_add(usize::from(n))?))
+                }),
+                _ => None,
+            }
+            .and_then(|(s, e)| Some((input.get(s..e)?, e)));
+            let value = match bstr {
+                Some((v, e)) => {
+                    d.set_position(e);
+                    Some(v)
+                }
+                None => fast_str(d, 2),
+            };
+            match value {
+                Some(value) => {
+                    *f.hash = Some(HashEntry {
+                        alg,
+                        value: Cow::Borrowed(value),
+                    });
+                }
+                None => {
+                    d.set_position(p);
+                    return false;
+                }
+            }
+        }
+        _ => {
+            let Some(t) = fast_text(d) else {
+                return false;
+            };
+            let slot = match k {
+                key::FS_NAME => {
+                    *f.fs_name = Cow::Borrowed(t);
+                    *f.named = true;
+                    it.seen |= bit;
+                    return true;
+                }
+                key::LOCATION => &mut *f.location,
+                key::ROOT => &mut *f.root,
+                _ => &mut *f.file_version,
+            };
+            *slot = Some(Cow::Borrowed(t));
+        }
+    }
+    it.seen |= bit;
+    true
+}
+
+/// The fields [`file_fast`] fills, as separate locals of [`file_into`] (so that the `File` is
+/// assembled once, in the vector).
+struct FileFields<'r, 'b> {
+    fs_name: &'r mut Text<'b>,
+    named: &'r mut bool,
+    location: &'r mut Option<Text<'b>>,
+    root: &'r mut Option<Text<'b>>,
+    file_version: &'r mut Option<Text<'b>>,
+    size: &'r mut Option<u64>,
+    hash: &'r mut Option<HashEntry<'b>>,
+}
+
+/// An empty directory-entry.
+const EMPTY_DIRECTORY: Directory<'static> = Directory {
+    key: None,
+    location: None,
+    fs_name: Cow::Borrowed(""),
+    root: None,
+    path_elements: None,
+    attributes: Attributes {
+        lang: None,
+        extra: Vec::new(),
+    },
+};
+
+/// An empty file-entry.
+const EMPTY_FILE: File<'static> = File {
+    key: None,
+    location: None,
+    fs_name: Cow::Borrowed(""),
+    root: None,
+    size: None,
+    file_version: None,
+    hash: None,
+    attributes: Attributes {
+        lang: None,
+        extra: Vec::new(),
+    },
+};
+
+/// One file-entry on its own (fragments).
 pub(crate) fn file_entry<'b>(
     d: &mut Dec<'b>,
     cx: &mut Ctx,
-    _f: &'static str,
+    f: &'static str,
 ) -> Res<Option<File<'b>>> {
+    single(d, cx, f, file_into)
+}
+
+/// A file-entry decoded in place as the new last element of `out` (a `File` is about 200
+/// bytes: moving it through `Result`s and `Vec::push` cost more than decoding it); `false`,
+/// nothing pushed, when the next item is not a map.
+fn file_into<'b>(
+    d: &mut Dec<'b>,
+    cx: &mut Ctx,
+    _f: &'static str,
+    out: &mut Vec<File<'b>>,
+) -> Res<bool> {
     const M: &str = "file";
     let Some(mut it) = MapIter::begin(d, cx, M)? else {
-        return Ok(None);
+        return Ok(false);
     };
     let start = it.start;
-    let mut attrs = Attributes::default();
-    let (mut key_, mut location, mut fs_name, mut root, mut size, mut version, mut hash) =
-        (None, None, None, None, None, None, None);
+    // pushed first and filled in place: moving a finished `File` (200 bytes) into the vector
+    // cost more than decoding it; a constant is copied without store-forwarding stalls
+    out.push(EMPTY_FILE);
+    let Some(File {
+        key: key_,
+        location,
+        fs_name: name_slot,
+        root,
+        size,
+        file_version: version,
+        hash,
+        attributes: attrs,
+    }) = out.last_mut()
+    else {
+        return Ok(false);
+    };
+    let (mut fs_name, mut named) = (None, false);
     while let Some((k, pos)) = it.next(d, cx, M)? {
+        if let Label::Int(kk) = k
+            && file_fast(
+                d,
+                &mut it,
+                &mut FileFields {
+                    fs_name: name_slot,
+                    named: &mut named,
+                    location,
+                    root,
+                    file_version: version,
+                    size,
+                    hash,
+                },
+                kk,
+            )
+        {
+            continue;
+        }
         match k {
             Label::Int(kk @ key::KEY) => {
-                set!(d, cx, attrs, it, kk, pos, key_, "file/key", "bool", boolean)
+                set!(
+                    d, cx, *attrs, it, kk, pos, *key_, "file/key", "bool", boolean
+                )
             }
             Label::Int(kk @ key::LOCATION) => set!(
                 d,
                 cx,
-                attrs,
+                *attrs,
                 it,
                 kk,
                 pos,
-                location,
+                *location,
                 "file/location",
                 "text",
                 text
@@ -1591,7 +1878,7 @@ pub(crate) fn file_entry<'b>(
             Label::Int(kk @ key::FS_NAME) => set!(
                 d,
                 cx,
-                attrs,
+                *attrs,
                 it,
                 kk,
                 pos,
@@ -1601,19 +1888,19 @@ pub(crate) fn file_entry<'b>(
                 text
             ),
             Label::Int(kk @ key::ROOT) => {
-                set!(d, cx, attrs, it, kk, pos, root, "file/root", "text", text)
+                set!(d, cx, *attrs, it, kk, pos, *root, "file/root", "text", text)
             }
             Label::Int(kk @ key::SIZE) => {
-                set!(d, cx, attrs, it, kk, pos, size, "file/size", "uint", uint)
+                set!(d, cx, *attrs, it, kk, pos, *size, "file/size", "uint", uint)
             }
             Label::Int(kk @ key::FILE_VERSION) => set!(
                 d,
                 cx,
-                attrs,
+                *attrs,
                 it,
                 kk,
                 pos,
-                version,
+                *version,
                 "file/file-version",
                 "text",
                 text
@@ -1621,28 +1908,24 @@ pub(crate) fn file_entry<'b>(
             Label::Int(kk @ key::HASH) => set!(
                 d,
                 cx,
-                attrs,
+                *attrs,
                 it,
                 kk,
                 pos,
-                hash,
+                *hash,
                 "file/hash",
                 "hash-entry",
                 hash_entry
             ),
-            k => other(d, cx, &mut attrs, &mut it, k, pos, M)?,
+            k => other(d, cx, attrs, &mut it, k, pos, M)?,
         }
     }
-    Ok(Some(File {
-        key: key_,
-        location,
-        fs_name: fs_name.ok_or_else(|| missing(cx, "file/fs-name", start))?,
-        root,
-        size,
-        file_version: version,
-        hash,
-        attributes: attrs,
-    }))
+    match fs_name {
+        Some(n) => *name_slot = n,
+        None if named => {} // the fast path wrote the slot
+        None => return Err(missing(cx, "file/fs-name", start)),
+    }
+    Ok(true)
 }
 
 pub(crate) fn process_entry<'b>(
