@@ -186,6 +186,18 @@ pub trait EvaluationStore: Send + Sync {
     fn endpoints_with_finding(&self, rule_id: &str, page: Page) -> Result<Vec<String>>;
 }
 
+/// For the tag-id look-up of both backends: `%` and `_` are LIKE wildcards: escape them (and the escape character).
+pub(crate) fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// Migration 4 (SQLite): the evaluator's tables.
 pub(crate) const V4_SQLITE: &str = "
 CREATE TABLE guidance_change (

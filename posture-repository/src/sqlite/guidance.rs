@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::query::{INSTALLED_COLUMNS, installed_row};
 use super::{SqliteRepository, check, ingest};
 use crate::error::{Error, Result};
+use crate::guidance::like_escape;
 use crate::guidance::*;
 use crate::model::{InstalledSoftware, Page, SoftwareMeta, UnixTime};
 
@@ -52,18 +53,6 @@ fn placeholders(n: usize) -> String {
         s.push('?');
     }
     s
-}
-
-/// `%` and `_` are LIKE wildcards: escape them (and the escape character).
-fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 4);
-    for ch in s.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 const EVALUATION_COLUMNS: &str =

@@ -41,6 +41,10 @@ pub fn memory() -> SqliteRepository {
     SqliteRepository::open_in_memory(SqliteConfig::default()).unwrap()
 }
 
+/// Both traits a backend implements, behind one handle.
+pub trait Both: Repository + EvaluationStore {}
+impl<T: Repository + EvaluationStore + ?Sized> Both for T {}
+
 /// Which backend a test runs on (see [`on_both!`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -77,11 +81,11 @@ enum Keep {
 impl Store {
     /// A handle on the store (a manager): the SQLite file, or a connection pool on the
     /// PostgreSQL schema; migrates it on first use.
-    pub fn open(&self) -> std::sync::Arc<dyn Repository> {
+    pub fn open(&self) -> std::sync::Arc<dyn Both> {
         self.try_open().unwrap()
     }
 
-    pub fn try_open(&self) -> Result<std::sync::Arc<dyn Repository>> {
+    pub fn try_open(&self) -> Result<std::sync::Arc<dyn Both>> {
         Ok(match &self.target {
             Target::Memory => panic!("an in-memory database has one handle; use Backend::on_disk"),
             Target::File(p) => std::sync::Arc::new(SqliteRepository::open(
@@ -152,20 +156,20 @@ impl Store {
 
 /// A repository for one test, on a [`Store`] of its own.
 pub struct Repo {
-    repo: std::sync::Arc<dyn Repository>,
+    repo: std::sync::Arc<dyn Both>,
     pub store: Store,
 }
 
 impl std::ops::Deref for Repo {
-    type Target = dyn Repository;
-    fn deref(&self) -> &(dyn Repository + 'static) {
+    type Target = dyn Both;
+    fn deref(&self) -> &(dyn Both + 'static) {
         &*self.repo
     }
 }
 
 impl Repo {
     /// Another handle on the same store (a second manager).
-    pub fn another_handle(&self) -> std::sync::Arc<dyn Repository> {
+    pub fn another_handle(&self) -> std::sync::Arc<dyn Both> {
         self.store.open()
     }
 }
@@ -337,7 +341,7 @@ impl AsRepo for Repo {
     }
 }
 
-impl AsRepo for std::sync::Arc<dyn Repository> {
+impl AsRepo for std::sync::Arc<dyn Both> {
     fn as_repo(&self) -> &dyn Repository {
         &**self
     }
