@@ -7,8 +7,12 @@
 #          (initdb) in /tmp/nea-postgres-$PORT/ listening on 127.0.0.1:$PORT only (and a Unix
 #          socket in that folder), run as the `postgres` account when started as root
 #          (PostgreSQL refuses to run as root), as the calling user otherwise.
-# Accounts: role and database `nea_test`, password `nea-test-pw` (scram-sha-256 over TCP).
-# Output:  the URL for NEA_TEST_POSTGRES_URL on stdout, also in /tmp/nea-postgres-$PORT/url.
+# Accounts: role and database `nea_test`, password `nea-test-pw` (scram-sha-256 over TCP);
+#          role `nea_tls` (same password, schema `nea_tls`) admitted over TLS only.
+# TLS:     a throwaway CA and server certificate (openssl; SAN localhost and 127.0.0.1) in the
+#          folder; the server accepts TLS (ssl=on) and requires it of `nea_tls`.
+# Output:  the URL for NEA_TEST_POSTGRES_URL on stdout, also in /tmp/nea-postgres-$PORT/url;
+#          the TLS URL (with sslrootcert) for NEA_TEST_POSTGRES_TLS_URL in .../tls-url.
 # Idempotent: a cluster of this script already running there is left alone ("already up").
 # Stop and remove with postgres-down.sh.
 set -euo pipefail
@@ -55,7 +59,7 @@ else
   OWNER=$(id -un)
 fi
 
-if [ -s "$STATE/url" ] && as_pg "$BIN/pg_ctl" -D "$STATE/data" status >/dev/null 2>&1; then
+if [ -s "$STATE/url" ] && [ -s "$STATE/tls-url" ] && as_pg "$BIN/pg_ctl" -D "$STATE/data" status >/dev/null 2>&1; then
   log "already up on 127.0.0.1:$PORT"
   cat "$STATE/url"
   exit 0
@@ -70,13 +74,41 @@ as_pg sh -c "umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > '$
 as_pg "$BIN/initdb" -D "$STATE/data" -U postgres --pwfile="$pwfile" -E UTF8 --locale=C \
   --auth-local=trust --auth-host=scram-sha-256 >"$STATE/initdb.log" 2>&1 ||
   { cat "$STATE/initdb.log" >&2; die "initdb failed"; }
+# TLS material: a CA and a server certificate it signs, valid two days.
+command -v openssl >/dev/null || die "openssl is needed for the TLS test certificates (apt-get install openssl)"
+tls="$STATE/tls"
+mkdir -p "$tls"
+(
+  cd "$tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+    -out ca.pem -subj /CN=nea-test-postgres-ca -days 2 -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key \
+    -out server.csr -subj /CN=localhost
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+    -extfile ext -out server.crt
+) >"$STATE/openssl.log" 2>&1 || { cat "$STATE/openssl.log" >&2; die "making the TLS certificates failed"; }
+chown -R "$OWNER" "$tls"
+chmod 600 "$tls/server.key" "$tls/ca.key"
+chmod 644 "$tls/ca.pem"
+# nea_tls: TLS only. The first matching line wins, so these go before initdb's.
+hba="$STATE/data/pg_hba.conf"
+{ printf 'hostssl all nea_tls 127.0.0.1/32 scram-sha-256\nhost all nea_tls 127.0.0.1/32 reject\n'
+  cat "$hba"; } > "$hba.new"
+mv "$hba.new" "$hba"
+chown "$OWNER" "$hba"
 as_pg "$BIN/pg_ctl" -D "$STATE/data" -l "$STATE/server.log" -w -t 60 \
-  -o "-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=$STATE -c fsync=off -c max_connections=200" \
+  -o "-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=$STATE -c fsync=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" \
   start >/dev/null || { cat "$STATE/server.log" >&2; die "pg_ctl start failed"; }
 as_pg "$BIN/psql" -q -v ON_ERROR_STOP=1 -h "$STATE" -p "$PORT" -U postgres -d postgres <<SQL >/dev/null
 CREATE ROLE nea_test LOGIN PASSWORD 'nea-test-pw';
+CREATE ROLE nea_tls LOGIN PASSWORD 'nea-test-pw';
 CREATE DATABASE nea_test OWNER nea_test;
+\c nea_test
+CREATE SCHEMA nea_tls AUTHORIZATION nea_tls;
 SQL
 echo "$URL" > "$STATE/url"
+echo "postgres://nea_tls:nea-test-pw@127.0.0.1:$PORT/nea_test?sslrootcert=$tls/ca.pem" > "$STATE/tls-url"
 log "PostgreSQL $("$BIN/pg_ctl" --version | awk '{print $3}') up on 127.0.0.1:$PORT (data in $STATE)"
 echo "$URL"

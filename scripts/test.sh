@@ -14,8 +14,9 @@
 # The posture-repository suite runs on SQLite and, with its `postgres` feature, on a real
 # PostgreSQL: scripts/postgres-up.sh starts a throwaway cluster on 127.0.0.1:55432 (Debian
 # package `postgresql`, installed as root when missing; run as the `postgres` account; role
-# and database `nea_test`), the PostgreSQL variants (#[ignore]d in a plain `cargo test`) run
-# with NEA_TEST_POSTGRES_URL set, and scripts/postgres-down.sh stops the cluster and removes
+# and database `nea_test`; role `nea_tls` admitted over TLS only, with a throwaway CA), the
+# PostgreSQL variants (#[ignore]d in a plain `cargo test`) run with NEA_TEST_POSTGRES_URL and
+# NEA_TEST_POSTGRES_TLS_URL set, and scripts/postgres-down.sh stops the cluster and removes
 # its folder when this script ends, also on failure or Ctrl-C.
 #
 #   NEA_SKIP_SERVER_TESTS=1 scripts/test.sh   no server, no root needed; the server tests are
@@ -91,7 +92,9 @@ cargo test --workspace --locked --benches
 # variants too.
 cargo test --locked -p posture-repository --features postgres
 if [ -n "$pg_url" ]; then
-  NEA_TEST_POSTGRES_URL="$pg_url" cargo test --locked -p posture-repository --features postgres -- --ignored
+  pg_tls_url=$(cat "/tmp/nea-postgres-${NEA_TEST_POSTGRES_PORT:-55432}/tls-url")
+  NEA_TEST_POSTGRES_URL="$pg_url" NEA_TEST_POSTGRES_TLS_URL="$pg_tls_url" \
+    cargo test --locked -p posture-repository --features postgres -- --ignored
 fi
 if [ "$server" = 1 ]; then
   cargo test --locked -p netconf-client --test netconfd -- --ignored
