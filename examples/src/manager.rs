@@ -4,6 +4,7 @@
 mod api;
 pub mod devices;
 mod sink;
+mod writer;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -19,8 +20,10 @@ use posture_repository::{NewSession, Repository, SqliteConfig, SqliteRepository,
 use pt_tls::tokio::PtTlsConnection;
 use pt_tls::tokio::listener::{Limits, Listener};
 use pt_tls::tokio::tls::{ClientCertificates, Pem, server_config};
+use swima::ValidatorConfig;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
+use writer::Writer;
 
 pub use api::{Role, Tokens};
 pub use sink::RepoSink;
@@ -103,6 +106,9 @@ pub enum ManagerError {
         /// Why.
         reason: String,
     },
+    /// The repository writer thread could not be started.
+    #[error("repository writer thread: {0}")]
+    Writer(std::io::Error),
     /// A plugin could not be registered.
     #[error("broker: {0}")]
     Broker(String),
@@ -122,6 +128,10 @@ pub struct Metrics {
     pub assessments: AtomicU64,
     /// Software records and events ingested.
     pub records: AtomicU64,
+    /// Full tags asked for by targeted request (identifiers the repository held no tag for).
+    pub tags_requested: AtomicU64,
+    /// Jobs waiting for the repository writer.
+    pub writer_queue: AtomicU64,
     /// Errors (transport, repository).
     pub errors: AtomicU64,
     /// NETCONF device polls.
@@ -146,6 +156,8 @@ pub(crate) struct State {
     pub(crate) tokens: Tokens,
     /// The network devices polled over NETCONF.
     pub(crate) devices: devices::Devices,
+    /// The repository writer thread.
+    pub(crate) writer: Arc<Writer>,
 }
 
 /// A running manager.
@@ -157,15 +169,19 @@ pub struct RunningManager {
     pub api_addr: SocketAddr,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    writer: Arc<Writer>,
 }
 
 impl RunningManager {
-    /// Stops accepting, closes the sessions and the API, and waits for them.
+    /// Stops accepting, closes the sessions and the API, waits for them, and writes what the
+    /// repository writer still holds.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         for t in self.tasks {
             let _ = t.await;
         }
+        let writer = self.writer;
+        let _ = tokio::task::spawn_blocking(move || writer.close()).await;
     }
 }
 
@@ -208,14 +224,19 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         None => Vec::new(),
     };
     let metrics = Arc::new(Metrics::default());
+    let writer = Writer::start(repo.clone(), metrics.clone()).map_err(ManagerError::Writer)?;
     let broker = Arc::new(Mutex::new(if_imv::Broker::new(Default::default())));
     {
         let mut b = broker
             .lock()
             .map_err(|_| ManagerError::Broker("poisoned".into()))?;
         let swima = SwimaImv::new(
-            RepoSink::new(repo.clone(), metrics.clone()),
-            SwimaImvConfig::default(),
+            RepoSink::new(repo.clone(), writer.clone(), metrics.clone()),
+            // Identifiers only; full tags by targeted request for those not held yet.
+            SwimaImvConfig {
+                validator: ValidatorConfig::default().with_full_records(false),
+                ..SwimaImvConfig::default()
+            },
         );
         b.add_imv("swima", Box::new(swima))
             .map_err(|e| ManagerError::Broker(e.to_string()))?;
@@ -235,6 +256,7 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         sessions: Mutex::new(HashMap::new()),
         tokens,
         devices: devices::Devices::new(device_list),
+        writer: writer.clone(),
     });
     let mut listener = Listener::bind(
         opts.listen.as_str(),
@@ -302,6 +324,7 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         api_addr,
         stop,
         tasks: vec![accept_task, api_task, devices_task],
+        writer,
     })
 }
 
@@ -328,16 +351,23 @@ async fn session(
         .and_then(|i| i.value_str())
         .map_or_else(|| peer.to_string(), str::to_owned);
     let cert_fingerprint = pt.peer_certificate().map(|c| fingerprint(c.as_ref()));
-    let row = state.repo.session_started(&NewSession {
+    let new = NewSession {
         endpoint: endpoint.clone(),
         cert_fingerprint,
         manager_instance: INSTANCE.into(),
         peer_address: peer.to_string(),
         at: clock::now(),
-    });
+    };
+    let repo = state.repo.clone();
+    let row = tokio::task::spawn_blocking(move || repo.session_started(&new)).await;
     let row = match row {
-        Ok(r) => Some(r),
+        Ok(Ok(r)) => Some(r),
         Err(e) => {
+            state.metrics.errors.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(endpoint, error = %e, "repository: session not recorded");
+            None
+        }
+        Ok(Err(e)) => {
             state.metrics.errors.fetch_add(1, Ordering::Relaxed);
             tracing::error!(endpoint, error = %e, "repository: session not recorded");
             None
@@ -393,9 +423,12 @@ async fn session(
     }
     state.metrics.sessions_open.fetch_sub(1, Ordering::Relaxed);
     if let Some(row) = row {
-        let _ = state
-            .repo
-            .session_ended(row, clock::now(), Some(result.unwrap_or("none")));
+        state.writer.submit(writer::Job::SessionEnded {
+            endpoint,
+            row,
+            at: clock::now(),
+            result: result.unwrap_or("none").to_owned(),
+        });
     }
 }
 

@@ -36,6 +36,8 @@ struct Setup {
     ca: PathBuf,
     manager: Files,
     endpoint: Files,
+    /// A second endpoint of the same CA.
+    second: Files,
     tags: PathBuf,
 }
 
@@ -61,6 +63,15 @@ fn setup(name: &str) -> Setup {
             false,
         )
         .unwrap();
+    let second = ca
+        .leaf(
+            &dir.0,
+            "endpoint-2",
+            "host-2.example",
+            &["host-2.example"],
+            false,
+        )
+        .unwrap();
     std::fs::write(
         dir.0.join("tokens"),
         format!("{READ} read\n{ADMIN} admin\n"),
@@ -78,6 +89,7 @@ fn setup(name: &str) -> Setup {
         ca: ca_file,
         manager,
         endpoint,
+        second,
         tags,
     }
 }
@@ -106,6 +118,11 @@ fn manager_with(s: &Setup, listen: &str, extra: &[&str]) -> (Proc, SocketAddr, S
 }
 
 fn agent(s: &Setup, pt: SocketAddr, identity: &Files, once: bool) -> Command {
+    agent_in(s, pt, identity, "agent-state", once)
+}
+
+/// An agent keeping its state in `state` (under the test's directory).
+fn agent_in(s: &Setup, pt: SocketAddr, identity: &Files, state: &str, once: bool) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tnc-agent"));
     c.arg("--connect")
         .arg(format!("localhost:{}", pt.port()))
@@ -118,7 +135,7 @@ fn agent(s: &Setup, pt: SocketAddr, identity: &Files, once: bool) -> Command {
         .arg("--swid-dir")
         .arg(&s.tags)
         .arg("--state")
-        .arg(s.dir.0.join("agent-state"))
+        .arg(s.dir.0.join(state))
         .stderr(Stdio::null());
     if once {
         c.arg("--once");
@@ -177,18 +194,24 @@ async fn initial_assessment_then_api_queries_and_authorization() {
     assert!(ok, "{out}");
     assert_eq!(out.lines().last(), Some("RECOMMENDATION allow compliant"));
 
-    // C.1: the full inventory, names and versions from the tags (SWID and CoSWID).
-    let names = software(api).await;
-    assert_eq!(
-        names,
-        [
-            "adduser", "apt", "bash", "curl", "libcurl4", "openssl", "xz-utils", "zlib1g"
-        ]
-    );
-    let (st, v) = get(api, "/endpoints", Some(READ)).await;
-    assert_eq!(st, 200);
-    assert_eq!(v["endpoints"][0]["identifier"], ENDPOINT);
-    assert_eq!(v["endpoints"][0]["connected"], false);
+    // C.1: the full inventory, names and versions from the tags (SWID and CoSWID), which
+    // the manager asked for by targeted request. The repository writer commits them
+    // moments after the recommendation went out.
+    let want = [
+        "adduser", "apt", "bash", "curl", "libcurl4", "openssl", "xz-utils", "zlib1g",
+    ];
+    wait_for(api, "the initial inventory with names", |n| n == want).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (st, v) = get(api, "/endpoints", Some(READ)).await;
+        assert_eq!(st, 200);
+        assert_eq!(v["endpoints"][0]["identifier"], ENDPOINT);
+        if v["endpoints"][0]["connected"] == false {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the session never ended: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // C.2 with a version range: openssl 3.0.22-1~deb12u2 is below 3.0.23, not below 3.0.22.
     let (st, v) = get(api, "/software?name=OpenSSL&below=3.0.23", Some(READ)).await;
     assert_eq!(st, 200);
@@ -422,8 +445,10 @@ async fn agent_restarted_keeps_its_log_and_eids_continue() {
     std::fs::copy(&install, s.tags.join(install.file_name().unwrap())).unwrap();
     let (ok, out) = once(&mut agent(&s, pt, &s.endpoint, true));
     assert!(ok, "{out}");
-    let names = software(api).await;
-    assert!(names.contains(&"libssl3".to_owned()) && !names.contains(&"apt".to_owned()));
+    wait_for(api, "the install and the removal", |n| {
+        n.contains(&"libssl3".to_owned()) && !n.contains(&"apt".to_owned())
+    })
+    .await;
     // Delivered as events of the same epoch (EIDs 1 and 2), after one resync only.
     let (_, v) = get(
         api,
@@ -518,4 +543,49 @@ fn import_tags_marks_reference_tags_trusted_once() {
     let (status, out) = run();
     assert!(status.success(), "{out}");
     assert_eq!(out.trim(), format!("IMPORTED 0 UNCHANGED {n} REJECTED 1"));
+}
+
+/// A counter of the manager's `/metrics`.
+async fn metric(api: SocketAddr, name: &str) -> u64 {
+    let (st, body) = request(api, "GET", "/metrics", None).await.unwrap();
+    assert_eq!(st, 200);
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tags_are_requested_only_when_the_repository_lacks_them() {
+    let s = setup("targeted");
+    let (_m, pt, api) = manager(&s, "127.0.0.1:0");
+    // The first endpoint: identifiers, then its 8 tags by targeted request.
+    assert!(once(&mut agent(&s, pt, &s.endpoint, true)).0);
+    wait_for(api, "the first inventory", |n| n.len() == 8).await;
+    assert_eq!(metric(api, "tnc_tags_requested_total").await, 8);
+    // A second endpoint with the same software: identifiers only, no tag asked for.
+    let (ok, out) = once(&mut agent_in(&s, pt, &s.second, "agent-2-state", true));
+    assert!(ok, "{out}");
+    let path = format!(
+        "/endpoints/{}/software",
+        encode("CN=host-2.example,O=Example")
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (st, v) = get(api, &path, Some(READ)).await;
+        if st == 200 && v["software"].as_array().is_some_and(|a| a.len() == 8) {
+            // Names and versions come from the tags the first endpoint sent.
+            assert!(
+                v["software"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r["name"].is_string())
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "second inventory missing: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(metric(api, "tnc_tags_requested_total").await, 8);
+    assert_eq!(metric(api, "tnc_records_ingested_total").await, 16);
 }

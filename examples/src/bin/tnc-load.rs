@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use clap::Parser;
 use if_imc::tokio::{ClientSession, ClientSessionExt};
-use imcv::os::{LinuxSource, OsImc};
+use imcv::os::{LinuxSource, OsImc, OsPosture, OsSource};
 use imcv::swima::{SwimaImc, SwimaImcConfig};
 use nea_examples::manager::{ManagerOptions, start};
 use nea_examples::pki::Ca;
@@ -49,45 +49,56 @@ struct Args {
     assessments: usize,
 }
 
-/// R synthetic SWID tags (the same products on every agent: tags are stored once).
-struct Synthetic(usize);
+/// R synthetic SWID tags (the same products on every agent: tags are stored once), built
+/// once and shared by every simulated agent.
+struct Synthetic(Arc<Vec<SourceItem>>);
+
+impl Synthetic {
+    fn items(n: usize) -> Arc<Vec<SourceItem>> {
+        Arc::new(
+            (0..n)
+                .map(|i| SourceItem {
+                    data_model: DataModelType {
+                        pen: VendorId::IETF,
+                        kind: 0,
+                    },
+                    software_identifier: Text::from(format!("load.example__pkg-{i}")),
+                    locator: Text::from(""),
+                    record: Bytes::from(format!(
+                        "<SoftwareIdentity xmlns=\"http://standards.iso.org/iso/19770/-2/2015/schema.xsd\" name=\"pkg-{i}\" tagId=\"pkg-{i}\" version=\"1.{i}\"><Entity name=\"Load\" regid=\"load.example\" role=\"tagCreator\"/></SoftwareIdentity>"
+                    )),
+                })
+                .collect(),
+        )
+    }
+}
+
 impl InventorySource for Synthetic {
     fn metadata(&self) -> Text {
         Text::from("synthetic inventory")
     }
     fn scan(&mut self) -> Result<Vec<SourceItem>, swima::Error> {
-        Ok((0..self.0)
-            .map(|i| SourceItem {
-                data_model: DataModelType {
-                    pen: VendorId::IETF,
-                    kind: 0,
-                },
-                software_identifier: Text::from(format!("load.example__pkg-{i}")),
-                locator: Text::from(""),
-                record: Bytes::from(format!(
-                    "<SoftwareIdentity xmlns=\"http://standards.iso.org/iso/19770/-2/2015/schema.xsd\" name=\"pkg-{i}\" tagId=\"pkg-{i}\" version=\"1.{i}\"><Entity name=\"Load\" regid=\"load.example\" role=\"tagCreator\"/></SoftwareIdentity>"
-                )),
-            })
-            .collect())
+        Ok(self.0.as_ref().clone())
     }
 }
 
 struct Target {
     addr: String,
     tls: Vec<Arc<rustls::ClientConfig>>,
+    /// This machine's OS posture, read once: every simulated agent reports it (reading
+    /// `/var/lib/dpkg/status` per assessment would measure the load tool, not the manager).
+    os: OsPosture,
+    /// The synthetic inventory every agent reports.
+    items: Arc<Vec<SourceItem>>,
 }
 
-async fn assess(
-    target: &Target,
-    tls: Arc<rustls::ClientConfig>,
-    records: usize,
-    epoch: u32,
-) -> Result<(), String> {
+async fn assess(target: &Target, tls: Arc<rustls::ClientConfig>, epoch: u32) -> Result<(), String> {
+    let os = target.os.clone();
     let collector = Collector::open(CollectorConfig::default(), MemoryStore::new(), epoch)
         .map_err(|e| e.to_string())?;
     let swima = SwimaImc::new(
         collector,
-        Some(Box::new(Synthetic(records))),
+        Some(Box::new(Synthetic(target.items.clone()))),
         SwimaImcConfig::default(),
     );
     swima
@@ -97,7 +108,7 @@ async fn assess(
     let mut b = if_imc::Broker::new(Default::default());
     b.add_imc("swima", Box::new(swima))
         .map_err(|e| e.to_string())?;
-    b.add_imc("os", Box::new(OsImc::new(LinuxSource::new())))
+    b.add_imc("os", Box::new(OsImc::new(os)))
         .map_err(|e| e.to_string())?;
     let broker = std::sync::Mutex::new(b);
     let name = rustls::pki_types::ServerName::try_from("localhost").map_err(|e| e.to_string())?;
@@ -129,6 +140,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("tnc-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut manager = None;
+    let os = LinuxSource::new().collect()?;
+    let items = Synthetic::items(args.records);
     let target = match &args.connect {
         Some(addr) => {
             let (Some(ca), Some(cert), Some(key)) = (&args.ca, &args.cert, &args.key) else {
@@ -138,6 +151,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             Target {
                 addr: addr.clone(),
                 tls: vec![tls],
+                os,
+                items,
             }
         }
         None => {
@@ -177,7 +192,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             }
             let addr = running.pt_addr.to_string();
             manager = Some(running);
-            Target { addr, tls }
+            Target {
+                addr,
+                tls,
+                os,
+                items,
+            }
         }
     };
     let target = Arc::new(target);
@@ -186,7 +206,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut workers = tokio::task::JoinSet::new();
     for w in 0..args.agents.max(1) {
         let (target, next) = (target.clone(), next.clone());
-        let (total, records) = (args.assessments, args.records);
+        let total = args.assessments;
         workers.spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0usize;
@@ -195,7 +215,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 let Some(tls) = tls.clone() else { break };
                 let epoch = u32::try_from(next.load(Ordering::Relaxed)).unwrap_or(0) + 1;
                 let t = Instant::now();
-                match assess(&target, tls, records, epoch).await {
+                match assess(&target, tls, epoch).await {
                     Ok(()) => lat.push(t.elapsed()),
                     Err(e) => {
                         errors += 1;
@@ -234,7 +254,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         percentile(&lat, 990).as_secs_f64() * 1e3,
     );
     if let Some(m) = manager {
+        // Shutting down writes what the repository writer still holds: the figure below
+        // counts an assessment only once its records are committed.
         m.shutdown().await;
+        let committed = started.elapsed();
+        println!(
+            "repository caught up in {:.2} s: {:.1} assessments/s committed",
+            committed.as_secs_f64(),
+            ok as f64 / committed.as_secs_f64()
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
     if errors > 0 {

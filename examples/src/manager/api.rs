@@ -406,6 +406,18 @@ async fn metrics(Extract(st): Extract<Shared>) -> impl IntoResponse {
             &m.records,
         ),
         (
+            "tnc_tags_requested_total",
+            "counter",
+            "Full tags requested from endpoints (identifiers without a stored tag).",
+            &m.tags_requested,
+        ),
+        (
+            "tnc_repository_queue",
+            "gauge",
+            "Writes waiting for the repository writer.",
+            &m.writer_queue,
+        ),
+        (
             "tnc_device_polls_total",
             "counter",
             "NETCONF device polls.",

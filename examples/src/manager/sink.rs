@@ -1,4 +1,7 @@
-//! The SWIMA verifier's sink: the posture repository.
+//! The SWIMA verifier's sink: the posture repository, written through the [`Writer`] thread.
+//!
+//! The verifier asks endpoints for software identifiers only; full tags are requested (RFC
+//! 8412 targeted request) for the identifiers the repository holds no tag for yet.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -6,23 +9,31 @@ use std::sync::atomic::Ordering;
 use imcv::swima::{SoftwareChange, SwimaSink};
 use nea_wire::{Text, VendorId};
 use posture_repository::{
-    DataModel, EventAction, EventBatch, Inventory, Page, Record, Repository, SoftwareEvent,
+    DataModel, EventAction, EventBatch, Inventory, Page, Record, ReportedTag, Repository,
+    SoftwareEvent,
 };
 use swima::{DataModelType, MirrorChange, MirrorRecord, SoftwareId, ValidatorState};
 
 use super::Metrics;
+use super::writer::{Job, Writer};
 use crate::clock;
 
-/// Stores what the SWIMA verifier learns in a [`Repository`].
+/// Stores what the SWIMA verifier learns in a [`Repository`]: reads directly, writes through
+/// the writer thread.
 pub struct RepoSink {
     repo: Arc<dyn Repository>,
+    writer: Arc<Writer>,
     metrics: Arc<Metrics>,
 }
 
 impl RepoSink {
-    /// A sink over `repo`, counting into `metrics`.
-    pub fn new(repo: Arc<dyn Repository>, metrics: Arc<Metrics>) -> Self {
-        Self { repo, metrics }
+    /// A sink reading `repo`, writing through `writer`, counting errors into `metrics`.
+    pub fn new(repo: Arc<dyn Repository>, writer: Arc<Writer>, metrics: Arc<Metrics>) -> Self {
+        Self {
+            repo,
+            writer,
+            metrics,
+        }
     }
 
     fn failed(&self, endpoint: &str, what: &str, e: &posture_repository::Error) {
@@ -47,6 +58,7 @@ fn record(m: &MirrorRecord) -> Record {
 
 impl SwimaSink for RepoSink {
     fn load_state(&mut self, endpoint: &str) -> Option<ValidatorState> {
+        self.writer.wait_idle(endpoint);
         let state = match self.repo.swima_state(endpoint) {
             Ok(s) => s?,
             Err(e) => {
@@ -97,22 +109,10 @@ impl SwimaSink for RepoSink {
             received_at: clock::now(),
             records: records.iter().map(record).collect(),
         };
-        match self.repo.apply_inventory(endpoint, &inv) {
-            Ok(s) => {
-                self.metrics
-                    .records
-                    .fetch_add(records.len() as u64, Ordering::Relaxed);
-                tracing::info!(
-                    endpoint,
-                    records = records.len(),
-                    changes = s.changes,
-                    epoch,
-                    last_eid,
-                    "inventory stored"
-                );
-            }
-            Err(e) => self.failed(endpoint, "storing an inventory", &e),
-        }
+        self.writer.submit(Job::Inventory {
+            endpoint: endpoint.to_owned(),
+            inventory: inv,
+        });
     }
 
     fn events(&mut self, endpoint: &str, changes: &[SoftwareChange], epoch: u32, last_eid: u32) {
@@ -143,20 +143,48 @@ impl SwimaSink for RepoSink {
             received_at,
             events,
         };
-        match self.repo.apply_events(endpoint, &batch) {
-            Ok(s) => {
+        self.writer.submit(Job::Events {
+            endpoint: endpoint.to_owned(),
+            batch,
+        });
+    }
+
+    fn unknown_tags(&mut self, endpoint: &str, ids: &[Text]) -> Vec<Text> {
+        let ids: Vec<String> = ids.iter().map(|t| t.as_str().to_owned()).collect();
+        match self.repo.missing_tags(&ids) {
+            Ok(missing) => {
                 self.metrics
-                    .records
-                    .fetch_add(changes.len() as u64, Ordering::Relaxed);
-                tracing::info!(
-                    endpoint,
-                    changes = s.changes,
-                    duplicates = s.duplicates,
-                    last_eid,
-                    "events stored"
-                );
+                    .tags_requested
+                    .fetch_add(missing.len() as u64, Ordering::Relaxed);
+                missing.into_iter().map(Text::from).collect()
             }
-            Err(e) => self.failed(endpoint, "storing events", &e),
+            Err(e) => {
+                self.failed(endpoint, "looking up held tags", &e);
+                Vec::new()
+            }
+        }
+    }
+
+    fn tags(&mut self, endpoint: &str, records: &[MirrorRecord]) {
+        let tags: Vec<ReportedTag> = records
+            .iter()
+            .filter_map(|m| {
+                Some(ReportedTag {
+                    software_identifier: m.id.software_identifier.as_str().to_owned(),
+                    data_model: DataModel {
+                        pen: m.id.data_model.pen.get(),
+                        kind: m.id.data_model.kind,
+                    },
+                    content: m.record.as_ref()?.to_vec(),
+                })
+            })
+            .collect();
+        if !tags.is_empty() {
+            self.writer.submit(Job::Tags {
+                endpoint: endpoint.to_owned(),
+                tags,
+                at: clock::now(),
+            });
         }
     }
 }
