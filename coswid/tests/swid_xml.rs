@@ -296,3 +296,80 @@ fn not_utf8_and_text_before_the_root_are_refused() {
             .is_ok()
     );
 }
+
+/// Namespaces in XML: the parser resolves prefixes itself from the declarations of the open
+/// SWID elements (declarations on an element apply to its own name and attributes, and end
+/// with it).
+#[test]
+fn namespace_scopes() {
+    const ISO: &str = "http://standards.iso.org/iso/19770/-2/2015/schema.xsd";
+    let doc = format!(
+        r#"<s:SoftwareIdentity xmlns:s="{ISO}" xmlns:n="urn:n" name="x" tagId="t" xml:lang="en">
+        <s:Entity name="e" regid="r" role="tagCreator" n:a="1"/>
+        <s:Payload>
+          <s:Directory xmlns:d="urn:d" xmlns="urn:other" name="a" d:x="2">
+            <File name="f1"/>
+            <s:File xmlns="" name="f2" d:y="3"/>
+          </s:Directory>
+          <s:Directory name="b" d:x="4"><s:File xmlns:s="urn:not-swid" name="f3"/></s:Directory>
+          <s:Directory xmlns:s="" name="c"/>
+          <File xmlns="{ISO}" name="f4"/>
+        </s:Payload>
+        </s:SoftwareIdentity>"#
+    );
+    let si = SoftwareIdentity::parse(doc.as_bytes()).unwrap();
+    assert_eq!(si.element.lang(), Some("en"));
+    assert_eq!(si.entities[0].attr_ns("urn:n", "a"), Some("1"));
+    let items = &si.payload.as_ref().unwrap().items;
+    assert_eq!(items.len(), 4, "{items:?}");
+    // urn:other is the default namespace inside the first Directory: its unprefixed File is
+    // not SWID (kept raw); `xmlns=""` puts the second back in no namespace
+    let Resource::Directory(a, kids) = &items[0] else {
+        panic!("{:?}", items[0])
+    };
+    assert_eq!(a.attr_ns("urn:d", "x"), Some("2"));
+    assert!(matches!(&kids[0], Resource::Other(x) if x.contains("f1")));
+    let Resource::File(f2) = &kids[1] else {
+        panic!("{:?}", kids[1])
+    };
+    assert_eq!(f2.attr_ns("urn:d", "y"), Some("3"));
+    // the d: prefix ended with the first Directory; s: is redeclared on the File
+    let Resource::Directory(b, kids) = &items[1] else {
+        panic!("{:?}", items[1])
+    };
+    assert_eq!(b.attr_ns("urn:d", "x"), None);
+    assert!(matches!(&kids[0], Resource::Other(x) if x.contains("f3")));
+    // `xmlns:s=""` undeclares the prefix: an unknown element
+    assert!(matches!(&items[2], Resource::Other(x) if x.contains("\"c\"")));
+    assert!(matches!(&items[3], Resource::File(f) if f.attr("name") == Some("f4")));
+    // and the tree survives a round trip
+    assert_eq!(SoftwareIdentity::parse(si.to_xml().as_bytes()).unwrap(), si);
+}
+
+#[test]
+fn reserved_namespace_declarations_are_refused() {
+    for decl in [
+        r#"xmlns:xml="urn:x""#,
+        r#"xmlns:xmlns="urn:x""#,
+        r#"xmlns:p="http://www.w3.org/XML/1998/namespace""#,
+        r#"xmlns:p="http://www.w3.org/2000/xmlns/""#,
+    ] {
+        let doc = format!(
+            r#"<SoftwareIdentity name="n" tagId="t"><Entity {decl} name="e"/></SoftwareIdentity>"#
+        );
+        let e = SoftwareIdentity::parse(doc.as_bytes()).unwrap_err();
+        assert!(
+            matches!(e, coswid::XmlError::Malformed { offset: 37, .. }),
+            "{decl}: {e:?}"
+        );
+    }
+    // binding xml to its own name is allowed
+    let doc = r#"<SoftwareIdentity xmlns:xml="http://www.w3.org/XML/1998/namespace" name="n" tagId="t"/>"#;
+    assert!(SoftwareIdentity::parse(doc.as_bytes()).is_ok());
+    // an undeclared prefix on the root: not a SWID tag
+    let doc = r#"<p:SoftwareIdentity name="n" tagId="t"/>"#;
+    assert_eq!(
+        SoftwareIdentity::parse(doc.as_bytes()).unwrap_err(),
+        coswid::XmlError::NoSoftwareIdentity
+    );
+}

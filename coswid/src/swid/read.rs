@@ -1,34 +1,151 @@
-//! SWID XML parser over quick-xml's `NsReader` events.
+//! SWID XML parser over quick-xml's `Reader` events, with its own namespace resolution fed by
+//! the attribute scan of the SWID elements (quick-xml's `NsReader` scanned every start tag a
+//! second time for declarations).
 
 use std::borrow::Cow;
 
-use quick_xml::NsReader;
 use quick_xml::XmlVersion;
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::{QName, ResolveResult};
+use quick_xml::name::QName;
 
-use super::{Element, Resource, ResourceTree, SWID_NS, SoftwareIdentity, XmlAttr, intern};
+use super::{
+    Element, Resource, ResourceTree, SWID_NS, SoftwareIdentity, XML_NS, XMLNS_NS, XmlAttr, intern,
+};
 use crate::error::XmlError;
 
 /// Deepest element nesting followed (Directory nests).
 pub const MAX_DEPTH: usize = 64;
 
-type Reader<'i> = NsReader<&'i [u8]>;
+/// Most namespace declarations in scope at once (quick-xml's default limit).
+const MAX_BINDINGS: usize = 128;
+
+type Reader<'i> = quick_xml::Reader<&'i [u8]>;
+
+/// One namespace declaration (Namespaces in XML 1.0 §3): prefix (`None`: the default
+/// namespace), the value as written (normalised only when reported, see [`namespace_uri`]),
+/// and the nesting level of the element declaring it.
+struct Binding {
+    prefix: Option<Cow<'static, str>>,
+    value: Cow<'static, str>,
+    /// `value` normalised as an attribute value (what attributes report as their namespace).
+    uri: Cow<'static, str>,
+    level: u32,
+}
+
+/// The declarations in scope: those of the open SWID elements (unknown elements are kept raw,
+/// so what they declare never matters). `xml` and `xmlns` are bound by definition.
+#[derive(Default)]
+struct Scopes {
+    bindings: Vec<Binding>,
+    level: u32,
+}
+
+/// What a prefix resolves to.
+enum Ns<'s> {
+    /// No prefix and no default namespace (or `xmlns=""`).
+    Unbound,
+    /// Bound by this declaration.
+    Bound(&'s Binding),
+    /// `xml:`.
+    Xml,
+    /// `xmlns:`.
+    Xmlns,
+    /// An undeclared prefix (or one undeclared with `xmlns:p=""`).
+    Unknown,
+}
+
+impl Scopes {
+    /// Open an element's scope with the declarations among its attributes (`(name, raw value)`).
+    /// Binding `xml` to another name, declaring `xmlns`, or binding another prefix to either
+    /// reserved name is an error (Namespaces in XML 1.0 §3), as in quick-xml's resolver.
+    fn push<'a>(
+        &mut self,
+        attrs: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> Result<(), &'static str> {
+        self.level = self.level.saturating_add(1);
+        for (key, value) in attrs {
+            let Some(rest) = key.strip_prefix("xmlns") else {
+                continue;
+            };
+            let prefix = match rest.strip_prefix(':') {
+                None if rest.is_empty() => None,
+                None => continue, // `xmlnsfoo`: an ordinary attribute
+                Some("xml") if value == XML_NS => continue,
+                Some("xml") => return Err("the xml prefix bound to another namespace"),
+                Some("xmlns") => return Err("the xmlns prefix declared"),
+                Some(_) if value == XML_NS || value == XMLNS_NS => {
+                    return Err("a prefix bound to a reserved namespace");
+                }
+                Some(p) => Some(intern(p)),
+            };
+            if self.bindings.len() >= MAX_BINDINGS {
+                return Err("too many namespace declarations in scope");
+            }
+            self.bindings.push(Binding {
+                prefix,
+                value: intern(value),
+                uri: namespace_uri(value),
+                level: self.level,
+            });
+        }
+        Ok(())
+    }
+
+    /// Close the innermost scope.
+    fn pop(&mut self) {
+        self.level = self.level.saturating_sub(1);
+        while self.bindings.last().is_some_and(|b| b.level > self.level) {
+            self.bindings.pop();
+        }
+    }
+
+    /// Resolve the prefix of `qname` (before the first `:`); an unprefixed name takes the
+    /// default namespace if `element`, none if it is an attribute's.
+    fn resolve(&self, qname: &str, element: bool) -> Ns<'_> {
+        let Some(prefix) = qname
+            .bytes()
+            .position(|b| b == b':')
+            .and_then(|i| qname.get(..i))
+        else {
+            if !element {
+                return Ns::Unbound;
+            }
+            return match self.bindings.iter().rev().find(|b| b.prefix.is_none()) {
+                Some(b) if !b.value.is_empty() => Ns::Bound(b),
+                _ => Ns::Unbound,
+            };
+        };
+        match prefix {
+            "xml" => return Ns::Xml,
+            "xmlns" => return Ns::Xmlns,
+            _ => {}
+        }
+        match self
+            .bindings
+            .iter()
+            .rev()
+            .find(|b| b.prefix.as_deref() == Some(prefix))
+        {
+            Some(b) if !b.value.is_empty() => Ns::Bound(b),
+            _ => Ns::Unknown,
+        }
+    }
+
+    /// Is an element of this name in the SWID namespace or in none?
+    fn is_swid(&self, qname: &str) -> bool {
+        match self.resolve(qname, true) {
+            Ns::Unbound => true,
+            Ns::Bound(b) => b.value == SWID_NS,
+            Ns::Xml | Ns::Xmlns | Ns::Unknown => false,
+        }
+    }
+}
 
 fn malformed(r: &Reader<'_>, e: impl core::fmt::Display) -> XmlError {
     XmlError::Malformed {
         offset: r.buffer_position(),
         message: e.to_string(),
-    }
-}
-
-/// Is the element in the SWID namespace or in none?
-fn swid_ns(ns: &ResolveResult<'_>) -> bool {
-    match ns {
-        ResolveResult::Unbound => true,
-        ResolveResult::Bound(n) => n.as_ref() == SWID_NS,
-        ResolveResult::Unknown(_) => false,
     }
 }
 
@@ -123,20 +240,38 @@ impl<'a> RawAttributes<'a> {
     }
 }
 
-fn element(r: &Reader<'_>, e: &BytesStart<'_>) -> Result<Element, XmlError> {
-    let qname = intern(e.name().as_ref());
-    // scanned first into a stack buffer, so the attribute vector is allocated once, exactly
+/// Open the scope of a start tag whose local name is a SWID element's and read it: `None`
+/// when its namespace makes it something else (the caller keeps it raw). Either way the caller
+/// closes the scope. The attributes are scanned once, into a stack buffer (so the attribute
+/// vector is allocated once, exactly); the declarations among them are in scope for the
+/// element's own name and attributes. A scan error stops the declarations there, as in
+/// quick-xml's resolver, and is reported only for a SWID element.
+fn element(
+    r: &Reader<'_>,
+    ns: &mut Scopes,
+    e: &BytesStart<'_>,
+    start: u64,
+) -> Result<Option<Element>, XmlError> {
+    let name = e.name();
+    let name: &str = name.as_ref();
     let mut first = [("", "", true); 8];
     let mut more = Vec::new();
     let mut n = 0;
+    let mut bad = None;
     for a in (RawAttributes {
         raw: e.attributes_raw(),
         i: 0,
     }) {
-        let a = a.map_err(|x| malformed(r, x))?;
+        let a = match a {
+            Ok(a) => a,
+            Err(x) => {
+                bad = Some(x);
+                break;
+            }
+        };
         let seen = |k: &str| first.iter().take(n).chain(&more).any(|(x, _, _)| *x == k);
-        if seen(a.0) {
-            return Err(malformed(r, "duplicate attribute"));
+        if bad.is_none() && seen(a.0) {
+            bad = Some("duplicate attribute");
         }
         match first.get_mut(n) {
             Some(slot) => *slot = a,
@@ -144,16 +279,22 @@ fn element(r: &Reader<'_>, e: &BytesStart<'_>) -> Result<Element, XmlError> {
         }
         n += 1;
     }
+    let all = || first.iter().take(n).chain(&more);
+    ns.push(all().map(|&(k, v, _)| (k, v)))
+        .map_err(|x| malformed_pos(start, x))?;
+    if !ns.is_swid(name) {
+        return Ok(None);
+    }
+    if let Some(x) = bad {
+        return Err(malformed(r, x));
+    }
     let mut attrs = Vec::with_capacity(n);
-    for &(key, raw_value, plain) in first.iter().take(n).chain(&more) {
-        let ns = if key.contains(':') {
-            match r.resolver().resolve_attribute(QName(key)).0 {
-                // the resolver keeps the declaration's raw text: normalise it as an attribute value
-                ResolveResult::Bound(n) => Some(namespace_uri(n.as_ref())),
-                _ => None,
-            }
-        } else {
-            None
+    for &(key, raw_value, plain) in all() {
+        let uri = match ns.resolve(key, false) {
+            Ns::Bound(b) => Some(b.uri.clone()),
+            Ns::Xml => Some(Cow::Borrowed(XML_NS)),
+            Ns::Xmlns => Some(Cow::Borrowed(XMLNS_NS)),
+            Ns::Unbound | Ns::Unknown => None,
         };
         let value = if !plain {
             Attribute {
@@ -168,11 +309,14 @@ fn element(r: &Reader<'_>, e: &BytesStart<'_>) -> Result<Element, XmlError> {
         };
         attrs.push(XmlAttr {
             qname: intern(key),
-            ns,
+            ns: uri,
             value,
         });
     }
-    Ok(Element { qname, attrs })
+    Ok(Some(Element {
+        qname: intern(name),
+        attrs,
+    }))
 }
 
 /// A namespace URI as the attribute-value normalisation of its declaration (XML 1.0 §3.3.3):
@@ -198,9 +342,9 @@ fn slice(r: &Reader<'_>, input: &[u8], start: u64) -> Result<String, XmlError> {
 /// What a child element turned out to be.
 enum Child {
     /// A known leaf element (its content, if any, was whitespace).
-    Leaf(String, Element),
+    Leaf(&'static str, Element),
     /// Payload/Evidence/Directory: the caller reads the children.
-    Container(String, Element, bool),
+    Container(&'static str, Element, bool),
     /// Raw XML.
     Raw(String),
     /// The parent's end tag.
@@ -210,16 +354,13 @@ enum Child {
 const LEAVES: &[&str] = &["Entity", "Link", "Meta", "File", "Process", "Resource"];
 const CONTAINERS: &[&str] = &["Payload", "Evidence", "Directory"];
 
-fn next_child(r: &mut Reader<'_>, input: &[u8]) -> Result<Child, XmlError> {
+fn next_child(r: &mut Reader<'_>, ns: &mut Scopes, input: &[u8]) -> Result<Child, XmlError> {
     loop {
         let start = r.buffer_position();
-        let (ns, ev) = r
-            .read_resolved_event()
-            .map_err(|e| malformed_pos(start, e))?;
-        let known = swid_ns(&ns);
+        let ev = r.read_event().map_err(|e| malformed_pos(start, e))?;
         match ev {
-            Event::Start(e) => return child(r, input, start, &e, true, known),
-            Event::Empty(e) => return child(r, input, start, &e, false, known),
+            Event::Start(e) => return child(r, ns, input, start, &e, true),
+            Event::Empty(e) => return child(r, ns, input, start, &e, false),
             Event::End(_) => return Ok(Child::End),
             Event::Eof => return Err(malformed(r, "unexpected end of document")),
             _ => {} // text, comments, processing instructions
@@ -227,35 +368,51 @@ fn next_child(r: &mut Reader<'_>, input: &[u8]) -> Result<Child, XmlError> {
     }
 }
 
+/// A child element. For a [`Child::Container`] the scope stays open: the caller closes it
+/// after the container's children.
 fn child(
     r: &mut Reader<'_>,
+    ns: &mut Scopes,
     input: &[u8],
     start: u64,
     e: &BytesStart<'_>,
     is_start: bool,
-    known: bool,
 ) -> Result<Child, XmlError> {
-    let local = e.local_name().as_ref().to_owned();
-    if known && CONTAINERS.contains(&local.as_str()) {
-        let el = element(r, e)?;
-        return Ok(Child::Container(local, el, is_start));
-    }
-    if known && LEAVES.contains(&local.as_str()) {
-        let el = element(r, e)?;
-        if !is_start {
-            return Ok(Child::Leaf(local, el));
+    let local = e.local_name();
+    let local: &str = local.as_ref();
+    let known = CONTAINERS
+        .iter()
+        .map(|&n| (n, true))
+        .chain(LEAVES.iter().map(|&n| (n, false)))
+        .find(|(n, _)| *n == local);
+    if let Some((local, container)) = known {
+        let el = element(r, ns, e, start);
+        let el = match el {
+            Ok(Some(el)) if container => return Ok(Child::Container(local, el, is_start)),
+            Ok(Some(el)) => Some(el),
+            Ok(None) => None,
+            Err(x) => {
+                ns.pop();
+                return Err(x);
+            }
+        };
+        ns.pop();
+        if let Some(el) = el {
+            if !is_start {
+                return Ok(Child::Leaf(local, el));
+            }
+            let span = r.read_to_end(e.name()).map_err(|x| malformed(r, x))?;
+            let inner = usize::try_from(span.start)
+                .ok()
+                .zip(usize::try_from(span.end).ok())
+                .and_then(|(a, b)| input.get(a..b))
+                .unwrap_or_default();
+            if inner.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Child::Leaf(local, el));
+            }
+            // a leaf with element content (e.g. Meta inside Entity): kept raw
+            return Ok(Child::Raw(slice(r, input, start)?));
         }
-        let span = r.read_to_end(e.name()).map_err(|x| malformed(r, x))?;
-        let inner = usize::try_from(span.start)
-            .ok()
-            .zip(usize::try_from(span.end).ok())
-            .and_then(|(a, b)| input.get(a..b))
-            .unwrap_or_default();
-        if inner.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Child::Leaf(local, el));
-        }
-        // a leaf with element content (e.g. Meta inside Entity): kept raw
-        return Ok(Child::Raw(slice(r, input, start)?));
     }
     if is_start {
         r.read_to_end(e.name()).map_err(|x| malformed(r, x))?;
@@ -271,16 +428,21 @@ fn malformed_pos(offset: u64, e: impl core::fmt::Display) -> XmlError {
 }
 
 /// Children of Payload / Evidence / Directory.
-fn resources(r: &mut Reader<'_>, input: &[u8], depth: usize) -> Result<Vec<Resource>, XmlError> {
+fn resources(
+    r: &mut Reader<'_>,
+    ns: &mut Scopes,
+    input: &[u8],
+    depth: usize,
+) -> Result<Vec<Resource>, XmlError> {
     if depth > MAX_DEPTH {
         return Err(XmlError::TooDeep);
     }
     let mut items = Vec::new();
     loop {
-        match next_child(r, input)? {
+        match next_child(r, ns, input)? {
             Child::End => return Ok(items),
             Child::Raw(x) => items.push(Resource::Other(x)),
-            Child::Leaf(name, el) => items.push(match name.as_str() {
+            Child::Leaf(name, el) => items.push(match name {
                 "File" => Resource::File(el),
                 "Process" => Resource::Process(el),
                 "Resource" => Resource::Resource(el),
@@ -289,10 +451,11 @@ fn resources(r: &mut Reader<'_>, input: &[u8], depth: usize) -> Result<Vec<Resou
             }),
             Child::Container(name, el, is_start) => {
                 let kids = if is_start {
-                    resources(r, input, depth.saturating_add(1))?
+                    resources(r, ns, input, depth.saturating_add(1))?
                 } else {
                     Vec::new()
                 };
+                ns.pop();
                 if name == "Directory" {
                     items.push(Resource::Directory(el, kids));
                 } else {
@@ -458,13 +621,11 @@ impl SoftwareIdentity {
             // quick-xml would skip this one too, uncounted; it is text before the root element
             return Err(malformed_pos(0, "a second byte order mark"));
         }
-        let mut r = NsReader::from_reader(input);
+        let mut r = Reader::from_reader(input);
+        let mut ns = Scopes::default();
         loop {
             let start = r.buffer_position();
-            let (ns, ev) = r
-                .read_resolved_event()
-                .map_err(|e| malformed_pos(start, e))?;
-            let known = swid_ns(&ns);
+            let ev = r.read_event().map_err(|e| malformed_pos(start, e))?;
             let (e, is_start) = match ev {
                 Event::Start(e) => (e, true),
                 Event::Empty(e) => (e, false),
@@ -475,19 +636,22 @@ impl SoftwareIdentity {
                 }
                 _ => continue,
             };
-            if !known || e.local_name().as_ref() != "SoftwareIdentity" {
+            if e.local_name().as_ref() != "SoftwareIdentity" {
                 return Err(XmlError::NoSoftwareIdentity);
             }
+            let Some(element) = element(&r, &mut ns, &e, start)? else {
+                return Err(XmlError::NoSoftwareIdentity);
+            };
             let mut si = SoftwareIdentity {
-                element: element(&r, &e)?,
+                element,
                 ..Self::default()
             };
             if is_start {
                 loop {
-                    match next_child(&mut r, input)? {
+                    match next_child(&mut r, &mut ns, input)? {
                         Child::End => break,
                         Child::Raw(x) => si.other.push(x),
-                        Child::Leaf(name, el) => match name.as_str() {
+                        Child::Leaf(name, el) => match name {
                             "Entity" => si.entities.push(el),
                             "Link" => si.links.push(el),
                             "Meta" => si.metas.push(el),
@@ -495,12 +659,13 @@ impl SoftwareIdentity {
                         },
                         Child::Container(name, el, is_start) => {
                             let items = if is_start {
-                                resources(&mut r, input, 1)?
+                                resources(&mut r, &mut ns, input, 1)?
                             } else {
                                 Vec::new()
                             };
+                            ns.pop();
                             let tree = ResourceTree { element: el, items };
-                            match name.as_str() {
+                            match name {
                                 "Payload" if si.payload.is_none() => si.payload = Some(tree),
                                 "Evidence" if si.evidence.is_none() => si.evidence = Some(tree),
                                 _ => si.other.push(super::write::tree_xml(&tree)),
