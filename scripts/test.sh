@@ -95,6 +95,7 @@ if [ -n "$pg_url" ]; then
   pg_tls_url=$(cat "/tmp/nea-postgres-${NEA_TEST_POSTGRES_PORT:-55432}/tls-url")
   NEA_TEST_POSTGRES_URL="$pg_url" NEA_TEST_POSTGRES_TLS_URL="$pg_tls_url" \
     cargo test --locked -p posture-repository --features postgres -- --ignored
+  NEA_TEST_POSTGRES_URL="$pg_url" cargo test --locked -p posture-evaluator --features postgres -- --ignored
 fi
 if [ "$server" = 1 ]; then
   cargo test --locked -p netconf-client --test netconfd -- --ignored

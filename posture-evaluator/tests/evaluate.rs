@@ -1,44 +1,75 @@
 //! Evaluation with evidence, guidance versioning, history, incremental updates.
+// The test bodies are plain functions that on_both!/proptest! call (clippy's test
+// exemption sees only #[test] functions).
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 #[path = "common/fixture.rs"]
 mod fixture;
 
 use fixture::*;
 use posture_evaluator::*;
-use posture_repository::guidance::EvaluationStore;
-use posture_repository::{EventAction, Page, Repository, UnixTime};
+use posture_repository::{EventAction, Page, UnixTime};
 use tnc_if::{ActionRecommendation as A, EvaluationResult as E};
+
+/// Runs each named test (a `fn(&dyn Store)`) on SQLite in memory, and with the `postgres`
+/// feature on PostgreSQL too (`#[ignore]`d: `NEA_TEST_POSTGRES_URL` and `--ignored`).
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name(&super::memory())
+            })*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(#[test]
+            #[ignore = "needs PostgreSQL: NEA_TEST_POSTGRES_URL and --ignored (scripts/test.sh)"]
+            fn $name() {
+                let pg = super::PgRepo::new();
+                super::$name(&pg.repo)
+            })*
+        }
+    };
+}
+
+on_both!(
+    a_new_rule_finds_affected_endpoints_with_evidence,
+    events_update_incrementally_and_history_answers_state_at_time,
+    guidance_is_versioned_and_changes_reevaluate,
+    os_attribute_and_stale_rules,
+    tag_id_and_vendor_rules_and_combination,
+    metadata_arriving_later_reevaluates_every_holder
+);
 
 fn openssl(v: &str) -> Pkg {
     Pkg::new("openssl", v, "OpenSSL")
 }
 
-#[test]
-fn a_new_rule_finds_affected_endpoints_with_evidence() {
-    let repo = memory();
+fn a_new_rule_finds_affected_endpoints_with_evidence(repo: &dyn Store) {
     let (old, new, other) = (
         openssl("3.0.11"),
         openssl("3.0.13"),
         Pkg::new("bash", "5.2", "GNU"),
     );
-    import(&repo, &[old.clone(), new.clone(), other.clone()]);
+    import(repo, &[old.clone(), new.clone(), other.clone()]);
     for (ep, pkgs) in [
         ("ep1", vec![&old, &other]),
         ("ep2", vec![&new, &other]),
         ("ep3", vec![&old]),
     ] {
-        connect(&repo, ep, 100);
+        connect(repo, ep, 100);
         inventory(
-            &repo,
+            repo,
             ep,
             100,
             &pkgs.iter().map(|p| p.id()).collect::<Vec<_>>(),
         );
     }
-    let ev = Evaluator::load(&repo).unwrap();
+    let ev = Evaluator::load(repo).unwrap();
     for ep in ["ep1", "ep2", "ep3"] {
         let c = ev
-            .evaluate_endpoint(&repo, ep, UnixTime(110))
+            .evaluate_endpoint(repo, ep, UnixTime(110))
             .unwrap()
             .unwrap();
         assert_eq!(c.after.recommendation, A::Allow);
@@ -50,14 +81,14 @@ fn a_new_rule_finds_affected_endpoints_with_evidence() {
         "isolate",
     );
     let up = ev
-        .put_rule(&repo, r, "token-admin-1", UnixTime(200))
+        .put_rule(repo, r, "token-admin-1", UnixTime(200))
         .unwrap();
     assert_eq!(up.change.revision, 1);
     assert_eq!(up.change.author, "token-admin-1");
     let changed: Vec<&str> = up.results.iter().map(|c| c.endpoint.as_str()).collect();
     assert_eq!(changed, ["ep1", "ep3"]);
     assert!(up.results.iter().all(ResultChange::recommendation_changed));
-    let e1 = Evaluator::current(&repo, "ep1").unwrap().unwrap();
+    let e1 = Evaluator::current(repo, "ep1").unwrap().unwrap();
     assert_eq!(e1.outcome.recommendation, A::Isolate);
     assert_eq!(e1.outcome.result, E::NonCompliantMajor);
     let f = e1.finding("CVE-2023-5678").unwrap();
@@ -72,7 +103,7 @@ fn a_new_rule_finds_affected_endpoints_with_evidence() {
             vendor: Some("OpenSSL".into()),
         }]
     );
-    let e2 = Evaluator::current(&repo, "ep2").unwrap().unwrap();
+    let e2 = Evaluator::current(repo, "ep2").unwrap().unwrap();
     assert!(e2.findings.is_empty());
     assert_eq!(e2.outcome.recommendation, A::Allow);
     assert_eq!(
@@ -82,16 +113,14 @@ fn a_new_rule_finds_affected_endpoints_with_evidence() {
     );
 }
 
-#[test]
-fn events_update_incrementally_and_history_answers_state_at_time() {
-    let repo = memory();
+fn events_update_incrementally_and_history_answers_state_at_time(repo: &dyn Store) {
     let (old, new) = (openssl("1.1.1"), openssl("3.0.13"));
-    import(&repo, &[old.clone(), new.clone()]);
-    connect(&repo, "ep", 100);
-    inventory(&repo, "ep", 100, &[new.id()]);
-    let ev = Evaluator::load(&repo).unwrap();
+    import(repo, &[old.clone(), new.clone()]);
+    connect(repo, "ep", 100);
+    inventory(repo, "ep", 100, &[new.id()]);
+    let ev = Evaluator::load(repo).unwrap();
     ev.put_rule(
-        &repo,
+        repo,
         software_rule(
             "old-openssl",
             r#"{"name":"openssl","versions":{"below":"3"}}"#,
@@ -102,14 +131,14 @@ fn events_update_incrementally_and_history_answers_state_at_time() {
     )
     .unwrap();
     assert!(
-        ev.evaluate_endpoint(&repo, "ep", UnixTime(160))
+        ev.evaluate_endpoint(repo, "ep", UnixTime(160))
             .unwrap()
             .is_some()
     );
     // Install the vulnerable version at 200.
-    let ids = events(&repo, "ep", 200, &[(EventAction::Install, old.id())]);
+    let ids = events(repo, "ep", 200, &[(EventAction::Install, old.id())]);
     let c = ev
-        .on_software_changes(&repo, "ep", &ids, UnixTime(200))
+        .on_software_changes(repo, "ep", &ids, UnixTime(200))
         .unwrap()
         .unwrap();
     assert_eq!(c.before.map(|o| o.recommendation), Some(A::Allow));
@@ -117,20 +146,20 @@ fn events_update_incrementally_and_history_answers_state_at_time() {
     assert!(c.recommendation_changed());
     // An unrelated repeat changes nothing and stores nothing.
     assert_eq!(
-        ev.on_software_changes(&repo, "ep", &[new.id()], UnixTime(250))
+        ev.on_software_changes(repo, "ep", &[new.id()], UnixTime(250))
             .unwrap(),
         None
     );
     // Remove it at 300.
-    let ids = events(&repo, "ep", 300, &[(EventAction::Remove, old.id())]);
+    let ids = events(repo, "ep", 300, &[(EventAction::Remove, old.id())]);
     let c = ev
-        .on_software_changes(&repo, "ep", &ids, UnixTime(300))
+        .on_software_changes(repo, "ep", &ids, UnixTime(300))
         .unwrap()
         .unwrap();
     assert_eq!(c.after.recommendation, A::Allow);
 
     // State at time T and why.
-    let at = |t| Evaluator::state_at(&repo, "ep", Some(UnixTime(t))).unwrap();
+    let at = |t| Evaluator::state_at(repo, "ep", Some(UnixTime(t))).unwrap();
     assert!(at(159).is_none());
     assert_eq!(at(199).unwrap().outcome.recommendation, A::Allow);
     let mid = at(250).unwrap();
@@ -142,25 +171,23 @@ fn events_update_incrementally_and_history_answers_state_at_time() {
     let rule_text = repo.rule_history("old-openssl", Page::first(10)).unwrap();
     assert_eq!(rule_text.last().unwrap().revision, why.rule_revision);
     assert_eq!(at(300).unwrap().outcome.recommendation, A::Allow);
-    let hist = Evaluator::history(&repo, "ep", Page::first(10)).unwrap();
+    let hist = Evaluator::history(repo, "ep", Page::first(10)).unwrap();
     assert_eq!(
         hist.iter().map(|e| e.at.0).collect::<Vec<_>>(),
         [300, 200, 160]
     );
 }
 
-#[test]
-fn guidance_is_versioned_and_changes_reevaluate() {
-    let repo = memory();
+fn guidance_is_versioned_and_changes_reevaluate(repo: &dyn Store) {
     let p = Pkg::new("telnetd", "0.17", "Netkit");
-    import(&repo, std::slice::from_ref(&p));
-    connect(&repo, "ep", 100);
-    inventory(&repo, "ep", 100, &[p.id()]);
-    let ev = Evaluator::load(&repo).unwrap();
-    ev.evaluate_endpoint(&repo, "ep", UnixTime(100)).unwrap();
+    import(repo, std::slice::from_ref(&p));
+    connect(repo, "ep", 100);
+    inventory(repo, "ep", 100, &[p.id()]);
+    let ev = Evaluator::load(repo).unwrap();
+    ev.evaluate_endpoint(repo, "ep", UnixTime(100)).unwrap();
     let v1 = software_rule("no-telnet", r#"{"name":"telnetd"}"#, "allow");
     let up = ev
-        .put_rule(&repo, v1.clone(), "alice", UnixTime(200))
+        .put_rule(repo, v1.clone(), "alice", UnixTime(200))
         .unwrap();
     // A warning: ALLOW with NONCOMPLIANT_MAJOR, the recommendation did not change.
     assert_eq!(up.results.len(), 1);
@@ -169,23 +196,21 @@ fn guidance_is_versioned_and_changes_reevaluate() {
     let mut v2 = v1.clone();
     v2.recommendation = Recommendation::Isolate;
     v2.severity = Severity::Minor;
-    let up = ev
-        .put_rule(&repo, v2.clone(), "bob", UnixTime(300))
-        .unwrap();
+    let up = ev.put_rule(repo, v2.clone(), "bob", UnixTime(300)).unwrap();
     assert_eq!(up.change.revision, 2);
     assert!(up.results[0].recommendation_changed());
-    let cur = Evaluator::current(&repo, "ep").unwrap().unwrap();
+    let cur = Evaluator::current(repo, "ep").unwrap().unwrap();
     assert_eq!(cur.finding("no-telnet").unwrap().rule_revision, 2);
     assert_eq!(
         (cur.outcome.recommendation, cur.outcome.result),
         (A::Isolate, E::NonCompliantMinor)
     );
     let up = ev
-        .remove_rule(&repo, "no-telnet", "carol", UnixTime(400))
+        .remove_rule(repo, "no-telnet", "carol", UnixTime(400))
         .unwrap();
     assert_eq!(up.results[0].after.recommendation, A::Allow);
     assert!(matches!(
-        ev.remove_rule(&repo, "no-telnet", "carol", UnixTime(401)),
+        ev.remove_rule(repo, "no-telnet", "carol", UnixTime(401)),
         Err(EvalError::UnknownRule(_))
     ));
     // Every change kept with its time and author; the text of each version.
@@ -199,21 +224,19 @@ fn guidance_is_versioned_and_changes_reevaluate() {
     assert_eq!(Rule::from_value(h[1].rule.clone().unwrap()).unwrap(), v2);
     assert!(h[2].rule.is_none());
     // A second evaluator loads the same guidance.
-    let ev2 = Evaluator::load(&repo).unwrap();
+    let ev2 = Evaluator::load(repo).unwrap();
     assert_eq!(ev2.revision(), 3);
     assert!(ev2.rules().is_empty());
     // The guidance history is append-only in the database too.
     assert!(ev.rules().is_empty());
 }
 
-#[test]
-fn os_attribute_and_stale_rules() {
-    let repo = memory();
-    connect(&repo, "router-ish", 1_000);
-    connect(&repo, "quiet", 1_000);
-    let ev = Evaluator::load(&repo).unwrap();
+fn os_attribute_and_stale_rules(repo: &dyn Store) {
+    connect(repo, "router-ish", 1_000);
+    connect(repo, "quiet", 1_000);
+    let ev = Evaluator::load(repo).unwrap();
     ev.put_rule(
-        &repo,
+        repo,
         rule(r#"{"id":"fwd","severity":"major","recommendation":"isolate","when":{"os_attribute":{"name":"forwarding","equals":"enabled"}}}"#),
         "admin",
         UnixTime(1_000),
@@ -221,7 +244,7 @@ fn os_attribute_and_stale_rules() {
     .unwrap();
     let c = ev
         .on_attributes(
-            &repo,
+            repo,
             "router-ish",
             &[(attributes::FORWARDING.into(), "Enabled".into())],
             UnixTime(1_010),
@@ -229,7 +252,7 @@ fn os_attribute_and_stale_rules() {
         .unwrap()
         .unwrap();
     assert_eq!(c.after.recommendation, A::Isolate);
-    let cur = Evaluator::current(&repo, "router-ish").unwrap().unwrap();
+    let cur = Evaluator::current(repo, "router-ish").unwrap().unwrap();
     assert_eq!(
         cur.finding("fwd").unwrap().evidence,
         [Evidence::OsAttribute {
@@ -239,7 +262,7 @@ fn os_attribute_and_stale_rules() {
     );
     let c = ev
         .on_attributes(
-            &repo,
+            repo,
             "router-ish",
             &[(attributes::FORWARDING.into(), "disabled".into())],
             UnixTime(1_020),
@@ -251,26 +274,26 @@ fn os_attribute_and_stale_rules() {
     // Staleness: a rule over 1 hour; "quiet" is not seen again, "router-ish" is.
     let up = ev
         .put_rule(
-            &repo,
+            repo,
             rule(r#"{"id":"stale","severity":"unknown","recommendation":"isolate","when":{"stale":{"hours":1}}}"#),
             "admin",
             UnixTime(2_000),
         )
         .unwrap();
     assert!(up.results.is_empty(), "nobody is stale yet");
-    connect(&repo, "router-ish", 4_000);
-    let changes = ev.on_time(&repo, UnixTime(2_000), UnixTime(4_600)).unwrap();
+    connect(repo, "router-ish", 4_000);
+    let changes = ev.on_time(repo, UnixTime(2_000), UnixTime(4_600)).unwrap();
     let who: Vec<&str> = changes.iter().map(|c| c.endpoint.as_str()).collect();
     assert_eq!(who, ["quiet"]);
     assert_eq!(changes[0].after.recommendation, A::Isolate);
     assert_eq!(changes[0].after.result, E::DontKnow);
     // The next tick does not find it again; the other one becomes stale later.
     assert!(
-        ev.on_time(&repo, UnixTime(4_600), UnixTime(4_700))
+        ev.on_time(repo, UnixTime(4_600), UnixTime(4_700))
             .unwrap()
             .is_empty()
     );
-    let changes = ev.on_time(&repo, UnixTime(4_700), UnixTime(7_600)).unwrap();
+    let changes = ev.on_time(repo, UnixTime(4_700), UnixTime(7_600)).unwrap();
     assert_eq!(
         changes
             .iter()
@@ -279,34 +302,29 @@ fn os_attribute_and_stale_rules() {
         ["router-ish"]
     );
     // Seen again: no longer stale.
-    connect(&repo, "quiet", 7_700);
-    let c = ev
-        .on_seen(&repo, "quiet", UnixTime(7_700))
-        .unwrap()
-        .unwrap();
+    connect(repo, "quiet", 7_700);
+    let c = ev.on_seen(repo, "quiet", UnixTime(7_700)).unwrap().unwrap();
     assert_eq!(c.after.recommendation, A::Allow);
     assert_eq!(c.before.unwrap().recommendation, A::Isolate);
 }
 
-#[test]
-fn tag_id_and_vendor_rules_and_combination() {
-    let repo = memory();
+fn tag_id_and_vendor_rules_and_combination(repo: &dyn Store) {
     let a = Pkg::new("agent", "2.0", "Acme");
     let b = Pkg::new("tool", "1.0", "Acme");
     let c = Pkg::new("tool", "1.0", "Other");
-    import(&repo, &[a.clone(), b.clone(), c.clone()]);
-    connect(&repo, "ep", 100);
-    inventory(&repo, "ep", 100, &[a.id(), c.id()]);
-    let ev = Evaluator::load(&repo).unwrap();
+    import(repo, &[a.clone(), b.clone(), c.clone()]);
+    connect(repo, "ep", 100);
+    inventory(repo, "ep", 100, &[a.id(), c.id()]);
+    let ev = Evaluator::load(repo).unwrap();
     ev.put_rule(
-        &repo,
+        repo,
         software_rule("acme-any", r#"{"vendor":"ACME.example"}"#, "allow"),
         "x",
         UnixTime(110),
     )
     .unwrap();
     ev.put_rule(
-        &repo,
+        repo,
         software_rule(
             "tag",
             &format!(r#"{{"tag_id":"{}"}}"#, c.tag_id()),
@@ -317,13 +335,13 @@ fn tag_id_and_vendor_rules_and_combination() {
     )
     .unwrap();
     ev.put_rule(
-        &repo,
+        repo,
         software_rule("tag-neg", r#"{"tag_id":"ool-1.0"}"#, "no-access"),
         "x",
         UnixTime(130),
     )
     .unwrap();
-    let cur = Evaluator::current(&repo, "ep").unwrap().unwrap();
+    let cur = Evaluator::current(repo, "ep").unwrap().unwrap();
     let ids: Vec<&str> = cur.findings.iter().map(|f| f.rule_id.as_str()).collect();
     assert_eq!(ids, ["acme-any", "tag"]);
     assert_eq!(
@@ -333,26 +351,24 @@ fn tag_id_and_vendor_rules_and_combination() {
     );
     assert_eq!(cur.finding("acme-any").unwrap().evidence.len(), 1);
     // Incremental equals full.
-    let full = ev.compute(&repo, "ep", UnixTime(130)).unwrap();
+    let full = ev.compute(repo, "ep", UnixTime(130)).unwrap();
     assert_eq!(full.findings, cur.findings);
     assert_eq!(full.outcome, cur.outcome);
 }
 
-#[test]
-fn metadata_arriving_later_reevaluates_every_holder() {
-    let repo = memory();
+fn metadata_arriving_later_reevaluates_every_holder(repo: &dyn Store) {
     let p = openssl("1.0.2");
     for ep in ["a", "b", "c"] {
-        connect(&repo, ep, 100);
+        connect(repo, ep, 100);
     }
     // a and b report the software before any tag is held: no name, no version yet.
-    inventory(&repo, "a", 100, &[p.id()]);
-    inventory(&repo, "b", 100, &[p.id()]);
-    inventory(&repo, "c", 100, &[]);
-    let ev = Evaluator::load(&repo).unwrap();
+    inventory(repo, "a", 100, &[p.id()]);
+    inventory(repo, "b", 100, &[p.id()]);
+    inventory(repo, "c", 100, &[]);
+    let ev = Evaluator::load(repo).unwrap();
     let up = ev
         .put_rule(
-            &repo,
+            repo,
             software_rule(
                 "old",
                 r#"{"name":"openssl","versions":{"below":"3"}}"#,
@@ -380,14 +396,14 @@ fn metadata_arriving_later_reevaluates_every_holder() {
         .unwrap();
     assert_eq!(stored.len(), 1);
     let changes = ev
-        .on_metadata_change(&repo, &[p.id()], UnixTime(120))
+        .on_metadata_change(repo, &[p.id()], UnixTime(120))
         .unwrap();
     let who: Vec<&str> = changes.iter().map(|c| c.endpoint.as_str()).collect();
     assert_eq!(who, ["a", "b"]);
     assert!(changes.iter().all(|c| c.after.recommendation == A::Isolate));
     assert_eq!(
-        ev.compute(&repo, "b", UnixTime(120)).unwrap().findings,
-        Evaluator::current(&repo, "b").unwrap().unwrap().findings
+        ev.compute(repo, "b", UnixTime(120)).unwrap().findings,
+        Evaluator::current(repo, "b").unwrap().unwrap().findings
     );
 }
 

@@ -1,5 +1,8 @@
 //! proptest: after any sequence of posture and guidance changes, the stored (incremental)
 //! evaluation of every endpoint equals a full re-evaluation by a freshly loaded evaluator.
+// The test bodies are plain functions that on_both!/proptest! call (clippy's test
+// exemption sees only #[test] functions).
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 #[path = "common/fixture.rs"]
 mod fixture;
@@ -71,59 +74,81 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Applies the operations one by one; after each, every endpoint's stored evaluation must
+/// equal a full evaluation by a freshly loaded evaluator.
+fn run(repo: &dyn Store, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let pkgs = pkgs();
+    let rules = rules();
+    import(repo, &pkgs);
+    let ev = Evaluator::load(repo).unwrap();
+    let mut installed = vec![BTreeSet::new(); EPS.len()];
+    for ep in EPS {
+        connect(repo, ep, 10);
+        inventory(repo, ep, 10, &[]);
+        ev.evaluate_endpoint(repo, ep, UnixTime(10)).unwrap();
+    }
+    for (step, op) in ops.into_iter().enumerate() {
+        let now = UnixTime(100 + i64::try_from(step).unwrap());
+        match op {
+            Op::Install(e, p) => {
+                if installed[e].insert(p) {
+                    let ids = events(repo, EPS[e], now.0, &[(EventAction::Install, pkgs[p].id())]);
+                    ev.on_software_changes(repo, EPS[e], &ids, now).unwrap();
+                }
+            }
+            Op::Remove(e, p) => {
+                if installed[e].remove(&p) {
+                    let ids = events(repo, EPS[e], now.0, &[(EventAction::Remove, pkgs[p].id())]);
+                    ev.on_software_changes(repo, EPS[e], &ids, now).unwrap();
+                }
+            }
+            Op::Put(r) => {
+                ev.put_rule(repo, rules[r].clone(), "prop", now).unwrap();
+            }
+            Op::Drop(r) => match ev.remove_rule(repo, &rules[r].id, "prop", now) {
+                Ok(_) | Err(EvalError::UnknownRule(_)) => {}
+                Err(e) => panic!("{e}"),
+            },
+            Op::Forwarding(e, on) => {
+                let v = if on { "enabled" } else { "disabled" };
+                ev.on_attributes(repo, EPS[e], &[("forwarding".into(), v.into())], now)
+                    .unwrap();
+            }
+        }
+        let fresh = Evaluator::load(repo).unwrap();
+        for ep in EPS {
+            let stored = Evaluator::current(repo, ep).unwrap().unwrap();
+            let full = fresh.compute(repo, ep, now).unwrap();
+            prop_assert_eq!(
+                &stored.findings,
+                &full.findings,
+                "endpoint {} after step {}",
+                ep,
+                step
+            );
+            prop_assert_eq!(stored.outcome, full.outcome);
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
     fn incremental_equals_full(ops in proptest::collection::vec(op(), 1..24)) {
-        let repo = memory();
-        let pkgs = pkgs();
-        let rules = rules();
-        import(&repo, &pkgs);
-        let ev = Evaluator::load(&repo).unwrap();
-        let mut installed = vec![BTreeSet::new(); EPS.len()];
-        for ep in EPS {
-            connect(&repo, ep, 10);
-            inventory(&repo, ep, 10, &[]);
-            ev.evaluate_endpoint(&repo, ep, UnixTime(10)).unwrap();
-        }
-        for (step, op) in ops.into_iter().enumerate() {
-            let now = UnixTime(100 + i64::try_from(step).unwrap());
-            match op {
-                Op::Install(e, p) => {
-                    if installed[e].insert(p) {
-                        let ids = events(&repo, EPS[e], now.0, &[(EventAction::Install, pkgs[p].id())]);
-                        ev.on_software_changes(&repo, EPS[e], &ids, now).unwrap();
-                    }
-                }
-                Op::Remove(e, p) => {
-                    if installed[e].remove(&p) {
-                        let ids = events(&repo, EPS[e], now.0, &[(EventAction::Remove, pkgs[p].id())]);
-                        ev.on_software_changes(&repo, EPS[e], &ids, now).unwrap();
-                    }
-                }
-                Op::Put(r) => {
-                    ev.put_rule(&repo, rules[r].clone(), "prop", now).unwrap();
-                }
-                Op::Drop(r) => {
-                    let id = &rules[r].id;
-                    match ev.remove_rule(&repo, id, "prop", now) {
-                        Ok(_) | Err(EvalError::UnknownRule(_)) => {}
-                        Err(e) => panic!("{e}"),
-                    }
-                }
-                Op::Forwarding(e, on) => {
-                    let v = if on { "enabled" } else { "disabled" };
-                    ev.on_attributes(&repo, EPS[e], &[("forwarding".into(), v.into())], now).unwrap();
-                }
-            }
-            let fresh = Evaluator::load(&repo).unwrap();
-            for ep in EPS {
-                let stored = Evaluator::current(&repo, ep).unwrap().unwrap();
-                let full = fresh.compute(&repo, ep, now).unwrap();
-                prop_assert_eq!(&stored.findings, &full.findings, "endpoint {} after step {}", ep, step);
-                prop_assert_eq!(stored.outcome, full.outcome);
-            }
-        }
+        run(&memory(), ops)?;
+    }
+}
+
+#[cfg(feature = "postgres")]
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    #[ignore = "needs PostgreSQL: NEA_TEST_POSTGRES_URL and --ignored (scripts/test.sh)"]
+    fn incremental_equals_full_on_postgres(ops in proptest::collection::vec(op(), 1..24)) {
+        let pg = PgRepo::new();
+        run(&pg.repo, ops)?;
     }
 }

@@ -1,14 +1,14 @@
 //! Shared fixtures: an in-memory repository, endpoints, trusted tags for software metadata.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::panic)]
 
-use posture_evaluator::Rule;
+use posture_evaluator::{Rule, Store};
 use posture_repository::*;
 
 pub fn memory() -> SqliteRepository {
     SqliteRepository::open_in_memory(SqliteConfig::default()).unwrap()
 }
 
-pub fn connect(repo: &SqliteRepository, ep: &str, at: i64) -> i64 {
+pub fn connect(repo: &(impl Store + ?Sized), ep: &str, at: i64) -> i64 {
     repo.session_started(&NewSession {
         endpoint: ep.into(),
         cert_fingerprint: None,
@@ -67,7 +67,7 @@ impl Pkg {
 }
 
 /// Imports the packages' tags as trusted (gives the software its metadata).
-pub fn import(repo: &SqliteRepository, pkgs: &[Pkg]) {
+pub fn import(repo: &(impl Store + ?Sized), pkgs: &[Pkg]) {
     let mut it = pkgs.iter().map(|p| (p.id(), p.tag()));
     let r = repo.import_tags(&mut it, UnixTime(1)).unwrap();
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
@@ -84,7 +84,7 @@ pub fn rec(id: &str, record_id: u32) -> Record {
     }
 }
 
-pub fn inventory(repo: &SqliteRepository, ep: &str, at: i64, ids: &[String]) {
+pub fn inventory(repo: &(impl Store + ?Sized), ep: &str, at: i64, ids: &[String]) {
     repo.apply_inventory(
         ep,
         &Inventory {
@@ -103,7 +103,7 @@ pub fn inventory(repo: &SqliteRepository, ep: &str, at: i64, ids: &[String]) {
 
 /// Applies install/remove events; returns the changed identifiers.
 pub fn events(
-    repo: &SqliteRepository,
+    repo: &(impl Store + ?Sized),
     ep: &str,
     at: i64,
     changes: &[(EventAction, String)],
@@ -141,4 +141,56 @@ pub fn software_rule(id: &str, matcher: &str, rec: &str) -> Rule {
     rule(&format!(
         r#"{{"id":"{id}","severity":"major","recommendation":"{rec}","when":{{"software":{matcher}}}}}"#
     ))
+}
+
+/// A PostgreSQL repository in a schema of its own (dropped on drop) in the database at
+/// `NEA_TEST_POSTGRES_URL`.
+#[cfg(feature = "postgres")]
+pub struct PgRepo {
+    pub repo: PostgresRepository,
+    schema: String,
+}
+
+#[cfg(feature = "postgres")]
+impl PgRepo {
+    pub fn new() -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let schema = format!(
+            "eval_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        pg_client()
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+            ))
+            .unwrap();
+        let base = pg_url();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        let repo = PostgresRepository::open(&PostgresConfig::new(url)).unwrap();
+        Self { repo, schema }
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl Drop for PgRepo {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&pg_url(), postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn pg_url() -> String {
+    std::env::var("NEA_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!("NEA_TEST_POSTGRES_URL is not set: run scripts/test.sh, or scripts/postgres-up.sh and export the URL it prints")
+    })
+}
+
+#[cfg(feature = "postgres")]
+fn pg_client() -> postgres::Client {
+    postgres::Client::connect(&pg_url(), postgres::NoTls).unwrap()
 }
