@@ -1,4 +1,5 @@
-//! proptest: after any sequence of posture and guidance changes, the stored (incremental)
+//! proptest: after any sequence of posture and guidance changes and of time passing (a
+//! staleness rule, sessions, the timer), the stored (incremental)
 //! evaluation of every endpoint equals a full re-evaluation by a freshly loaded evaluator.
 // The test bodies are plain functions that on_both!/proptest! call (clippy's test
 // exemption sees only #[test] functions).
@@ -52,6 +53,9 @@ fn rules() -> Vec<Rule> {
         ),
         // Same id as r-name, another condition: a replaced rule.
         software_rule("r-name", r#"{"vendor":"OpenSSL"}"#, "no-access"),
+        rule(
+            r#"{"id":"r-stale","severity":"unknown","recommendation":"isolate","when":{"stale":{"hours":1}}}"#,
+        ),
     ]
 }
 
@@ -62,15 +66,18 @@ enum Op {
     Put(usize),
     Drop(usize),
     Forwarding(usize, bool),
+    /// A session of the endpoint started (its last-seen time moved).
+    Seen(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => (0..EPS.len(), 0..6usize).prop_map(|(e, p)| Op::Install(e, p)),
         2 => (0..EPS.len(), 0..6usize).prop_map(|(e, p)| Op::Remove(e, p)),
-        2 => (0..8usize).prop_map(Op::Put),
-        1 => (0..8usize).prop_map(Op::Drop),
+        2 => (0..9usize).prop_map(Op::Put),
+        1 => (0..9usize).prop_map(Op::Drop),
         1 => (0..EPS.len(), any::<bool>()).prop_map(|(e, f)| Op::Forwarding(e, f)),
+        1 => (0..EPS.len()).prop_map(Op::Seen),
     ]
 }
 
@@ -87,8 +94,10 @@ fn run(repo: &dyn Store, ops: Vec<Op>) -> Result<(), TestCaseError> {
         inventory(repo, ep, 10, &[]);
         ev.evaluate_endpoint(repo, ep, UnixTime(10)).unwrap();
     }
+    let mut before = UnixTime(10);
     for (step, op) in ops.into_iter().enumerate() {
-        let now = UnixTime(100 + i64::try_from(step).unwrap());
+        // Half an hour per step: a one-hour staleness rule fires after two quiet steps.
+        let now = UnixTime(100 + 1_800 * i64::try_from(step).unwrap());
         match op {
             Op::Install(e, p) => {
                 if installed[e].insert(p) {
@@ -114,7 +123,14 @@ fn run(repo: &dyn Store, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 ev.on_attributes(repo, EPS[e], &[("forwarding".into(), v.into())], now)
                     .unwrap();
             }
+            Op::Seen(e) => {
+                connect(repo, EPS[e], now.0);
+                ev.on_seen(repo, EPS[e], now).unwrap();
+            }
         }
+        // The manager's timer.
+        ev.on_time(repo, before, now).unwrap();
+        before = now;
         let fresh = Evaluator::load(repo).unwrap();
         for ep in EPS {
             let stored = Evaluator::current(repo, ep).unwrap().unwrap();
