@@ -122,8 +122,8 @@ impl Evaluator {
             author: author.to_owned(),
             rule: Some(rule.to_json()),
         })?;
-        self.refresh(repo)?;
-        let results = self.reevaluate_rule(repo, &rule.id, now)?;
+        let results =
+            self.with_index(repo, |idx| self.reevaluate_rule(repo, idx, &rule.id, now))?;
         Ok(GuidanceUpdate { change, results })
     }
 
@@ -147,18 +147,17 @@ impl Evaluator {
             author: author.to_owned(),
             rule: None,
         })?;
-        self.refresh(repo)?;
-        let results = self.reevaluate_rule(repo, rule_id, now)?;
+        let results = self.with_index(repo, |idx| self.reevaluate_rule(repo, idx, rule_id, now))?;
         Ok(GuidanceUpdate { change, results })
     }
 
     fn reevaluate_rule<R: Store + ?Sized>(
         &self,
         repo: &R,
+        idx: &RuleIndex,
         rule_id: &str,
         now: UnixTime,
     ) -> Result<Vec<ResultChange>, EvalError> {
-        let idx = self.read();
         let max = repo.limits().max_page.max(1);
         let active = idx.rules.get(rule_id).cloned();
         // Endpoint → this rule's software evidence on it.
@@ -212,7 +211,7 @@ impl Evaluator {
                 }
                 Ok(())
             };
-            out.extend(self.update(repo, &idx, &ep, now, Some(rule_id), Mode::Edit(&edit))?);
+            out.extend(self.update(repo, idx, &ep, now, Some(rule_id), Mode::Edit(&edit))?);
         }
         Ok(out)
     }
@@ -233,9 +232,16 @@ impl Evaluator {
         now: UnixTime,
     ) -> Result<Option<ResultChange>, EvalError> {
         let _serial = self.serial();
-        self.refresh(repo)?;
-        let idx = self.read();
-        self.software_update(repo, &idx, endpoint, software_identifiers, now)
+        self.with_index(repo, |idx| {
+            Ok(Vec::from_iter(self.software_update(
+                repo,
+                idx,
+                endpoint,
+                software_identifiers,
+                now,
+            )?))
+        })
+        .map(|mut v| v.pop())
     }
 
     /// Software metadata changed (tags stored or imported gave these software identifiers a
@@ -248,17 +254,17 @@ impl Evaluator {
         now: UnixTime,
     ) -> Result<Vec<ResultChange>, EvalError> {
         let _serial = self.serial();
-        self.refresh(repo)?;
-        let idx = self.read();
         let mut holders = std::collections::BTreeSet::new();
         for chunk in software_identifiers.chunks(LOOKUP_CHUNK) {
             holders.extend(repo.installed_with(chunk)?.into_iter().map(|(ep, _)| ep));
         }
-        let mut out = Vec::new();
-        for ep in holders {
-            out.extend(self.software_update(repo, &idx, &ep, software_identifiers, now)?);
-        }
-        Ok(out)
+        self.with_index(repo, |idx| {
+            let mut out = Vec::new();
+            for ep in &holders {
+                out.extend(self.software_update(repo, idx, ep, software_identifiers, now)?);
+            }
+            Ok(out)
+        })
     }
 
     fn software_update<R: Store + ?Sized>(
@@ -328,8 +334,16 @@ impl Evaluator {
         now: UnixTime,
     ) -> Result<Vec<ResultChange>, EvalError> {
         let _serial = self.serial();
-        self.refresh(repo)?;
-        let idx = self.read();
+        self.with_index(repo, |idx| self.stale_since(repo, idx, since, now))
+    }
+
+    fn stale_since<R: Store + ?Sized>(
+        &self,
+        repo: &R,
+        idx: &RuleIndex,
+        since: UnixTime,
+        now: UnixTime,
+    ) -> Result<Vec<ResultChange>, EvalError> {
         let max = repo.limits().max_page.max(1);
         let mut eps = std::collections::BTreeSet::new();
         for r in idx.endpoint_rules() {
@@ -343,7 +357,7 @@ impl Evaluator {
         }
         let mut out = Vec::new();
         for ep in eps {
-            out.extend(self.update(repo, &idx, &ep, now, None, Mode::Edit(&|_| Ok(())))?);
+            out.extend(self.update(repo, idx, &ep, now, None, Mode::Edit(&|_| Ok(())))?);
         }
         Ok(out)
     }
@@ -368,15 +382,18 @@ impl Evaluator {
         from_scratch: bool,
     ) -> Result<Option<ResultChange>, EvalError> {
         let _serial = self.serial();
-        self.refresh(repo)?;
-        let idx = self.read();
         let keep = |_: &mut BTreeMap<String, Finding>| Ok(());
-        let mode = if from_scratch {
-            Mode::Full
-        } else {
-            Mode::Edit(&keep)
-        };
-        self.update(repo, &idx, endpoint, now, None, mode)
+        self.with_index(repo, |idx| {
+            let mode = if from_scratch {
+                Mode::Full
+            } else {
+                Mode::Edit(&keep)
+            };
+            Ok(Vec::from_iter(
+                self.update(repo, idx, endpoint, now, None, mode)?,
+            ))
+        })
+        .map(|mut v| v.pop())
     }
 
     /// Evaluates the endpoint from scratch without storing anything (a what-if, or a check
@@ -437,6 +454,43 @@ impl Evaluator {
             .collect()
     }
 
+    /// Runs an evaluation step under the guidance in force, loaded fresh. If guidance changed
+    /// meanwhile (another process stored a rule: an evaluation it wrote is newer than this
+    /// index, or the revision moved during the step), loads it and runs the step again, so a
+    /// rule added concurrently is never missed: either its writer's affected-endpoint query
+    /// already sees this step's posture, or this step sees the rule. Changes of one endpoint
+    /// over the runs are merged (first `before`, last `after`).
+    fn with_index<R: Store + ?Sized>(
+        &self,
+        repo: &R,
+        mut step: impl FnMut(&RuleIndex) -> Result<Vec<ResultChange>, EvalError>,
+    ) -> Result<Vec<ResultChange>, EvalError> {
+        let mut out: Vec<ResultChange> = Vec::new();
+        for _ in 0..RETRIES {
+            self.refresh(repo)?;
+            let idx = self.read();
+            match step(&idx) {
+                Err(EvalError::StaleGuidance) => continue,
+                Err(e) => return Err(e),
+                Ok(changes) => {
+                    for c in changes {
+                        match out.iter_mut().find(|o| o.endpoint == c.endpoint) {
+                            Some(o) => {
+                                o.evaluation_id = c.evaluation_id;
+                                o.after = c.after;
+                            }
+                            None => out.push(c),
+                        }
+                    }
+                    if repo.guidance_revision()? <= idx.revision {
+                        return Ok(out);
+                    }
+                }
+            }
+        }
+        Err(EvalError::StaleGuidance)
+    }
+
     /// Reads the endpoint's current evaluation, applies the change (or evaluates from scratch
     /// when the stored one cannot be extended), and stores the result if the findings
     /// changed. `changing` names the rule being re-evaluated (its old finding may be of an
@@ -455,6 +509,13 @@ impl Evaluator {
                 .evaluation(endpoint, None)?
                 .map(Evaluation::from_stored)
                 .transpose()?;
+            if prev
+                .as_ref()
+                .is_some_and(|p| p.guidance_revision > idx.revision)
+            {
+                // Written under guidance this index has not loaded yet.
+                return Err(EvalError::StaleGuidance);
+            }
             let mut findings = match (&prev, &mode) {
                 (Some(p), Mode::Edit(edit)) if extends(p, idx, changing) => {
                     let mut f: BTreeMap<String, Finding> = p

@@ -26,6 +26,9 @@ pub enum EvalError {
     /// No rule with this id is in force.
     #[error("no guidance rule {0:?}")]
     UnknownRule(String),
+    /// Guidance kept changing (other processes storing rules) while this call evaluated.
+    #[error("guidance kept changing during the evaluation")]
+    StaleGuidance,
     /// Other writers kept storing evaluations of the endpoint while this one was computed.
     #[error("evaluation of {0:?} kept conflicting with other writers")]
     Conflict(String),
