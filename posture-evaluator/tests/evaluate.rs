@@ -459,3 +459,50 @@ fn two_evaluators_on_one_repository_share_guidance() {
     );
     assert_eq!(e2.on_seen(&r2, "ep", UnixTime(140)).unwrap(), None);
 }
+
+#[test]
+fn a_rule_stored_by_another_manager_during_a_call_is_not_missed() {
+    let dir = std::env::temp_dir().join(format!("posture-eval-race-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    struct Rm(std::path::PathBuf);
+    impl Drop for Rm {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _rm = Rm(dir.clone());
+    let db = dir.join("repo.sqlite");
+    let repo = posture_repository::SqliteRepository::open(
+        &db,
+        posture_repository::SqliteConfig::default(),
+    )
+    .unwrap();
+    let p = Pkg::new("vim", "9.0", "Vim");
+    import(&repo, std::slice::from_ref(&p));
+    connect(&repo, "ep", 100);
+    inventory(&repo, "ep", 100, &[p.id()]);
+    let ev = Evaluator::load(&repo).unwrap();
+    // "Another manager" stores a rule exactly while this evaluator stores its first result
+    // (a trigger on the evaluation insert, in the same transaction).
+    let rule = software_rule("vim", r#"{"name":"vim"}"#, "isolate")
+        .to_json()
+        .to_string();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(&format!(
+            "CREATE TRIGGER other_manager AFTER INSERT ON evaluation
+             WHEN (SELECT COUNT(*) FROM guidance_change) = 0
+             BEGIN INSERT INTO guidance_change (rule_id, at, author, rule)
+                   VALUES ('vim', 105, 'other-manager', '{rule}'); END;"
+        ))
+        .unwrap();
+    let c = ev
+        .evaluate_endpoint(&repo, "ep", UnixTime(110))
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.revision(), 1, "the rule was loaded");
+    assert_eq!((c.before, c.after.recommendation), (None, A::Isolate));
+    let cur = Evaluator::current(&repo, "ep").unwrap().unwrap();
+    assert_eq!(cur.finding("vim").unwrap().rule_revision, 1);
+}
