@@ -15,6 +15,7 @@
 #![allow(clippy::expect_used)]
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use nea_benches::cpu_timed;
 use posture_repository::version::VersionRange;
 use posture_repository::{
     DataModel, EventAction, EventBatch, Inventory, NewSession, Page, Record, Repository,
@@ -22,32 +23,6 @@ use posture_repository::{
 };
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
-/// CPU time of the calling thread; wall time where Linux's schedstat is missing.
-fn thread_cpu(wall_origin: Instant) -> Duration {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .map_or_else(|| wall_origin.elapsed(), Duration::from_nanos)
-}
-
-/// Times `run` on fresh inputs from `setup` in CPU time of this thread.
-fn cpu_timed<I, O>(
-    iters: u64,
-    mut setup: impl FnMut() -> I,
-    mut run: impl FnMut(I) -> O,
-) -> Duration {
-    let origin = Instant::now();
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        let input = setup();
-        let t0 = thread_cpu(origin);
-        black_box(run(input));
-        total += thread_cpu(origin).saturating_sub(t0);
-    }
-    total
-}
 
 const PACKAGES: usize = 2_000;
 
