@@ -10,6 +10,11 @@
 //!
 //! Under `cargo test --benches` (no `--bench` argument) the fleet is 100 endpoints, so the
 //! one-shot check stays quick.
+//!
+//! With `NEA_BENCH_POSTGRES_URL` set (e.g. the URL `scripts/postgres-up.sh` prints), the
+//! ingest benches also run on PostgreSQL (`posture_repository/postgres_ingest/…`, wall time
+//! only: the work happens in the server process). Their endpoints are named after the
+//! process id, so runs do not meet each other's rows.
 
 // A bench whose setup or calls fail has nothing to measure: it stops with the reason.
 #![allow(clippy::expect_used)]
@@ -18,8 +23,9 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use nea_benches::cpu_timed;
 use posture_repository::version::VersionRange;
 use posture_repository::{
-    DataModel, EventAction, EventBatch, Inventory, NewSession, Page, Record, Repository,
-    SoftwareEvent, SoftwareQuery, SqliteConfig, SqliteRepository, UnixTime,
+    DataModel, EventAction, EventBatch, Inventory, NewSession, Page, PostgresConfig,
+    PostgresRepository, Record, Repository, SoftwareEvent, SoftwareQuery, SqliteConfig,
+    SqliteRepository, UnixTime,
 };
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -83,7 +89,7 @@ fn inventory(records: Vec<Record>) -> Inventory {
     }
 }
 
-fn connect(repo: &SqliteRepository, ep: &str) {
+fn connect(repo: &dyn Repository, ep: &str) {
     repo.session_started(&NewSession {
         endpoint: ep.into(),
         cert_fingerprint: None,
@@ -96,14 +102,28 @@ fn connect(repo: &SqliteRepository, ep: &str) {
 
 fn ingest(c: &mut Criterion) {
     let scratch = Scratch::new("ingest");
-    let repo = scratch.open();
-    let mut g = c.benchmark_group("posture_repository/ingest");
+    ingest_on(c, "posture_repository/ingest", &scratch.open(), true);
+}
+
+fn postgres_ingest(c: &mut Criterion) {
+    let Ok(url) = std::env::var("NEA_BENCH_POSTGRES_URL") else {
+        return;
+    };
+    let repo = PostgresRepository::open(&PostgresConfig::new(url)).expect("open PostgreSQL");
+    ingest_on(c, "posture_repository/postgres_ingest", &repo, false);
+}
+
+/// The ingest benches on `repo`; `cpu` adds the thread-CPU twins (meaningful where the work
+/// happens on the calling thread).
+fn ingest_on(c: &mut Criterion, group: &str, repo: &dyn Repository, cpu: bool) {
+    let run = std::process::id();
+    let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Elements(1_000));
     let mut n = 0_usize;
     let mut new_endpoint = || {
         n += 1;
-        let ep = format!("endpoint-{n:06}");
-        connect(&repo, &ep);
+        let ep = format!("endpoint-{run}-{n:06}");
+        connect(repo, &ep);
         let records = (0..1_000)
             .map(|i| record((n * 7 + i) % (PACKAGES * 10), u32::try_from(i).unwrap_or(0)))
             .collect();
@@ -114,11 +134,14 @@ fn ingest(c: &mut Criterion) {
     g.bench_function("inventory_1000", |b| {
         b.iter_batched(&mut new_endpoint, ingest_inventory, BatchSize::PerIteration);
     });
-    g.bench_function("inventory_1000_cpu", |b| {
-        b.iter_custom(|iters| cpu_timed(iters, &mut new_endpoint, ingest_inventory));
-    });
-    connect(&repo, "events");
-    repo.apply_inventory("events", &inventory(Vec::new()))
+    if cpu {
+        g.bench_function("inventory_1000_cpu", |b| {
+            b.iter_custom(|iters| cpu_timed(iters, &mut new_endpoint, ingest_inventory));
+        });
+    }
+    let events_ep = format!("events-{run}");
+    connect(repo, &events_ep);
+    repo.apply_inventory(&events_ep, &inventory(Vec::new()))
         .expect("inventory");
     let mut eid = 0_u32;
     let mut next_batch = || {
@@ -140,13 +163,15 @@ fn ingest(c: &mut Criterion) {
             events,
         }
     };
-    let ingest_events = |batch: EventBatch| repo.apply_events("events", &batch).expect("events");
+    let ingest_events = |batch: EventBatch| repo.apply_events(&events_ep, &batch).expect("events");
     g.bench_function("events_1000", |b| {
         b.iter_batched(&mut next_batch, ingest_events, BatchSize::PerIteration);
     });
-    g.bench_function("events_1000_cpu", |b| {
-        b.iter_custom(|iters| cpu_timed(iters, &mut next_batch, ingest_events));
-    });
+    if cpu {
+        g.bench_function("events_1000_cpu", |b| {
+            b.iter_custom(|iters| cpu_timed(iters, &mut next_batch, ingest_events));
+        });
+    }
     g.finish();
 }
 
@@ -196,5 +221,5 @@ fn vulnerable_query(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, ingest, vulnerable_query);
+criterion_group!(benches, ingest, postgres_ingest, vulnerable_query);
 criterion_main!(benches);
