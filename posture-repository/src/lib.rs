@@ -2,6 +2,7 @@
 
 pub mod chain;
 mod error;
+pub mod events;
 pub mod guidance;
 mod ingest;
 mod limits;
@@ -17,6 +18,7 @@ pub mod version;
 
 pub use chain::ChainHead;
 pub use error::{Error, Result};
+pub use events::EventLog;
 pub use guidance::EvaluationStore;
 pub use limits::Limits;
 pub use model::*;
@@ -44,6 +46,26 @@ pub fn is_postgres_url(target: &str) -> bool {
 /// # Ok::<(), posture_repository::Error>(())
 /// ```
 pub fn open(target: &str, limits: Limits) -> Result<Arc<dyn Repository>> {
+    Ok(open_store(target, limits)?)
+}
+
+/// Everything a backend stores: the [`Repository`], the evaluator's [`EvaluationStore`] and
+/// the [`EventLog`], behind one handle (`Arc<dyn PostureStore>` converts to `Arc<dyn Repository>`
+/// and the others).
+pub trait PostureStore: Repository + EvaluationStore + EventLog {}
+impl<T: Repository + EvaluationStore + EventLog + ?Sized> PostureStore for T {}
+
+/// [`open`], keeping every trait of the backend.
+///
+/// ```
+/// use posture_repository::{EventLog, Limits, Repository};
+/// let store = posture_repository::open_store(":memory:", Limits::default())?;
+/// assert_eq!(store.event_bounds()?.newest, 0);
+/// let repo: std::sync::Arc<dyn Repository> = store;
+/// assert!(repo.verify_history()?.is_intact());
+/// # Ok::<(), posture_repository::Error>(())
+/// ```
+pub fn open_store(target: &str, limits: Limits) -> Result<Arc<dyn PostureStore>> {
     if is_postgres_url(target) {
         #[cfg(feature = "postgres")]
         {

@@ -46,7 +46,7 @@ impl Migration {
 }
 
 /// The newest schema version.
-pub const LATEST: u32 = 4;
+pub const LATEST: u32 = 5;
 
 /// The table every backend records applied migrations in (portable SQL).
 pub const BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -80,6 +80,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "evaluator: guidance changes, endpoint attributes, evaluations, findings",
         sqlite: crate::guidance::V4_SQLITE,
         postgres: Some(crate::guidance::V4_POSTGRES),
+    },
+    Migration {
+        version: 5,
+        name: "event log for subscribers",
+        sqlite: crate::events::V5_SQLITE,
+        postgres: Some(crate::events::V5_POSTGRES),
     },
 ];
 

@@ -9,6 +9,7 @@
 //! A transaction the server aborts as a deadlock or serialisation failure is run again (up
 //! to [`MAX_ATTEMPTS`] times).
 
+mod events;
 mod guidance;
 mod pool;
 mod store;

@@ -1,6 +1,7 @@
 //! The SQLite backend: one file, WAL, foreign keys on, cached prepared statements, one
 //! transaction per call.
 
+mod events;
 mod guidance;
 mod ingest;
 mod query;

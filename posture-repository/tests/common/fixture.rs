@@ -41,9 +41,9 @@ pub fn memory() -> SqliteRepository {
     SqliteRepository::open_in_memory(SqliteConfig::default()).unwrap()
 }
 
-/// Both traits a backend implements, behind one handle.
-pub trait Both: Repository + EvaluationStore {}
-impl<T: Repository + EvaluationStore + ?Sized> Both for T {}
+/// Every trait a backend implements, behind one handle.
+pub trait Both: Repository + EvaluationStore + EventLog {}
+impl<T: Repository + EvaluationStore + EventLog + ?Sized> Both for T {}
 
 /// Which backend a test runs on (see [`on_both!`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
