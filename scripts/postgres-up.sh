@@ -8,7 +8,7 @@
 #          socket in that folder), run as the `postgres` account when started as root
 #          (PostgreSQL refuses to run as root), as the calling user otherwise.
 # Accounts: role and database `nea_test`, password `nea-test-pw` (scram-sha-256 over TCP);
-#          role `nea_tls` (same password, schema `nea_tls`) admitted over TLS only.
+#          role `nea_tls` (same password) admitted over TLS only.
 # TLS:     a throwaway CA and server certificate (openssl; SAN localhost and 127.0.0.1) in the
 #          folder; the server accepts TLS (ssl=on) and requires it of `nea_tls`.
 # Output:  the URL for NEA_TEST_POSTGRES_URL on stdout, also in /tmp/nea-postgres-$PORT/url;
@@ -105,8 +105,6 @@ as_pg "$BIN/psql" -q -v ON_ERROR_STOP=1 -h "$STATE" -p "$PORT" -U postgres -d po
 CREATE ROLE nea_test LOGIN PASSWORD 'nea-test-pw';
 CREATE ROLE nea_tls LOGIN PASSWORD 'nea-test-pw';
 CREATE DATABASE nea_test OWNER nea_test;
-\c nea_test
-CREATE SCHEMA nea_tls AUTHORIZATION nea_tls;
 SQL
 echo "$URL" > "$STATE/url"
 echo "postgres://nea_tls:nea-test-pw@127.0.0.1:$PORT/nea_test?sslrootcert=$tls/ca.pem" > "$STATE/tls-url"

@@ -469,7 +469,7 @@ impl Repository for PostgresRepository {
             // Ids learnt here are right only if this transaction commits: no cache across calls.
             let mut ids = SoftwareIds::default();
             shared::inventory(
-                &mut PgStore(tx),
+                &mut PgStore::new(tx),
                 &mut ids,
                 &self.limits,
                 endpoint,
@@ -482,7 +482,13 @@ impl Repository for PostgresRepository {
         check("event batch", batch.events.len(), self.limits.max_records)?;
         self.write(|tx| {
             let mut ids = SoftwareIds::default();
-            shared::events(&mut PgStore(tx), &mut ids, &self.limits, endpoint, batch)
+            shared::events(
+                &mut PgStore::new(tx),
+                &mut ids,
+                &self.limits,
+                endpoint,
+                batch,
+            )
         })
     }
 
@@ -519,7 +525,7 @@ impl Repository for PostgresRepository {
                 self.text("software identifier", &t.software_identifier)?;
                 check("tag", t.content.len(), self.limits.max_tag_bytes)?;
                 out.push(shared::store_tag(
-                    &mut PgStore(tx),
+                    &mut PgStore::new(tx),
                     &t.software_identifier,
                     &t.content,
                     Some(ep),
@@ -538,7 +544,7 @@ impl Repository for PostgresRepository {
         // The items are read once, so this transaction is not retried.
         let mut tags = Some(tags);
         self.run(false, |tx| match tags.take() {
-            Some(tags) => shared::import_all(&mut PgStore(tx), &self.limits, tags, at),
+            Some(tags) => shared::import_all(&mut PgStore::new(tx), &self.limits, tags, at),
             None => Ok(ImportReport::default()),
         })
     }

@@ -521,6 +521,46 @@ fn two_sessions_of_one_endpoint_racing_overlapping_batches_lose_and_repeat_nothi
     assert!(store.verify_history().unwrap().is_intact());
 }
 
+fn a_large_inventory_and_batch_are_stored_whole(b: Backend) {
+    // More rows than one multi-row statement of the PostgreSQL backend writes (5,000).
+    let repo = b.open();
+    connect(&repo, "big", 1);
+    let records: Vec<_> = (0..12_000)
+        .map(|i| rec(&format!("pkg__{i:05}"), i))
+        .collect();
+    let s = repo
+        .apply_inventory("big", &inventory(1, 0, 2, records))
+        .unwrap();
+    assert_eq!(s.changes, 12_000);
+    let events: Vec<_> = (1..=6_000)
+        .map(|e| {
+            event(
+                e,
+                EventAction::Remove,
+                rec(&format!("pkg__{:05}", e - 1), e - 1),
+            )
+        })
+        .collect();
+    assert_eq!(
+        repo.apply_events("big", &batch(1, 6_000, 3, events))
+            .unwrap()
+            .changes,
+        6_000
+    );
+    let page = Page::first(10_000);
+    let h: Vec<_> = [page, page.next()]
+        .into_iter()
+        .flat_map(|p| repo.history("big", p).unwrap())
+        .collect();
+    assert_eq!(h.len(), 18_001);
+    assert!(h.iter().enumerate().all(|(i, r)| r.seq == i as i64 + 1));
+    assert_eq!(h[12_001].eid, Some(1));
+    assert_eq!(repo.installed("big", page).unwrap().len(), 6_000);
+    let r = repo.verify_history().unwrap();
+    assert!(r.is_intact());
+    assert_eq!(r.rows, 18_001);
+}
+
 on_both!(
     inventory_then_events_keep_the_eid_position,
     an_eid_gap_is_reported_and_the_last_consulted_eid_is_kept,
@@ -532,4 +572,5 @@ on_both!(
     two_handles_on_one_file_racing_the_same_events_apply_them_once,
     software_first_seen_in_a_rolled_back_batch_is_stored_right_on_retry,
     two_sessions_of_one_endpoint_racing_overlapping_batches_lose_and_repeat_nothing,
+    a_large_inventory_and_batch_are_stored_whole,
 );

@@ -3,6 +3,9 @@
 #![cfg(feature = "postgres")]
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+#[path = "common/fixture.rs"]
+mod fixture;
+
 use posture_repository::*;
 
 /// `NEA_TEST_POSTGRES_TLS_URL`: the `nea_tls` URL with `sslrootcert=` the server's CA.
@@ -22,7 +25,16 @@ fn err(url: &str) -> Error {
 #[test]
 #[ignore = "needs PostgreSQL with TLS: NEA_TEST_POSTGRES_TLS_URL and --ignored (scripts/test.sh)"]
 fn a_verified_tls_connection_works_and_the_server_refuses_plain() {
-    let url = tls_url();
+    // A schema of this test's own (made over the plain test URL), which nea_tls may use.
+    let schema = fixture::pg::Schema::new();
+    schema
+        .client()
+        .batch_execute(&format!(
+            "GRANT USAGE, CREATE ON SCHEMA {0} TO nea_tls",
+            schema.0
+        ))
+        .unwrap();
+    let url = format!("{}&options=-c%20search_path%3D{}", tls_url(), schema.0);
     // Verified TLS: the server lets `nea_tls` in over TLS only, so this working proves it.
     let repo = open(&url, Limits::default()).unwrap();
     assert!(repo.verify_history().unwrap().is_intact());
@@ -39,6 +51,7 @@ fn a_verified_tls_connection_works_and_the_server_refuses_plain() {
 
     // Without the CA the loopback connection is plain, and the server refuses it.
     let (base, _) = url.split_once('?').unwrap();
+    drop(repo);
     let e = err(base).to_string();
     assert!(e.contains("nea_tls") || e.contains("pg_hba"), "{e}");
 

@@ -89,11 +89,16 @@ pub(super) fn endpoint_id(tx: &mut Tx<'_>, identifier: &str) -> Result<i64> {
 }
 
 fn software_id(tx: &mut Tx<'_>, identifier: &str) -> Result<i64> {
-    // Insert first: software seen for the first time costs one statement. A concurrent
-    // insert of the same identifier makes this one wait for it and then do nothing.
+    // One statement, new or known software alike. When another transaction inserted the same
+    // identifier concurrently, the insert waits for it and does nothing, and the statement's
+    // snapshot (taken before) does not see its row: then a second statement reads it.
     if let Some(r) = tx.opt(
-        "INSERT INTO software (software_identifier) VALUES ($1)
-         ON CONFLICT (software_identifier) DO NOTHING RETURNING id",
+        "WITH ins AS (
+             INSERT INTO software (software_identifier) VALUES ($1)
+             ON CONFLICT (software_identifier) DO NOTHING RETURNING id)
+         SELECT id FROM ins
+         UNION ALL SELECT id FROM software WHERE software_identifier = $1
+         LIMIT 1",
         &[&identifier],
     )? {
         return Ok(r.try_get(0)?);
@@ -106,14 +111,76 @@ fn software_id(tx: &mut Tx<'_>, identifier: &str) -> Result<i64> {
         .try_get(0)?)
 }
 
-/// Ingest's statements inside one transaction.
-pub(super) struct PgStore<'a, 'b>(pub(super) &'a mut Tx<'b>);
+/// History rows kept back to be written by one statement ([`PgStore`]).
+const HISTORY_BATCH: usize = 5_000;
+
+/// History rows not written yet, as the columns of a multi-row insert.
+#[derive(Default)]
+struct HistoryRows {
+    seq: Vec<i64>,
+    at: Vec<i64>,
+    kind: Vec<i64>,
+    ident: Vec<Option<String>>,
+    pen: Vec<Option<i64>>,
+    dm_type: Vec<Option<i64>>,
+    source: Vec<Option<i64>>,
+    record_id: Vec<Option<i64>>,
+    locator: Vec<Option<String>>,
+    eid: Vec<Option<i64>>,
+    event_time: Vec<Option<i64>>,
+    epoch: Vec<i64>,
+    hash: Vec<Vec<u8>>,
+}
+
+/// Ingest's statements inside one transaction. History rows (never read back inside the
+/// transaction) are written together, up to [`HISTORY_BATCH`] per statement, at the latest
+/// when the chain head is stored: one round trip instead of one per row.
+pub(super) struct PgStore<'a, 'b> {
+    tx: &'a mut Tx<'b>,
+    history: Option<(i64, HistoryRows)>,
+}
+
+impl<'a, 'b> PgStore<'a, 'b> {
+    pub(super) fn new(tx: &'a mut Tx<'b>) -> Self {
+        Self { tx, history: None }
+    }
+
+    fn flush_history(&mut self) -> Result<()> {
+        let Some((ep, h)) = self.history.take() else {
+            return Ok(());
+        };
+        self.tx.exec(
+            "INSERT INTO history (endpoint_id, seq, at, kind, software_identifier, dm_pen,
+                 dm_type, source_id, record_id, locator, eid, event_time, epoch, hash)
+             SELECT $1, * FROM unnest($2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::TEXT[],
+                 $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[], $10::TEXT[],
+                 $11::BIGINT[], $12::BIGINT[], $13::BIGINT[], $14::BYTEA[])",
+            &[
+                &ep,
+                &h.seq,
+                &h.at,
+                &h.kind,
+                &h.ident,
+                &h.pen,
+                &h.dm_type,
+                &h.source,
+                &h.record_id,
+                &h.locator,
+                &h.eid,
+                &h.event_time,
+                &h.epoch,
+                &h.hash,
+            ],
+        )?;
+        Ok(())
+    }
+}
 
 impl Store for PgStore<'_, '_> {
     fn lock_endpoint(&mut self, identifier: &str) -> Result<Option<EndpointRow>> {
         // FOR UPDATE: a second session of the endpoint (on any manager) waits here until this
         // transaction ends, then reads the position it left.
-        let Some(r) = self.0.opt(
+        let Some(r) = self.tx.opt(
             "SELECT id, swima_epoch, swima_last_eid, head_seq, head_hash
              FROM endpoint WHERE identifier = $1 FOR UPDATE",
             &[&identifier],
@@ -132,33 +199,35 @@ impl Store for PgStore<'_, '_> {
     }
 
     fn insert_history(&mut self, ep: i64, row: &RowFields<'_>, hash: &[u8; 32]) -> Result<()> {
+        if self.history.as_ref().is_some_and(|(e, _)| *e != ep) {
+            self.flush_history()?;
+        }
+        let (_, h) = self
+            .history
+            .get_or_insert_with(|| (ep, HistoryRows::default()));
         let rec = row.record;
-        self.0.exec(
-            "INSERT INTO history (endpoint_id, seq, at, kind, software_identifier, dm_pen,
-                 dm_type, source_id, record_id, locator, eid, event_time, epoch, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            &[
-                &ep,
-                &row.seq,
-                &row.at,
-                &i64::from(row.kind.code()),
-                &rec.map(|r| r.software_identifier.as_str()),
-                &rec.map(|r| i64::from(r.data_model.pen)),
-                &rec.map(|r| i64::from(r.data_model.kind)),
-                &rec.map(|r| i64::from(r.source_id)),
-                &rec.map(|r| i64::from(r.record_id)),
-                &rec.map(|r| r.locator.as_str()),
-                &row.eid.map(i64::from),
-                &row.event_time,
-                &i64::from(row.epoch),
-                &&hash[..],
-            ],
-        )?;
+        h.seq.push(row.seq);
+        h.at.push(row.at);
+        h.kind.push(i64::from(row.kind.code()));
+        h.ident.push(rec.map(|r| r.software_identifier.clone()));
+        h.pen.push(rec.map(|r| i64::from(r.data_model.pen)));
+        h.dm_type.push(rec.map(|r| i64::from(r.data_model.kind)));
+        h.source.push(rec.map(|r| i64::from(r.source_id)));
+        h.record_id.push(rec.map(|r| i64::from(r.record_id)));
+        h.locator.push(rec.map(|r| r.locator.clone()));
+        h.eid.push(row.eid.map(i64::from));
+        h.event_time.push(row.event_time);
+        h.epoch.push(i64::from(row.epoch));
+        h.hash.push(hash.to_vec());
+        if h.seq.len() >= HISTORY_BATCH {
+            self.flush_history()?;
+        }
         Ok(())
     }
 
     fn set_head(&mut self, ep: i64, seq: i64, hash: &[u8; 32], state: SwimaState) -> Result<()> {
-        self.0.exec(
+        self.flush_history()?;
+        self.tx.exec(
             "UPDATE endpoint SET head_seq = $2, head_hash = $3, swima_epoch = $4,
                  swima_last_eid = $5 WHERE id = $1",
             &[
@@ -173,7 +242,7 @@ impl Store for PgStore<'_, '_> {
     }
 
     fn installed_records(&mut self, ep: i64) -> Result<Vec<(HistoryRecord, i64)>> {
-        let rows = self.0.rows(
+        let rows = self.tx.rows(
             "SELECT s.software_identifier, i.source_id, i.record_id, i.locator, i.dm_pen,
                  i.dm_type, i.software_id
              FROM installed i JOIN software s ON s.id = i.software_id WHERE i.endpoint_id = $1",
@@ -197,7 +266,7 @@ impl Store for PgStore<'_, '_> {
     }
 
     fn software_id(&mut self, identifier: &str) -> Result<i64> {
-        software_id(self.0, identifier)
+        software_id(self.tx, identifier)
     }
 
     fn upsert_installed(
@@ -207,7 +276,7 @@ impl Store for PgStore<'_, '_> {
         r: &HistoryRecord,
         at: UnixTime,
     ) -> Result<()> {
-        self.0.exec(
+        self.tx.exec(
             "INSERT INTO installed (endpoint_id, software_id, source_id, record_id, locator,
                  dm_pen, dm_type, since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (endpoint_id, software_id, source_id) DO UPDATE SET
@@ -228,7 +297,7 @@ impl Store for PgStore<'_, '_> {
     }
 
     fn delete_installed(&mut self, ep: i64, sw: i64, source_id: u8) -> Result<()> {
-        self.0.exec(
+        self.tx.exec(
             "DELETE FROM installed WHERE endpoint_id = $1 AND software_id = $2 AND source_id = $3",
             &[&ep, &sw, &i64::from(source_id)],
         )?;
@@ -238,7 +307,7 @@ impl Store for PgStore<'_, '_> {
     fn lock_tag_identifier(&mut self, identifier: &str) -> Result<()> {
         // Two managers storing tags of one identifier at once would each see "no other tag"
         // and miss a disagreement flag: serialise them on a transaction-scoped advisory lock.
-        self.0.exec(
+        self.tx.exec(
             "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
             &[&identifier],
         )?;
@@ -247,7 +316,7 @@ impl Store for PgStore<'_, '_> {
 
     fn tag_trusted(&mut self, identifier: &str, sha256: &[u8; 32]) -> Result<Option<bool>> {
         Ok(self
-            .0
+            .tx
             .opt(
                 "SELECT trusted FROM tag WHERE software_identifier = $1 AND sha256 = $2",
                 &[&identifier, &&sha256[..]],
@@ -257,7 +326,7 @@ impl Store for PgStore<'_, '_> {
     }
 
     fn tags_held(&mut self, identifier: &str) -> Result<(bool, bool)> {
-        let r = self.0.one(
+        let r = self.tx.one(
             "SELECT COALESCE(bool_or(trusted), FALSE), COUNT(*) > 0 FROM tag
              WHERE software_identifier = $1",
             &[&identifier],
@@ -266,7 +335,7 @@ impl Store for PgStore<'_, '_> {
     }
 
     fn insert_tag(&mut self, t: &NewTag<'_>) -> Result<bool> {
-        let n = self.0.exec(
+        let n = self.tx.exec(
             "INSERT INTO tag (software_identifier, sha256, content, trusted, flags, name,
                  version, vendor, regid, added_at, reported_by)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -289,7 +358,7 @@ impl Store for PgStore<'_, '_> {
     }
 
     fn trust_tag(&mut self, identifier: &str, sha256: &[u8; 32]) -> Result<()> {
-        self.0.exec(
+        self.tx.exec(
             "UPDATE tag SET trusted = TRUE, flags = flags & ~3::BIGINT
              WHERE software_identifier = $1 AND sha256 = $2",
             &[&identifier, &&sha256[..]],
@@ -298,7 +367,7 @@ impl Store for PgStore<'_, '_> {
     }
 
     fn flag_conflicts(&mut self, identifier: &str, sha256: &[u8; 32]) -> Result<()> {
-        self.0.exec(
+        self.tx.exec(
             "UPDATE tag SET flags = (flags | 1) & ~2::BIGINT
              WHERE software_identifier = $1 AND NOT trusted AND sha256 != $2",
             &[&identifier, &&sha256[..]],
@@ -312,8 +381,8 @@ impl Store for PgStore<'_, '_> {
         m: &SoftwareMeta,
         trusted: bool,
     ) -> Result<()> {
-        software_id(self.0, identifier)?;
-        self.0.exec(
+        software_id(self.tx, identifier)?;
+        self.tx.exec(
             "UPDATE software SET name = $2, version = $3, vendor = $4, regid = $5,
                  meta_trusted = $6
              WHERE software_identifier = $1 AND ($6 OR (NOT meta_trusted AND name IS NULL))",
