@@ -200,6 +200,9 @@ pub struct Validator {
     events: VecDeque<ValidatorEvent>,
 }
 
+/// Queued events whose memory an idle validator keeps.
+const IDLE_QUEUE: usize = 8;
+
 impl Validator {
     /// A validator with an empty mirror.
     pub fn new(config: ValidatorConfig) -> Self {
@@ -412,7 +415,13 @@ impl Validator {
 
     /// The next event for the embedder.
     pub fn poll_event(&mut self) -> Option<ValidatorEvent> {
-        self.events.pop_front()
+        let ev = self.events.pop_front();
+        if ev.is_none() && self.events.capacity() > IDLE_QUEUE {
+            // A full inventory queues one event per record: give that memory back once
+            // drained (a manager holds one idle validator per connected endpoint).
+            self.events = VecDeque::new();
+        }
+        ev
     }
 
     /// Handles one PA-TNC message from the SWIMA-PC.

@@ -17,8 +17,10 @@ use imcv::swima::{SwimaImc, SwimaImcConfig};
 use nea_examples::manager::{ManagerOptions, start};
 use nea_examples::pki::Ca;
 use nea_wire::{Text, VendorId};
+use pt_tls::tokio::PtTlsConnection;
 use pt_tls::tokio::tls::{Pem, client_config};
 use swima::{Collector, CollectorConfig, DataModelType, InventorySource, MemoryStore, SourceItem};
+use tokio::net::TcpStream;
 
 /// Runs simulated agents against a posture manager and reports throughput and latency.
 #[derive(Parser, Debug)]
@@ -47,6 +49,12 @@ struct Args {
     /// epoch so the manager asks for and stores the full inventory).
     #[arg(long, default_value_t = 1000)]
     assessments: usize,
+    /// After the timed assessments, connect this many more agents that stay connected
+    /// (each after its full assessment) and report the manager's memory per idle agent.
+    /// The manager then runs as a child process (`tnc-manager` beside this binary) so its
+    /// memory is its own. Each agent uses its own source address in 127.1.0.0/16.
+    #[arg(long, value_name = "N")]
+    idle: Option<usize>,
 }
 
 /// R synthetic SWID tags (the same products on every agent: tags are stored once), built
@@ -83,7 +91,7 @@ impl InventorySource for Synthetic {
 }
 
 struct Target {
-    addr: String,
+    addr: std::net::SocketAddr,
     tls: Vec<Arc<rustls::ClientConfig>>,
     /// This machine's OS posture, read once: every simulated agent reports it (reading
     /// `/var/lib/dpkg/status` per assessment would measure the load tool, not the manager).
@@ -92,7 +100,53 @@ struct Target {
     items: Arc<Vec<SourceItem>>,
 }
 
-async fn assess(target: &Target, tls: Arc<rustls::ClientConfig>, epoch: u32) -> Result<(), String> {
+/// A loopback source address for agent `i` (127.1.0.1 … 127.1.249.250): per-source limits
+/// of the manager then apply per agent, as with real endpoints.
+fn source(i: usize) -> std::net::IpAddr {
+    let (hi, lo) = ((i / 250) % 250, i % 250 + 1);
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+        127,
+        1,
+        u8::try_from(hi).unwrap_or(0),
+        u8::try_from(lo).unwrap_or(1),
+    ))
+}
+
+/// TCP from agent `i`'s source address, TLS, PT-TLS negotiation.
+async fn connect(
+    target: &Target,
+    tls: Arc<rustls::ClientConfig>,
+    i: usize,
+) -> Result<PtTlsConnection<TcpStream>, String> {
+    let e = |e: std::io::Error| e.to_string();
+    let socket = tokio::net::TcpSocket::new_v4().map_err(e)?;
+    socket
+        .bind(std::net::SocketAddr::new(source(i), 0))
+        .map_err(e)?;
+    let tcp = socket.connect(target.addr).await.map_err(e)?;
+    tcp.set_nodelay(true).map_err(e)?;
+    let name = rustls::pki_types::ServerName::try_from("localhost").map_err(|e| e.to_string())?;
+    let stream = tokio_rustls::TlsConnector::from(tls)
+        .connect(name, tcp)
+        .await
+        .map_err(e)?;
+    PtTlsConnection::client(Arc::new(pt_tls::Config::default()), stream)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A connected agent after its assessment: the broker and the open session.
+type Kept = (std::sync::Mutex<if_imc::Broker>, ClientSession<TcpStream>);
+
+/// One full assessment by agent `i` (a new EID epoch: the manager stores the whole
+/// inventory); `keep` leaves the session open and returns it.
+async fn assess(
+    target: &Target,
+    tls: Arc<rustls::ClientConfig>,
+    i: usize,
+    epoch: u32,
+    keep: bool,
+) -> Result<Option<Kept>, String> {
     let os = target.os.clone();
     let collector = Collector::open(CollectorConfig::default(), MemoryStore::new(), epoch)
         .map_err(|e| e.to_string())?;
@@ -111,23 +165,18 @@ async fn assess(target: &Target, tls: Arc<rustls::ClientConfig>, epoch: u32) -> 
     b.add_imc("os", Box::new(OsImc::new(os)))
         .map_err(|e| e.to_string())?;
     let broker = std::sync::Mutex::new(b);
-    let name = rustls::pki_types::ServerName::try_from("localhost").map_err(|e| e.to_string())?;
-    let pt = pt_tls::tokio::connect(
-        target.addr.as_str(),
-        name,
-        tls,
-        Arc::new(pt_tls::Config::default()),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let pt = connect(target, tls, i).await?;
     let mut s = ClientSession::start(&broker, pt, Default::default())
         .await
         .map_err(|e| e.to_string())?;
     s.run_until_decision(&broker)
         .await
         .map_err(|e| e.to_string())?;
+    if keep {
+        return Ok(Some((broker, s)));
+    }
     let _ = s.close(&broker).await;
-    Ok(())
+    Ok(None)
 }
 
 /// The `per_mille`-th latency (nearest rank) of a sorted list.
@@ -136,68 +185,172 @@ fn percentile(sorted: &[Duration], per_mille: usize) -> Duration {
     sorted.get(i).copied().unwrap_or_default()
 }
 
+/// The manager under load: in this process, or a `tnc-manager` child process (killed on
+/// drop) whose memory can be read apart from the load tool's.
+enum Manager {
+    InProcess(nea_examples::manager::RunningManager),
+    Child(ChildManager),
+}
+
+/// A `tnc-manager` child process and its API address.
+struct ChildManager {
+    child: std::process::Child,
+    api: std::net::SocketAddr,
+}
+
+impl Drop for ChildManager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `tnc-manager` (beside this binary) and reads its `LISTENING` and `API` lines.
+fn spawn_manager(
+    dir: &std::path::Path,
+    ca: &std::path::Path,
+    m: &nea_examples::pki::Files,
+) -> Result<(Manager, std::net::SocketAddr), Box<dyn std::error::Error>> {
+    use std::io::BufRead;
+    let exe = std::env::current_exe()?.with_file_name("tnc-manager");
+    let mut child = std::process::Command::new(&exe)
+        .args(["--listen", "127.0.0.1:0", "--api", "127.0.0.1:0"])
+        .arg("--cert")
+        .arg(&m.cert)
+        .arg("--key")
+        .arg(&m.key)
+        .arg("--ca")
+        .arg(ca)
+        .arg("--db")
+        .arg(dir.join("posture.db"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", exe.display()))?;
+    let out = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = std::io::BufReader::new(out).lines();
+    let mut next = |prefix: &str| -> Result<std::net::SocketAddr, Box<dyn std::error::Error>> {
+        let line = lines.next().ok_or("tnc-manager exited")??;
+        Ok(line
+            .strip_prefix(prefix)
+            .ok_or_else(|| format!("tnc-manager printed {line:?}"))?
+            .trim()
+            .parse()?)
+    };
+    let (pt, api) = match (next("LISTENING "), next("API ")) {
+        (Ok(pt), Ok(api)) => (pt, api),
+        (Err(e), _) | (_, Err(e)) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e);
+        }
+    };
+    Ok((Manager::Child(ChildManager { child, api }), pt))
+}
+
+/// A counter or gauge of the manager's `/metrics`.
+async fn metric(api: std::net::SocketAddr, name: &str) -> Option<u64> {
+    let (_, body) = nea_examples::http::request(api, "GET", "/metrics", None)
+        .await
+        .ok()?;
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Resident memory of a process in KiB (Linux `/proc`).
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("tnc-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let mut manager = None;
+    let result = load(&args, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn load(args: &Args, dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     let os = LinuxSource::new().collect()?;
     let items = Synthetic::items(args.records);
-    let target = match &args.connect {
+    let idle = args.idle.unwrap_or(0);
+    let (target, mut manager) = match &args.connect {
         Some(addr) => {
             let (Some(ca), Some(cert), Some(key)) = (&args.ca, &args.cert, &args.key) else {
                 return Err("--connect needs --ca, --cert and --key".into());
             };
+            if args.idle.is_some() {
+                return Err("--idle measures the manager this tool starts: drop --connect".into());
+            }
             let tls = client_config(&Pem::file(ca), Some((&Pem::file(cert), &Pem::file(key))))?;
-            Target {
-                addr: addr.clone(),
+            let addr = tokio::net::lookup_host(addr.as_str())
+                .await?
+                .next()
+                .ok_or("--connect: no address")?;
+            let target = Target {
+                addr,
                 tls: vec![tls],
                 os,
                 items,
-            }
+            };
+            (target, None)
         }
         None => {
             let ca = Ca::new("tnc-load CA")?;
-            let ca_file = ca.write(&dir, "ca")?;
+            let ca_file = ca.write(dir, "ca")?;
             let m = ca.leaf(
-                &dir,
+                dir,
                 "manager",
                 "localhost",
                 &["localhost", "127.0.0.1"],
                 true,
             )?;
-            // One source address for every simulated agent: lift the per-source limits.
-            let running = start(&ManagerOptions {
-                listen: "127.0.0.1:0".into(),
-                cert: m.cert,
-                key: m.key,
-                ca: ca_file.clone(),
-                db: dir.join("posture.db"),
-                api: "127.0.0.1:0".into(),
-                api_token_file: None,
-                allow_sasl: None,
-                imv_config: None,
-                netconf_devices: None,
-                limits: pt_tls::tokio::listener::Limits::default()
-                    .with_per_source(1_000_000, 100_000),
-            })
-            .await?;
+            let (manager, addr) = if args.idle.is_some() {
+                spawn_manager(dir, &ca_file, &m)?
+            } else {
+                let running = start(&ManagerOptions {
+                    listen: "127.0.0.1:0".into(),
+                    cert: m.cert,
+                    key: m.key,
+                    ca: ca_file.clone(),
+                    db: dir.join("posture.db"),
+                    api: "127.0.0.1:0".into(),
+                    api_token_file: None,
+                    allow_sasl: None,
+                    imv_config: None,
+                    netconf_devices: None,
+                    limits: pt_tls::tokio::listener::Limits::default(),
+                })
+                .await?;
+                let addr = running.pt_addr;
+                (Manager::InProcess(running), addr)
+            };
+            // One certificate (and endpoint identity) per simulated agent.
             let mut tls = Vec::new();
-            for i in 0..args.agents.max(1) {
+            for i in 0..args.agents.max(1) + idle {
                 let cn = format!("agent-{i}.load.example");
-                let f = ca.leaf(&dir, &format!("agent-{i}"), &cn, &[cn.as_str()], false)?;
+                let f = ca.leaf(dir, &format!("agent-{i}"), &cn, &[cn.as_str()], false)?;
                 tls.push(client_config(
                     &Pem::file(&ca_file),
                     Some((&Pem::file(&f.cert), &Pem::file(&f.key))),
                 )?);
             }
-            let addr = running.pt_addr.to_string();
-            manager = Some(running);
-            Target {
+            let target = Target {
                 addr,
                 tls,
                 os,
                 items,
-            }
+            };
+            (target, Some(manager))
         }
     };
     let target = Arc::new(target);
@@ -215,8 +368,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 let Some(tls) = tls.clone() else { break };
                 let epoch = u32::try_from(next.load(Ordering::Relaxed)).unwrap_or(0) + 1;
                 let t = Instant::now();
-                match assess(&target, tls, epoch).await {
-                    Ok(()) => lat.push(t.elapsed()),
+                match assess(&target, tls, w, epoch, false).await {
+                    Ok(_) => lat.push(t.elapsed()),
                     Err(e) => {
                         errors += 1;
                         if errors <= 3 {
@@ -253,22 +406,112 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         percentile(&lat, 500).as_secs_f64() * 1e3,
         percentile(&lat, 990).as_secs_f64() * 1e3,
     );
-    if let Some(m) = manager {
-        // Shutting down writes what the repository writer still holds: the figure below
-        // counts an assessment only once its records are committed.
-        m.shutdown().await;
-        let committed = started.elapsed();
+    // An assessment counts once its records are committed: wait for the repository writer.
+    let committed = match &mut manager {
+        Some(Manager::InProcess(_)) => {
+            if let Some(Manager::InProcess(m)) = manager.take() {
+                m.shutdown().await;
+            }
+            Some(started.elapsed())
+        }
+        Some(Manager::Child(ChildManager { api, .. })) => {
+            let api = *api;
+            loop {
+                match metric(api, "tnc_repository_queue").await {
+                    Some(0) => break Some(started.elapsed()),
+                    Some(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+                    None => break None,
+                }
+            }
+        }
+        None => None,
+    };
+    if let Some(c) = committed {
         println!(
             "repository caught up in {:.2} s: {:.1} assessments/s committed",
-            committed.as_secs_f64(),
-            ok as f64 / committed.as_secs_f64()
+            c.as_secs_f64(),
+            ok as f64 / c.as_secs_f64()
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if let Some(Manager::Child(ChildManager { child, api })) = &manager {
+        errors += idle_agents(args, &target, child.id(), *api).await?;
+    }
+    drop(manager);
     if errors > 0 {
         return Err(format!("{errors} assessments failed").into());
     }
     Ok(())
+}
+
+/// Connects `--idle` agents that stay connected, then reports the manager's memory growth
+/// per idle agent; returns the failures.
+async fn idle_agents(
+    args: &Args,
+    target: &Arc<Target>,
+    pid: u32,
+    api: std::net::SocketAddr,
+) -> Result<usize, Box<dyn std::error::Error>> {
+    let n = args.idle.unwrap_or(0);
+    let first = args.agents.max(1);
+    let before = rss_kib(pid).ok_or("manager memory unreadable")?;
+    let open_before = metric(api, "tnc_sessions_open").await.unwrap_or(0);
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..args.agents.max(1) {
+        let (target, next) = (target.clone(), next.clone());
+        workers.spawn(async move {
+            let mut kept = Vec::new();
+            let mut errors = 0usize;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let Some(tls) = target.tls.get(first + i).cloned() else {
+                    break;
+                };
+                match assess(&target, tls, first + i, 1, true).await {
+                    Ok(Some(k)) => kept.push(k),
+                    Ok(None) => {}
+                    Err(e) => {
+                        errors += 1;
+                        if errors <= 3 {
+                            eprintln!("idle agent {i}: {e}");
+                        }
+                    }
+                }
+            }
+            (kept, errors)
+        });
+    }
+    let mut kept = Vec::new();
+    let mut errors = 0;
+    while let Some(r) = workers.join_next().await {
+        let (k, e) = r?;
+        kept.extend(k);
+        errors += e;
+    }
+    let connected = started.elapsed();
+    // Let the manager finish writing and settle before reading its memory.
+    while metric(api, "tnc_repository_queue").await.unwrap_or(0) > 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_kib(pid).ok_or("manager memory unreadable")?;
+    let open = metric(api, "tnc_sessions_open").await.unwrap_or(0);
+    let per = after.saturating_sub(before) as f64 / kept.len().max(1) as f64;
+    println!(
+        "idle agents {} connected, {} failed, in {:.1} s  manager sessions open {} -> {}",
+        kept.len(),
+        errors,
+        connected.as_secs_f64(),
+        open_before,
+        open
+    );
+    println!("manager memory {before} KiB -> {after} KiB: {per:.1} KiB per idle connected agent");
+    drop(kept);
+    Ok(errors)
 }
 
 #[tokio::main]
