@@ -14,12 +14,31 @@ pub async fn request(
     path: &str,
     token: Option<&str>,
 ) -> std::io::Result<(u16, String)> {
-    let mut s = tokio::net::TcpStream::connect(addr).await?;
-    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
-    );
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    send(&addr.to_string(), method, path, &headers, &[]).await
+}
+
+/// Sends `METHOD path` to `authority` (`HOST:PORT`) with these headers and body; returns the
+/// status and the body.
+pub async fn send(
+    authority: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, String)> {
+    let mut s = tokio::net::TcpStream::connect(authority).await?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
     s.write_all(req.as_bytes()).await?;
+    s.write_all(body).await?;
     let mut buf = Vec::new();
     s.take(MAX_RESPONSE).read_to_end(&mut buf).await?;
     let text = String::from_utf8_lossy(&buf);

@@ -3,7 +3,9 @@
 
 mod api;
 pub mod devices;
+mod events;
 mod sink;
+mod webhooks;
 mod writer;
 
 use std::collections::HashMap;
@@ -27,6 +29,7 @@ use writer::Writer;
 
 pub use api::{Role, Tokens};
 pub use sink::RepoSink;
+pub use webhooks::signature as webhook_signature;
 
 use crate::clock;
 
@@ -158,6 +161,10 @@ pub(crate) struct State {
     pub(crate) devices: devices::Devices,
     /// The repository writer thread.
     pub(crate) writer: Arc<Writer>,
+    /// The event log and its subscribers' wake-up.
+    pub(crate) events: Arc<events::Hub>,
+    /// Webhooks.
+    pub(crate) webhooks: webhooks::Webhooks,
 }
 
 /// A running manager.
@@ -214,7 +221,9 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         }
     })?;
     let _ = repo.close_open_sessions(INSTANCE, clock::now(), "manager restarted");
-    let repo: Arc<dyn Repository> = Arc::new(repo);
+    let repo = Arc::new(repo);
+    let hub = events::Hub::new(repo.clone());
+    let repo: Arc<dyn Repository> = repo;
     let tokens = match &opts.api_token_file {
         Some(p) => Tokens::load(p)?,
         None => Tokens::default(),
@@ -224,7 +233,8 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         None => Vec::new(),
     };
     let metrics = Arc::new(Metrics::default());
-    let writer = Writer::start(repo.clone(), metrics.clone()).map_err(ManagerError::Writer)?;
+    let writer =
+        Writer::start(repo.clone(), metrics.clone(), hub.clone()).map_err(ManagerError::Writer)?;
     let broker = Arc::new(Mutex::new(if_imv::Broker::new(Default::default())));
     {
         let mut b = broker
@@ -257,6 +267,8 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         tokens,
         devices: devices::Devices::new(device_list),
         writer: writer.clone(),
+        events: hub,
+        webhooks: webhooks::Webhooks::default(),
     });
     let mut listener = Listener::bind(
         opts.listen.as_str(),
@@ -283,6 +295,7 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
             source,
         })?;
     let (stop, stopped) = watch::channel(false);
+    state.events.stop_on(stopped.clone());
 
     let mut api_stop = stopped.clone();
     let app = api::router(state.clone());
@@ -390,6 +403,10 @@ async fn session(
                     state.metrics.assessments.fetch_add(1, Ordering::Relaxed);
                     let word = recommendation_word(o.recommendation);
                     tracing::info!(endpoint, recommendation = word, "assessment decided");
+                    state.writer.submit(writer::Job::Publish {
+                        endpoint: endpoint.clone(),
+                        event: events::assessment_event(&endpoint, word),
+                    });
                     result = Some(word);
                 }
                 Ok(if_imv::Event::Closed(reason)) => {

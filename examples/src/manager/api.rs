@@ -452,10 +452,13 @@ async fn openapi() -> Json<Value> {
     let q = |name: &str, desc: &str| json!({"name": name, "in": "query", "schema": {"type": "string"}, "description": desc});
     let ok = json!({"200": {"description": "JSON"}, "400": {"description": "bad parameter"}, "401": {"description": "no or unknown token"}});
     let devices = super::devices::openapi_paths(&offset, &limit, &ok);
+    let events = super::events::openapi_paths();
+    let webhooks = super::webhooks::openapi_paths(&offset, &limit);
     let mut doc = json!({
         "openapi": "3.0.3",
         "info": {"title": "tnc-manager API", "version": env!("CARGO_PKG_VERSION")},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Event": super::events::event_schema()}},
         "security": [{"bearer": []}],
         "paths": {
             "/endpoints": {"get": {"summary": "Endpoints (connected=true: connected now)",
@@ -476,7 +479,13 @@ async fn openapi() -> Json<Value> {
         }
     });
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
-        paths.extend(devices.map(|(k, v)| (k.to_owned(), v)));
+        paths.extend(
+            devices
+                .into_iter()
+                .chain(events)
+                .chain(webhooks)
+                .map(|(k, v)| (k.to_owned(), v)),
+        );
     }
     Json(doc)
 }
@@ -496,6 +505,8 @@ pub(super) fn router(state: Shared) -> Router {
         .route("/software", get(find_software))
         .route("/tags", get(tags_by_vendor))
         .merge(super::devices::routes())
+        .merge(super::events::routes())
+        .merge(super::webhooks::routes())
         .fallback(not_found)
         .with_state(state)
 }

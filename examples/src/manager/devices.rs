@@ -438,11 +438,14 @@ async fn poll_loop(
     status: &Mutex<Status>,
     repo: Arc<dyn Repository>,
     metrics: Arc<Metrics>,
+    events: Arc<super::events::Hub>,
     permits: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
 ) {
     let name = device.name.as_str();
     let mut failures = 0u32;
+    // The last posture published: a reading publishes an event only when it differs.
+    let last = Arc::new(Mutex::new(None::<Value>));
     loop {
         let result = tokio::select! {
             () = crate::stopped(&mut stop) => return,
@@ -456,8 +459,12 @@ async fn poll_loop(
                     at,
                     posture: posture_json(&posture),
                 };
-                let repo = repo.clone();
-                tokio::task::spawn_blocking(move || repo.store_device_posture(&reading))
+                let (repo, events, last) = (repo.clone(), events.clone(), last.clone());
+                tokio::task::spawn_blocking(move || {
+                    repo.store_device_posture(&reading)?;
+                    super::events::device_changed(&events, &last, &reading);
+                    Ok::<_, posture_repository::Error>(())
+                })
                     .await
                     .map_err(|e| PollError::Repository(e.to_string()))?
                     .map_err(|e| PollError::Repository(e.to_string()))?;
@@ -518,6 +525,7 @@ pub(crate) fn spawn(
                     status,
                     state.repo.clone(),
                     state.metrics.clone(),
+                    state.events.clone(),
                     permits,
                     stop,
                 )

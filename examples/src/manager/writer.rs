@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use posture_repository::{EventBatch, Inventory, ReportedTag, Repository, UnixTime};
 
 use super::Metrics;
+use super::events::{self, Hub};
 
 /// Jobs the queue holds before a submitting session waits (back-pressure).
 const QUEUE: usize = 4096;
@@ -48,6 +49,14 @@ pub(crate) enum Job {
         /// When they arrived.
         at: UnixTime,
     },
+    /// An event to publish once the endpoint's writes queued before it are done (an
+    /// assessment result after the posture it assessed).
+    Publish {
+        /// Endpoint identifier.
+        endpoint: String,
+        /// The event.
+        event: posture_repository::events::NewEvent,
+    },
     /// A session ended.
     SessionEnded {
         /// Endpoint identifier.
@@ -67,6 +76,7 @@ impl Job {
             Job::Inventory { endpoint, .. }
             | Job::Events { endpoint, .. }
             | Job::Tags { endpoint, .. }
+            | Job::Publish { endpoint, .. }
             | Job::SessionEnded { endpoint, .. } => endpoint,
         }
     }
@@ -117,6 +127,7 @@ impl Writer {
     pub(crate) fn start(
         repo: Arc<dyn Repository>,
         metrics: Arc<Metrics>,
+        hub: Arc<Hub>,
     ) -> std::io::Result<Arc<Self>> {
         let (tx, rx) = sync_channel(QUEUE);
         let pending = Arc::new(Pending::default());
@@ -125,7 +136,7 @@ impl Writer {
             .name("repository-writer".into())
             .spawn({
                 let metrics = metrics.clone();
-                move || run(&*repo, &metrics, &p, &rx)
+                move || run(&*repo, &metrics, &hub, &p, &rx)
             })?;
         Ok(Arc::new(Self {
             tx: Mutex::new(Some(tx)),
@@ -204,15 +215,15 @@ impl Writer {
     }
 }
 
-fn run(repo: &dyn Repository, metrics: &Metrics, pending: &Pending, rx: &Receiver<Job>) {
+fn run(repo: &dyn Repository, metrics: &Metrics, hub: &Hub, pending: &Pending, rx: &Receiver<Job>) {
     while let Ok(job) = rx.recv() {
-        apply(repo, metrics, &job);
+        apply(repo, metrics, hub, &job);
         pending.done(job.endpoint());
         metrics.writer_queue.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
-fn apply(repo: &dyn Repository, metrics: &Metrics, job: &Job) {
+fn apply(repo: &dyn Repository, metrics: &Metrics, hub: &Hub, job: &Job) {
     let failed = |endpoint: &str, what: &str, e: &posture_repository::Error| {
         metrics.errors.fetch_add(1, Ordering::Relaxed);
         tracing::error!(endpoint, error = %e, "repository: {what} failed");
@@ -233,6 +244,7 @@ fn apply(repo: &dyn Repository, metrics: &Metrics, job: &Job) {
                     last_eid = inventory.last_eid,
                     "inventory stored"
                 );
+                events::inventory_event(hub, endpoint, inventory, &s);
             }
             Err(e) => failed(endpoint, "storing an inventory", &e),
         },
@@ -247,6 +259,7 @@ fn apply(repo: &dyn Repository, metrics: &Metrics, job: &Job) {
                     last_eid = batch.last_eid,
                     "events stored"
                 );
+                events::software_events(hub, endpoint, batch, &s);
             }
             Err(e) => failed(endpoint, "storing events", &e),
         },
@@ -256,6 +269,9 @@ fn apply(repo: &dyn Repository, metrics: &Metrics, job: &Job) {
             }
             Err(e) => failed(endpoint, "storing tags", &e),
         },
+        Job::Publish { event, .. } => {
+            hub.publish(event);
+        }
         Job::SessionEnded {
             endpoint,
             row,
