@@ -589,3 +589,95 @@ async fn tags_are_requested_only_when_the_repository_lacks_them() {
     assert_eq!(metric(api, "tnc_tags_requested_total").await, 8);
     assert_eq!(metric(api, "tnc_records_ingested_total").await, 16);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn manager_killed_during_ingest_loses_and_duplicates_nothing() {
+    let s = setup("killed");
+    // 2,000 more tags, so that the manager is still storing when it is killed.
+    const EXTRA: usize = 2_000;
+    for i in 0..EXTRA {
+        std::fs::write(
+            s.tags.join(format!("bulk-{i:04}.swidtag")),
+            format!(
+                "<SoftwareIdentity xmlns=\"http://standards.iso.org/iso/19770/-2/2015/schema.xsd\" \
+                 name=\"bulk-{i:04}\" tagId=\"bulk-{i:04}\" version=\"1.{i}\">\
+                 <Entity name=\"Bulk\" regid=\"bulk.example\" role=\"tagCreator\"/></SoftwareIdentity>"
+            ),
+        )
+        .unwrap();
+    }
+    let total = 8 + EXTRA;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let (mut m, pt, api) = manager(&s, &listen);
+    let _agent = Proc(
+        agent(&s, pt, &s.endpoint, false)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // SIGKILL as soon as the inventory arrived (the tags are being asked for and stored).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while metric(api, "tnc_tags_requested_total").await == 0 {
+        assert!(Instant::now() < deadline, "no inventory arrived");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    m.0.kill().unwrap();
+    m.0.wait().unwrap();
+    drop(m);
+
+    // Restarted on the same file and port: the agent comes back, the manager asks for what
+    // it lacks (events since its stored EID, or the inventory; tags it does not hold).
+    let (_m2, _, api2) = manager(&s, &listen);
+    let path = format!("/endpoints/{}/software?limit=10000", encode(ENDPOINT));
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let rows = loop {
+        let (st, v) = get(api2, &path, Some(READ)).await;
+        if st == 200 {
+            let rows = v["software"].as_array().cloned().unwrap_or_default();
+            if rows.len() == total && rows.iter().all(|r| r["name"].is_string()) {
+                break rows;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "inventory incomplete after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut ids: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["software_identifier"].as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "a record is missing or stored twice");
+    // History: every record installed exactly once, whatever the kill interrupted.
+    let path = format!("/endpoints/{}/history?limit=10000", encode(ENDPOINT));
+    let (st, v) = get(api2, &path, Some(READ)).await;
+    assert_eq!(st, 200);
+    let h = v["history"].as_array().unwrap();
+    let mut installed: Vec<&str> = h
+        .iter()
+        .filter(|r| r["kind"] != "resync")
+        .filter_map(|r| r["software_identifier"].as_str())
+        .collect();
+    installed.sort_unstable();
+    let n = installed.len();
+    installed.dedup();
+    assert_eq!((n, installed.len()), (total, total), "history: {h:?}");
+    // The hash chain of the history is intact.
+    let out = Command::new(env!("CARGO_BIN_EXE_tnc-manager"))
+        .arg("verify-history")
+        .arg("--db")
+        .arg(s.dir.0.join("posture.db"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("0 broken chains"), "{text}");
+}

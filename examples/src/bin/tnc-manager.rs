@@ -58,6 +58,14 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
     },
+    /// Walks every endpoint's hash-chained history and names the first row of each chain
+    /// that was altered or removed (profile §8.2.4). Exit status 0 when every chain is
+    /// intact, 1 when one is broken.
+    VerifyHistory {
+        /// The repository: an SQLite file or a `postgres://` URL.
+        #[arg(long, value_name = "FILE|URL")]
+        db: String,
+    },
 }
 
 #[tokio::main]
@@ -83,6 +91,9 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    if let Some(Command::VerifyHistory { db }) = &args.command {
+        return verify_history(db);
     }
     let (Some(listen), Some(cert), Some(key), Some(ca), Some(db), Some(api)) =
         (args.listen, args.cert, args.key, args.ca, args.db, args.api)
@@ -124,4 +135,35 @@ async fn main() -> ExitCode {
     let _ = tokio::signal::ctrl_c().await;
     m.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// `tnc-manager verify-history --db FILE|URL`.
+fn verify_history(db: &str) -> ExitCode {
+    let report = posture_repository::open(db, posture_repository::Limits::default())
+        .and_then(|repo| repo.verify_history());
+    match report {
+        Ok(r) => {
+            for f in &r.faults {
+                println!(
+                    "BROKEN endpoint {:?} at row {}: {:?}",
+                    f.endpoint, f.seq, f.problem
+                );
+            }
+            println!(
+                "{} endpoints, {} history rows, {} broken chains",
+                r.endpoints,
+                r.rows,
+                r.faults.len()
+            );
+            if r.is_intact() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("tnc-manager: verify-history {db}: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -100,6 +100,8 @@ struct Conn {
     imc: Option<ImcId>,
     started: bool,
     subscribed: bool,
+    /// Whether this session asked the sink about the tags of the whole mirror yet.
+    tags_checked: bool,
     targeted: BTreeSet<u32>,
     /// Attributes to send with the next message.
     out: Vec<Attribute>,
@@ -193,6 +195,7 @@ impl<K: SwimaSink> SwimaImv<K> {
             imc: None,
             started: false,
             subscribed: false,
+            tags_checked: false,
             targeted: BTreeSet::new(),
             out: Vec::new(),
         }
@@ -239,7 +242,12 @@ impl<K: SwimaSink> SwimaImv<K> {
             self.sink.events(&c.endpoint, &changes, epoch, last);
         }
         if !self.config.validator.full_records {
-            let new: Vec<Text> = if inventory && synced {
+            // The first time a session is in sync, every mirrored identifier is checked:
+            // tags a previous session did not deliver (the manager stopped, the endpoint
+            // left) are asked for again, not only those of new records.
+            let whole = synced && !c.tags_checked;
+            c.tags_checked |= synced;
+            let new: Vec<Text> = if whole {
                 c.validator
                     .mirror()
                     .keys()
