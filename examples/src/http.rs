@@ -19,6 +19,14 @@ pub async fn request(
     send(&addr.to_string(), method, path, &headers, &[]).await
 }
 
+/// The value of one counter or gauge on a manager's `/metrics` page (`None`: unreachable or
+/// not listed).
+pub async fn metric(addr: SocketAddr, name: &str) -> Option<u64> {
+    let (_, body) = request(addr, "GET", "/metrics", None).await.ok()?;
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
 /// Sends `METHOD path` to `authority` (`HOST:PORT`) with these headers and body; returns the
 /// status and the body.
 pub async fn send(

@@ -94,6 +94,16 @@ fn setup(name: &str) -> Setup {
     }
 }
 
+/// A free loopback `ADDR:PORT`, so that a restarted manager is found at the same place.
+fn free_listen() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
 /// Starts `tnc-manager` on `listen`; returns it with its PT-TLS and API addresses.
 fn manager(s: &Setup, listen: &str) -> (Proc, SocketAddr, SocketAddr) {
     manager_with(s, listen, &[])
@@ -320,13 +330,7 @@ async fn untrusted_certificate_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn manager_down_while_software_changes_then_back() {
     let s = setup("down");
-    // A fixed port so the agent finds the restarted manager at the same place.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_listen();
     let (m, pt, api) = manager(&s, &listen);
     let _agent = Proc(
         agent(&s, pt, &s.endpoint, false)
@@ -547,10 +551,8 @@ fn import_tags_marks_reference_tags_trusted_once() {
 
 /// A counter of the manager's `/metrics`.
 async fn metric(api: SocketAddr, name: &str) -> u64 {
-    let (st, body) = request(api, "GET", "/metrics", None).await.unwrap();
-    assert_eq!(st, 200);
-    body.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+    nea_examples::http::metric(api, name)
+        .await
         .unwrap_or_else(|| panic!("no {name} in /metrics"))
 }
 
@@ -607,12 +609,7 @@ async fn manager_killed_during_ingest_loses_and_duplicates_nothing() {
         .unwrap();
     }
     let total = 8 + EXTRA;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_listen();
     let (mut m, pt, api) = manager(&s, &listen);
     let _agent = Proc(
         agent(&s, pt, &s.endpoint, false)

@@ -14,6 +14,7 @@ use clap::Parser;
 use if_imc::tokio::{ClientSession, ClientSessionExt};
 use imcv::os::{LinuxSource, OsImc, OsPosture, OsSource};
 use imcv::swima::{SwimaImc, SwimaImcConfig};
+use nea_examples::http::metric;
 use nea_examples::manager::{ManagerOptions, start};
 use nea_examples::pki::Ca;
 use nea_wire::{Text, VendorId};
@@ -247,15 +248,6 @@ fn spawn_manager(
         }
     };
     Ok((Manager::Child(ChildManager { child, api }), pt))
-}
-
-/// A counter or gauge of the manager's `/metrics`.
-async fn metric(api: std::net::SocketAddr, name: &str) -> Option<u64> {
-    let (_, body) = nea_examples::http::request(api, "GET", "/metrics", None)
-        .await
-        .ok()?;
-    body.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
 }
 
 /// Resident memory of a process in KiB (Linux `/proc`).

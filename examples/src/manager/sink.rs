@@ -42,13 +42,17 @@ impl RepoSink {
     }
 }
 
+fn data_model(m: &MirrorRecord) -> DataModel {
+    DataModel {
+        pen: m.id.data_model.pen.get(),
+        kind: m.id.data_model.kind,
+    }
+}
+
 fn record(m: &MirrorRecord) -> Record {
     Record {
         software_identifier: m.id.software_identifier.as_str().to_owned(),
-        data_model: DataModel {
-            pen: m.id.data_model.pen.get(),
-            kind: m.id.data_model.kind,
-        },
+        data_model: data_model(m),
         source_id: m.id.source_id,
         record_id: m.id.record_id,
         locator: m.id.locator.as_str().to_owned(),
@@ -171,10 +175,7 @@ impl SwimaSink for RepoSink {
             .filter_map(|m| {
                 Some(ReportedTag {
                     software_identifier: m.id.software_identifier.as_str().to_owned(),
-                    data_model: DataModel {
-                        pen: m.id.data_model.pen.get(),
-                        kind: m.id.data_model.kind,
-                    },
+                    data_model: data_model(m),
                     content: m.record.as_ref()?.to_vec(),
                 })
             })
