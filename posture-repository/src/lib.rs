@@ -12,6 +12,7 @@ mod model;
 mod postgres;
 mod replay;
 mod repository;
+pub mod signals;
 mod sqlite;
 pub mod tags;
 pub mod version;
@@ -25,6 +26,7 @@ pub use model::*;
 #[cfg(feature = "postgres")]
 pub use postgres::{MAX_ATTEMPTS, PostgresConfig, PostgresRepository};
 pub use repository::Repository;
+pub use signals::{SignalListener, Signals};
 pub use sqlite::{Durability, SqliteConfig, SqliteRepository};
 
 use std::sync::Arc;
@@ -50,10 +52,10 @@ pub fn open(target: &str, limits: Limits) -> Result<Arc<dyn Repository>> {
 }
 
 /// Everything a backend stores: the [`Repository`], the evaluator's [`EvaluationStore`] and
-/// the [`EventLog`], behind one handle (`Arc<dyn PostureStore>` converts to `Arc<dyn Repository>`
-/// and the others).
-pub trait PostureStore: Repository + EvaluationStore + EventLog {}
-impl<T: Repository + EvaluationStore + EventLog + ?Sized> PostureStore for T {}
+/// the [`EventLog`], and the [`Signals`] between the processes sharing it, behind one handle
+/// (`Arc<dyn PostureStore>` converts to `Arc<dyn Repository>` and the others).
+pub trait PostureStore: Repository + EvaluationStore + EventLog + Signals {}
+impl<T: Repository + EvaluationStore + EventLog + Signals + ?Sized> PostureStore for T {}
 
 /// [`open`], keeping every trait of the backend.
 ///

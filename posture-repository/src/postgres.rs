@@ -12,6 +12,7 @@
 mod events;
 mod guidance;
 mod pool;
+mod signals;
 mod store;
 mod tls;
 
@@ -77,6 +78,8 @@ impl PostgresConfig {
 pub struct PostgresRepository {
     pool: Pool,
     limits: Limits,
+    /// `database/schema`, the scope of signal channels (read when first needed).
+    scope: std::sync::OnceLock<String>,
 }
 
 fn retryable(e: &Error) -> bool {
@@ -231,6 +234,7 @@ impl PostgresRepository {
         let repo = Self {
             pool: Pool::new(target.config, tls, size, config.acquire_timeout),
             limits: config.limits.clone(),
+            scope: std::sync::OnceLock::new(),
         };
         while let Some(m) = repo.run(false, migrate)? {
             tracing::debug!(

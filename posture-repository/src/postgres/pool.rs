@@ -59,7 +59,7 @@ impl Pool {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn connect(&self) -> Result<Conn> {
+    pub(super) fn connect(&self) -> Result<Conn> {
         let client = match &self.tls {
             Tls::Plain => self.config.connect(postgres::NoTls)?,
             Tls::Verified(c) => self.config.connect(c.clone())?,

@@ -42,8 +42,8 @@ pub fn memory() -> SqliteRepository {
 }
 
 /// Every trait a backend implements, behind one handle.
-pub trait Both: Repository + EvaluationStore + EventLog {}
-impl<T: Repository + EvaluationStore + EventLog + ?Sized> Both for T {}
+pub trait Both: Repository + EvaluationStore + EventLog + Signals {}
+impl<T: Repository + EvaluationStore + EventLog + Signals + ?Sized> Both for T {}
 
 /// Which backend a test runs on (see [`on_both!`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
