@@ -35,6 +35,25 @@ use crate::repository::Repository;
 /// failure.
 pub const MAX_ATTEMPTS: usize = 5;
 
+/// Runs `f`, which blocks on the `postgres` client, where that is allowed. The client drives
+/// its connection with a runtime of its own, and tokio refuses to block a thread that is
+/// running asynchronous tasks: so on a multi-thread runtime's worker `f` runs under
+/// `block_in_place` (the worker's other tasks move to another thread), on a current-thread
+/// runtime on a scoped thread of its own; elsewhere (a plain thread, `spawn_blocking`) as is.
+/// A manager's verifiers and API handlers can call the repository wherever they run.
+pub(crate) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        Ok(_) => std::thread::scope(|s| {
+            s.spawn(f)
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        }),
+        Err(_) => f(),
+    }
+}
+
 /// Advisory lock key held while migrating (any value unlikely to clash: "nea-migr").
 const MIGRATION_LOCK: i64 = 0x6e65_612d_6d69_6772;
 
@@ -261,7 +280,15 @@ impl PostgresRepository {
 
     /// Runs `f` in one transaction and commits; with `retry`, runs it again when the server
     /// aborted it as a deadlock or serialisation failure.
-    fn run<T>(&self, retry: bool, mut f: impl FnMut(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+    fn run<T: Send>(
+        &self,
+        retry: bool,
+        mut f: impl FnMut(&mut Tx<'_>) -> Result<T> + Send,
+    ) -> Result<T> {
+        off_runtime(|| self.run_here(retry, &mut f))
+    }
+
+    fn run_here<T>(&self, retry: bool, f: &mut impl FnMut(&mut Tx<'_>) -> Result<T>) -> Result<T> {
         let mut attempt = 1;
         loop {
             let out = (|| {
@@ -285,11 +312,11 @@ impl PostgresRepository {
         }
     }
 
-    fn write<T>(&self, f: impl FnMut(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+    fn write<T: Send>(&self, f: impl FnMut(&mut Tx<'_>) -> Result<T> + Send) -> Result<T> {
         self.run(true, f)
     }
 
-    fn read<T>(&self, f: impl FnMut(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+    fn read<T: Send>(&self, f: impl FnMut(&mut Tx<'_>) -> Result<T> + Send) -> Result<T> {
         self.run(false, f)
     }
 
@@ -545,12 +572,19 @@ impl Repository for PostgresRepository {
         tags: &mut dyn Iterator<Item = (String, Vec<u8>)>,
         at: UnixTime,
     ) -> Result<ImportReport> {
-        // The items are read once, so this transaction is not retried.
+        // The items are read once, so this transaction is not retried. The iterator need not
+        // be `Send`: off a multi-thread runtime's worker by `block_in_place` only.
         let mut tags = Some(tags);
-        self.run(false, |tx| match tags.take() {
+        let mut f = |tx: &mut Tx<'_>| match tags.take() {
             Some(tags) => shared::import_all(&mut PgStore::new(tx), &self.limits, tags, at),
             None => Ok(ImportReport::default()),
-        })
+        };
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                tokio::task::block_in_place(|| self.run_here(false, &mut f))
+            }
+            _ => self.run_here(false, &mut f),
+        }
     }
 
     fn tags(&self, software_identifier: &str) -> Result<Vec<TagInfo>> {

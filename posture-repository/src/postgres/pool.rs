@@ -135,6 +135,17 @@ impl std::ops::DerefMut for Pooled<'_> {
     }
 }
 
+impl Drop for Pool {
+    /// Closing a client blocks on its connection: off the tokio workers (see
+    /// [`off_runtime`](super::off_runtime)).
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut self.lock().idle);
+        if !idle.is_empty() {
+            super::off_runtime(move || drop(idle));
+        }
+    }
+}
+
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         let mut st = self.pool.lock();

@@ -41,24 +41,39 @@ impl Signals for PostgresRepository {
     fn listen(&self, channel: &str) -> Result<Option<Box<dyn SignalListener>>> {
         check(channel, "")?;
         let ch = self.channel(channel)?;
-        let mut conn = self.pool.connect()?;
-        // `ch` is `nea_` + hex digits: a plain identifier, nothing to quote.
-        conn.client.batch_execute(&format!("LISTEN {ch}"))?;
-        Ok(Some(Box::new(Listener {
-            client: conn.client,
-        })))
+        super::off_runtime(|| {
+            let mut conn = self.pool.connect()?;
+            // `ch` is `nea_` + hex digits: a plain identifier, nothing to quote.
+            conn.client.batch_execute(&format!("LISTEN {ch}"))?;
+            Ok(Some(Box::new(Listener {
+                client: Some(conn.client),
+            }) as Box<dyn SignalListener>))
+        })
     }
 }
 
 /// A connection that listens.
 struct Listener {
-    client: postgres::Client,
+    client: Option<postgres::Client>,
 }
 
 impl SignalListener for Listener {
     fn next(&mut self, timeout: Duration) -> Result<Option<String>> {
-        let mut n = self.client.notifications();
-        let mut it = n.timeout_iter(timeout);
-        Ok(it.next()?.map(|m| m.payload().to_owned()))
+        let Some(client) = self.client.as_mut() else {
+            return Ok(None);
+        };
+        super::off_runtime(|| {
+            let mut n = client.notifications();
+            let mut it = n.timeout_iter(timeout);
+            Ok(it.next()?.map(|m| m.payload().to_owned()))
+        })
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Some(c) = self.client.take() {
+            super::off_runtime(move || drop(c));
+        }
     }
 }
