@@ -96,6 +96,7 @@ if [ -n "$pg_url" ]; then
   NEA_TEST_POSTGRES_URL="$pg_url" NEA_TEST_POSTGRES_TLS_URL="$pg_tls_url" \
     cargo test --locked -p posture-repository --features postgres -- --ignored
   NEA_TEST_POSTGRES_URL="$pg_url" cargo test --locked -p posture-evaluator --features postgres -- --ignored
+  NEA_TEST_POSTGRES_URL="$pg_url" cargo test --locked -p nea-examples --test evaluation -- --ignored
 fi
 if [ "$server" = 1 ]; then
   cargo test --locked -p netconf-client --test netconfd -- --ignored

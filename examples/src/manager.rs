@@ -1,14 +1,17 @@
 //! `tnc-manager`: the posture manager's wiring. A PT-TLS listener (mutual TLS), the server
-//! broker with the SWIMA and OS verifiers, the SQLite posture repository, and the HTTP API.
+//! broker with the SWIMA and OS verifiers, the posture repository (SQLite, or PostgreSQL
+//! shared by several managers), the evaluator, and the HTTP API.
 
 mod api;
 pub mod devices;
+mod evaluation;
 mod events;
+mod guidance;
+pub mod reassess;
 mod sink;
 mod webhooks;
 mod writer;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +21,7 @@ use if_imv::tokio::{ServerSession, ServerSessionExt, ar_identities};
 use if_imv::{ActionRecommendation, RetryReason};
 use imcv::os::{OsImv, OsPolicy};
 use imcv::swima::{SwimaImv, SwimaImvConfig};
-use posture_repository::{NewSession, Repository, SqliteConfig, SqliteRepository, fingerprint};
+use posture_repository::{NewSession, PostureStore, Repository, fingerprint};
 use pt_tls::tokio::PtTlsConnection;
 use pt_tls::tokio::listener::{Limits, Listener};
 use pt_tls::tokio::tls::{ClientCertificates, Pem, server_config};
@@ -26,6 +29,9 @@ use swima::ValidatorConfig;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use writer::Writer;
+
+use evaluation::{Evaluation, EvaluatorPolicy, OsAttributes};
+use reassess::{Request, Router};
 
 pub use api::{Role, Tokens};
 pub use sink::RepoSink;
@@ -44,8 +50,9 @@ pub struct ManagerOptions {
     pub key: PathBuf,
     /// CA certificates client certificates must chain to (PEM).
     pub ca: PathBuf,
-    /// SQLite file of the repository.
-    pub db: PathBuf,
+    /// The repository: an SQLite file, or a `postgres://` URL (a database several managers
+    /// share).
+    pub db: String,
     /// HTTP API listen address.
     pub api: String,
     /// Bearer tokens of the API (`TOKEN read|admin` per line).
@@ -88,11 +95,14 @@ pub enum ManagerError {
     /// The repository could not be opened.
     #[error("repository {path}: {source}")]
     Repository {
-        /// The file.
-        path: PathBuf,
+        /// The file or URL (without its password).
+        path: String,
         /// Why.
         source: posture_repository::Error,
     },
+    /// The guidance in the repository could not be loaded.
+    #[error("evaluator: {0}")]
+    Evaluator(#[from] posture_evaluator::EvalError),
     /// A listener could not bind.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -141,21 +151,27 @@ pub struct Metrics {
     pub device_polls: AtomicU64,
     /// NETCONF device polls that failed.
     pub device_poll_errors: AtomicU64,
+    /// Evaluation results that changed (stored by the evaluator).
+    pub evaluations: AtomicU64,
+    /// Re-assessments requested because an evaluation changed the recommendation.
+    pub reassessments: AtomicU64,
 }
 
 /// A command for one connected endpoint's session task.
 #[derive(Debug)]
 pub enum Command {
     /// Start a server-initiated handshake retry (profile §2.2.4).
-    Reassess,
+    Reassess(Request),
 }
 
 /// What the API shares with the sessions.
 pub(crate) struct State {
     pub(crate) repo: Arc<dyn Repository>,
     pub(crate) metrics: Arc<Metrics>,
-    /// Command channels of the open sessions, by endpoint identifier.
-    pub(crate) sessions: Mutex<HashMap<String, mpsc::Sender<Command>>>,
+    /// The sessions' command channels, and the way to other managers' sessions.
+    pub(crate) router: Arc<Router>,
+    /// The evaluator and the store it works on.
+    pub(crate) eval: Arc<Evaluation>,
     pub(crate) tokens: Tokens,
     /// The network devices polled over NETCONF.
     pub(crate) devices: devices::Devices,
@@ -177,6 +193,7 @@ pub struct RunningManager {
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     writer: Arc<Writer>,
+    listener: Option<std::thread::JoinHandle<()>>,
 }
 
 impl RunningManager {
@@ -188,12 +205,53 @@ impl RunningManager {
             let _ = t.await;
         }
         let writer = self.writer;
-        let _ = tokio::task::spawn_blocking(move || writer.close()).await;
+        let listener = self.listener;
+        let _ = tokio::task::spawn_blocking(move || {
+            writer.close();
+            if let Some(l) = listener {
+                let _ = l.join();
+            }
+        })
+        .await;
     }
 }
 
-/// The manager instance name stored with its sessions.
-const INSTANCE: &str = "tnc-manager";
+/// The manager instance name stored with its sessions: host name and listen address, so
+/// managers sharing a repository each close only their own sessions when they restart.
+fn instance(listen: &str, bound: SocketAddr) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    // With port 0 the bound port names it (a restart gets a new name).
+    let addr = if listen.ends_with(":0") {
+        bound.to_string()
+    } else {
+        listen.to_owned()
+    };
+    format!("tnc-manager@{host}/{addr}")
+}
+
+/// The repository target for messages: an URL without its password.
+fn redacted(db: &str) -> String {
+    if !posture_repository::is_postgres_url(db) {
+        return db.to_owned();
+    }
+    match (db.find("://"), db.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let user = &db[s + 3..at];
+            match user.split_once(':') {
+                Some((u, _)) => format!("{}{u}:***{}", &db[..s + 3], &db[at..]),
+                None => db.to_owned(),
+            }
+        }
+        _ => db.to_owned(),
+    }
+}
+
+/// How often the evaluator looks for endpoints that became stale.
+const TICK: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Opens the repository, binds both listeners and starts serving.
 pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError> {
@@ -214,16 +272,18 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         )))];
         pt_config.sasl_policy = pt_tls::SaslPolicy::UnlessCertificate;
     }
-    let repo = SqliteRepository::open(&opts.db, SqliteConfig::default()).map_err(|source| {
-        ManagerError::Repository {
-            path: opts.db.clone(),
-            source,
-        }
+    let db = opts.db.clone();
+    let store: Arc<dyn PostureStore> = tokio::task::spawn_blocking(move || {
+        posture_repository::open_store(&db, posture_repository::Limits::default())
+    })
+    .await
+    .map_err(|e| ManagerError::Broker(format!("repository open: {e}")))?
+    .map_err(|source| ManagerError::Repository {
+        path: redacted(&opts.db),
+        source,
     })?;
-    let _ = repo.close_open_sessions(INSTANCE, clock::now(), "manager restarted");
-    let repo = Arc::new(repo);
-    let hub = events::Hub::new(repo.clone());
-    let repo: Arc<dyn Repository> = repo;
+    let hub = events::Hub::new(store.clone());
+    let repo: Arc<dyn Repository> = store.clone();
     let tokens = match &opts.api_token_file {
         Some(p) => Tokens::load(p)?,
         None => Tokens::default(),
@@ -233,8 +293,16 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         None => Vec::new(),
     };
     let metrics = Arc::new(Metrics::default());
-    let writer =
-        Writer::start(repo.clone(), metrics.clone(), hub.clone()).map_err(ManagerError::Writer)?;
+    let router = Router::new(store.clone());
+    let eval = {
+        let (store, hub, router, metrics) =
+            (store.clone(), hub.clone(), router.clone(), metrics.clone());
+        tokio::task::spawn_blocking(move || Evaluation::load(store, hub, router, metrics))
+            .await
+            .map_err(|e| ManagerError::Broker(format!("evaluator load: {e}")))??
+    };
+    let writer = Writer::start(repo.clone(), metrics.clone(), hub.clone(), eval.clone())
+        .map_err(ManagerError::Writer)?;
     let broker = Arc::new(Mutex::new(if_imv::Broker::new(Default::default())));
     {
         let mut b = broker
@@ -247,10 +315,13 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
                 validator: ValidatorConfig::default().with_full_records(false),
                 ..SwimaImvConfig::default()
             },
-        );
+        )
+        // The recommendation is the evaluator's (guidance in the repository).
+        .with_policy(EvaluatorPolicy::new(eval.clone(), writer.clone()));
         b.add_imv("swima", Box::new(swima))
             .map_err(|e| ManagerError::Broker(e.to_string()))?;
-        b.add_imv("os", Box::new(OsImv::new((), OsPolicy::default())))
+        let os = OsImv::new(OsAttributes::new(writer.clone()), OsPolicy::default());
+        b.add_imv("os", Box::new(os))
             .map_err(|e| ManagerError::Broker(e.to_string()))?;
         if let Some(path) = &opts.imv_config {
             let config = if_imv::ffi::TncConfig::read(path)?;
@@ -263,7 +334,8 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
     let state = Arc::new(State {
         repo,
         metrics,
-        sessions: Mutex::new(HashMap::new()),
+        router: router.clone(),
+        eval,
         tokens,
         devices: devices::Devices::new(device_list),
         writer: writer.clone(),
@@ -282,6 +354,17 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         source,
     })?;
     let pt_addr = listener.local_addr();
+    let instance = Arc::<str>::from(instance(&opts.listen, pt_addr));
+    {
+        let (repo, instance) = (state.repo.clone(), instance.clone());
+        let closed = tokio::task::spawn_blocking(move || {
+            repo.close_open_sessions(&instance, clock::now(), "manager restarted")
+        })
+        .await;
+        if let Ok(Err(e)) = closed {
+            tracing::warn!(error = %e, "sessions of the previous run not closed");
+        }
+    }
     let api_listener = tokio::net::TcpListener::bind(opts.api.as_str())
         .await
         .map_err(|source| ManagerError::Bind {
@@ -296,6 +379,27 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         })?;
     let (stop, stopped) = watch::channel(false);
     state.events.stop_on(stopped.clone());
+    let signal_listener = router
+        .listen(stopped.clone())
+        .map_err(ManagerError::Writer)?;
+    let tick_task = {
+        let (writer, mut stop) = (writer.clone(), stopped.clone());
+        tokio::spawn(async move {
+            let mut since = clock::now();
+            let mut every = tokio::time::interval(TICK);
+            every.tick().await;
+            loop {
+                tokio::select! {
+                    _ = every.tick() => {
+                        let now = clock::now();
+                        writer.submit(writer::Job::Tick { since, now });
+                        since = now;
+                    }
+                    () = crate::stopped(&mut stop) => break,
+                }
+            }
+        })
+    };
 
     let mut api_stop = stopped.clone();
     let app = api::router(state.clone());
@@ -321,6 +425,7 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
                     Some((pt, peer)) => {
                         sessions.spawn(session(
                             state.clone(), broker.clone(), pt, peer, stopped.clone(),
+                            instance.clone(),
                         ));
                     }
                     None => break,
@@ -336,8 +441,9 @@ pub async fn start(opts: &ManagerOptions) -> Result<RunningManager, ManagerError
         pt_addr,
         api_addr,
         stop,
-        tasks: vec![accept_task, api_task, devices_task],
+        tasks: vec![accept_task, api_task, devices_task, tick_task],
         writer,
+        listener: signal_listener,
     })
 }
 
@@ -349,6 +455,22 @@ fn recommendation_word(r: ActionRecommendation) -> &'static str {
     }
 }
 
+/// Asks the broker for a handshake retry on this session.
+async fn retry(
+    s: &mut ServerSession<TcpStream>,
+    broker: &Mutex<if_imv::Broker>,
+    endpoint: &str,
+    reason: RetryReason,
+) {
+    let r = s.command(broker, |b, c| b.request_retry(c, reason)).await;
+    tracing::info!(
+        endpoint,
+        ?reason,
+        ok = matches!(r, Ok(Ok(()))),
+        "re-assessment requested"
+    );
+}
+
 /// One endpoint's session: the broker connection, its repository session row, and the
 /// command channel the API's re-assessment uses.
 async fn session(
@@ -357,6 +479,7 @@ async fn session(
     pt: PtTlsConnection<TcpStream>,
     peer: SocketAddr,
     mut stop: watch::Receiver<bool>,
+    instance: Arc<str>,
 ) {
     let ids = ar_identities(&pt, Some(peer.ip()));
     let endpoint = ids
@@ -367,7 +490,7 @@ async fn session(
     let new = NewSession {
         endpoint: endpoint.clone(),
         cert_fingerprint,
-        manager_instance: INSTANCE.into(),
+        manager_instance: instance.as_ref().into(),
         peer_address: peer.to_string(),
         at: clock::now(),
     };
@@ -388,13 +511,22 @@ async fn session(
     };
     state.metrics.sessions.fetch_add(1, Ordering::Relaxed);
     state.metrics.sessions_open.fetch_add(1, Ordering::Relaxed);
-    let (tx, mut rx) = mpsc::channel(4);
-    if let Ok(mut m) = state.sessions.lock() {
-        m.insert(endpoint.clone(), tx);
+    if row.is_some() {
+        state.writer.submit(writer::Job::Seen {
+            endpoint: endpoint.clone(),
+            at: clock::now(),
+        });
     }
+    let (tx, mut rx) = mpsc::channel(4);
+    state.router.register(&endpoint, tx.clone());
     tracing::info!(endpoint, %peer, "session started");
     let mut s = ServerSession::accept(&broker, pt, Some(peer.ip()));
     let mut result: Option<&'static str> = None;
+    // The recommendation the last assessment delivered, whether a handshake is running, and
+    // a recommendation the evaluator announced meanwhile (compared with its outcome).
+    let mut delivered: Option<ActionRecommendation> = None;
+    let mut in_handshake = true;
+    let mut announced: Option<ActionRecommendation> = None;
     let mut stopping = false;
     loop {
         tokio::select! {
@@ -408,7 +540,13 @@ async fn session(
                         event: events::assessment_event(&endpoint, word),
                     });
                     result = Some(word);
+                    delivered = Some(o.recommendation);
+                    in_handshake = false;
+                    if announced.take().is_some_and(|a| a != o.recommendation) {
+                        retry(&mut s, &broker, &endpoint, RetryReason::ImvSeriousEvent).await;
+                    }
                 }
+                Ok(if_imv::Event::HandshakeStarted) => in_handshake = true,
                 Ok(if_imv::Event::Closed(reason)) => {
                     tracing::info!(endpoint, ?reason, "session closed");
                     break;
@@ -420,12 +558,15 @@ async fn session(
                     break;
                 }
             },
-            Some(Command::Reassess) = rx.recv() => {
-                let r = s
-                    .command(&broker, |b, c| b.request_retry(c, RetryReason::ImvImportantPolicyChange))
-                    .await;
-                tracing::info!(endpoint, ok = matches!(r, Ok(Ok(()))), "re-assessment requested");
-            }
+            Some(Command::Reassess(req)) = rx.recv() => match req.expect {
+                // An assessment is running: compare with its outcome.
+                Some(e) if in_handshake || delivered.is_none() => announced = Some(e),
+                // The network already has this recommendation.
+                Some(e) if delivered == Some(e) => {
+                    tracing::debug!(endpoint, "re-assessment skipped: recommendation unchanged");
+                }
+                _ => retry(&mut s, &broker, &endpoint, req.reason).await,
+            },
             () = crate::stopped(&mut stop), if !stopping => {
                 stopping = true;
                 break;
@@ -435,9 +576,7 @@ async fn session(
     if stopping {
         let _ = s.close(&broker).await;
     }
-    if let Ok(mut m) = state.sessions.lock() {
-        m.remove(&endpoint);
-    }
+    state.router.unregister(&endpoint, &tx);
     state.metrics.sessions_open.fetch_sub(1, Ordering::Relaxed);
     if let Some(row) = row {
         state.writer.submit(writer::Job::SessionEnded {
@@ -459,8 +598,8 @@ pub enum ImportError {
     /// The repository could not be opened or written.
     #[error("repository {path}: {source}")]
     Repository {
-        /// The file.
-        path: PathBuf,
+        /// The file or URL (without its password).
+        path: String,
         /// Why.
         source: posture_repository::Error,
     },
@@ -476,13 +615,14 @@ pub enum ImportError {
 
 /// `tnc-manager import-tags DIR`: every regular `*.swidtag` and `*.coswid` file under `dir`
 /// (recursively, symbolic links not followed, at most 100,000 files of at most 4 MiB) goes
-/// into the repository at `db` as a trusted reference tag.
+/// into the repository `db` (an SQLite file or a `postgres://` URL) as a trusted reference
+/// tag.
 pub fn import_tags(
-    db: &std::path::Path,
+    db: &str,
     dir: &std::path::Path,
 ) -> Result<posture_repository::ImportReport, ImportError> {
     let repo_err = |source| ImportError::Repository {
-        path: db.to_owned(),
+        path: redacted(db),
         source,
     };
     let mut files = Vec::new();
@@ -519,7 +659,8 @@ pub fn import_tags(
         }
     }
     files.sort();
-    let repo = SqliteRepository::open(db, SqliteConfig::default()).map_err(repo_err)?;
+    let repo =
+        posture_repository::open(db, posture_repository::Limits::default()).map_err(repo_err)?;
     // Read one file at a time as the import pulls it (never all of them at once).
     let mut unreadable = Vec::new();
     let mut tags = files.into_iter().filter_map(|path| {

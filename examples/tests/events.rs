@@ -85,7 +85,7 @@ fn setup(name: &str) -> (Setup, Command) {
         cert: m.cert.clone(),
         key: m.key.clone(),
         ca: ca_file.clone(),
-        db: d.join("posture.db"),
+        db: d.join("posture.db").display().to_string(),
         api: "127.0.0.1:0".into(),
         api_token_file: Some(d.join("tokens")),
         limits: Default::default(),

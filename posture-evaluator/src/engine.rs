@@ -96,6 +96,12 @@ impl Evaluator {
         self.read().revision
     }
 
+    /// Whether no rule is in force (as of the last load or [`refresh`](Self::refresh)): every
+    /// endpoint is then allowed and compliant.
+    pub fn is_empty(&self) -> bool {
+        self.read().rules.is_empty()
+    }
+
     /// The rules in force, by id.
     pub fn rules(&self) -> Vec<ActiveRule> {
         self.read().rules.values().map(|r| (**r).clone()).collect()

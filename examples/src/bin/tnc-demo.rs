@@ -167,7 +167,7 @@ async fn demo(dir: &Path) -> Fallible<()> {
         cert: mgr.cert,
         key: mgr.key,
         ca: ca_file.clone(),
-        db: dir.join("posture.db"),
+        db: dir.join("posture.db").display().to_string(),
         api: "127.0.0.1:0".into(),
         api_token_file: Some(tokens),
         allow_sasl: None,

@@ -314,7 +314,7 @@ async fn load(args: &Args, dir: &std::path::Path) -> Result<(), Box<dyn std::err
                     cert: m.cert,
                     key: m.key,
                     ca: ca_file.clone(),
-                    db: dir.join("posture.db"),
+                    db: dir.join("posture.db").display().to_string(),
                     api: "127.0.0.1:0".into(),
                     api_token_file: None,
                     allow_sasl: None,

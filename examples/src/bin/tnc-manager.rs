@@ -8,7 +8,8 @@ use clap::{Parser, Subcommand};
 use nea_examples::manager::{ManagerOptions, import_tags, start};
 
 /// The posture manager: assesses endpoints over PT-TLS (mutual TLS), stores their software
-/// in SQLite and answers questions about it over HTTP.
+/// in SQLite or PostgreSQL, evaluates it against guidance and answers questions about it over
+/// HTTP.
 #[derive(Parser, Debug)]
 #[command(version, subcommand_negates_reqs = true)]
 struct Args {
@@ -27,9 +28,10 @@ struct Args {
     /// CA certificate(s) endpoint certificates must chain to (PEM).
     #[arg(long, value_name = "PEM", required = true)]
     ca: Option<PathBuf>,
-    /// SQLite repository file (created if missing).
-    #[arg(long, value_name = "FILE", required = true)]
-    db: Option<PathBuf>,
+    /// The repository: an SQLite file (created if missing), or a `postgres://` URL of a
+    /// database several managers share.
+    #[arg(long, value_name = "FILE|URL", required = true)]
+    db: Option<String>,
     /// HTTP API listen address.
     #[arg(long, value_name = "ADDR:PORT", required = true)]
     api: Option<String>,
@@ -54,9 +56,9 @@ enum Command {
     ImportTags {
         /// The directory (searched recursively).
         dir: PathBuf,
-        /// SQLite repository file (created if missing).
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        /// The repository: an SQLite file (created if missing) or a `postgres://` URL.
+        #[arg(long, value_name = "FILE|URL")]
+        db: String,
     },
     /// Walks every endpoint's hash-chained history and names the first row of each chain
     /// that was altered or removed (profile §8.2.4). Exit status 0 when every chain is

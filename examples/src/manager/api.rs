@@ -17,7 +17,8 @@ use posture_repository::{
 };
 use serde_json::{Value, json};
 
-use super::{Command, ManagerError, State};
+use super::reassess::{Request, Routed};
+use super::{ManagerError, State};
 use crate::clock;
 
 /// What a bearer token may do.
@@ -225,7 +226,7 @@ async fn endpoints(
     ))
 }
 
-async fn endpoint_known(st: &State, id: &str) -> Result<(), ApiError> {
+pub(super) fn endpoint_known(st: &State, id: &str) -> Result<(), ApiError> {
     match st.repo.endpoint(id) {
         Ok(Some(_)) => Ok(()),
         Ok(None) => Err(ApiError(
@@ -245,7 +246,7 @@ async fn software_of(
     authorize(&st, &headers, Role::Read)?;
     only(&q, &["as_of"])?;
     let p = page(&q)?;
-    endpoint_known(&st, &id).await?;
+    endpoint_known(&st, &id)?;
     let rows = match q.get("as_of") {
         None => st.repo.installed(&id, p),
         Some(t) => {
@@ -270,7 +271,7 @@ async fn history(
     authorize(&st, &headers, Role::Read)?;
     only(&q, &[])?;
     let p = page(&q)?;
-    endpoint_known(&st, &id).await?;
+    endpoint_known(&st, &id)?;
     let rows = st.repo.history(&id, p).map_err(|e| internal(&e))?;
     Ok(Json(json!({
         "endpoint": id,
@@ -352,12 +353,13 @@ async fn reassess(
     UrlPath(id): UrlPath<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let actor = authorize(&st, &headers, Role::Admin)?;
-    let tx = st
-        .sessions
-        .lock()
-        .ok()
-        .and_then(|m| m.get(&id).cloned())
-        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("{id:?} is not connected")))?;
+    let not_connected = || ApiError(StatusCode::NOT_FOUND, format!("{id:?} is not connected"));
+    // Connected here, or (shared PostgreSQL repository) at another manager.
+    let connected =
+        st.router.is_local(&id) || matches!(st.repo.endpoint(&id), Ok(Some(e)) if e.connected);
+    if !connected {
+        return Err(not_connected());
+    }
     st.repo
         .append_audit(&NewAuditEntry {
             at: clock::now(),
@@ -366,13 +368,50 @@ async fn reassess(
             params: json!({"endpoint": id}),
         })
         .map_err(|e| internal(&e))?;
-    tx.send(Command::Reassess)
+    let req = Request {
+        reason: if_imv::RetryReason::ImvImportantPolicyChange,
+        expect: None,
+    };
+    let (router, ep) = (st.router.clone(), id.clone());
+    let routed = tokio::task::spawn_blocking(move || router.request(&ep, req))
         .await
-        .map_err(|_| ApiError(StatusCode::CONFLICT, format!("{id:?} just disconnected")))?;
+        .unwrap_or(Routed::NotConnected);
+    let how = match routed {
+        Routed::Local => "requested",
+        Routed::Signalled => "signalled to the manager holding the session",
+        Routed::NotConnected => {
+            return Err(ApiError(
+                StatusCode::CONFLICT,
+                format!("{id:?} just disconnected"),
+            ));
+        }
+    };
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({"endpoint": id, "reassessment": "requested"})),
+        Json(json!({"endpoint": id, "reassessment": how})),
     ))
+}
+
+/// The audit log of administrative actions, newest first (admin; read-only: the API has no
+/// way to change it).
+async fn audit(
+    Extract(st): Extract<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    authorize(&st, &headers, Role::Admin)?;
+    only(&q, &[])?;
+    let p = page(&q)?;
+    let rows = st.repo.audit_log(p).map_err(|e| internal(&e))?;
+    Ok(Json(json!({
+        "audit": rows.iter().map(|a| json!({
+            "id": a.id,
+            "at": clock::rfc3339(a.at),
+            "actor": a.actor,
+            "action": a.action,
+            "params": a.params,
+        })).collect::<Vec<_>>(),
+    })))
 }
 
 async fn metrics(Extract(st): Extract<Shared>) -> impl IntoResponse {
@@ -430,6 +469,18 @@ async fn metrics(Extract(st): Extract<Shared>) -> impl IntoResponse {
             &m.device_poll_errors,
         ),
         (
+            "tnc_evaluations_changed_total",
+            "counter",
+            "Evaluation results that changed.",
+            &m.evaluations,
+        ),
+        (
+            "tnc_reassessments_total",
+            "counter",
+            "Re-assessments requested because an evaluation changed the recommendation.",
+            &m.reassessments,
+        ),
+        (
             "tnc_errors_total",
             "counter",
             "Session and repository errors.",
@@ -454,6 +505,7 @@ async fn openapi() -> Json<Value> {
     let devices = super::devices::openapi_paths(&offset, &limit, &ok);
     let events = super::events::openapi_paths();
     let webhooks = super::webhooks::openapi_paths(&offset, &limit);
+    let guidance = super::guidance::openapi_paths(&offset, &limit, &ok);
     let mut doc = json!({
         "openapi": "3.0.3",
         "info": {"title": "tnc-manager API", "version": env!("CARGO_PKG_VERSION")},
@@ -473,6 +525,8 @@ async fn openapi() -> Json<Value> {
                 "parameters": [q("name", "software name"), q("vendor", "tag creator name or regid"),
                     q("min", "lowest version (inclusive)"), q("max", "highest version (inclusive)"),
                     q("below", "versions strictly below"), offset, limit], "responses": ok}},
+            "/audit": {"get": {"summary": "Audit log of administrative actions, newest first (admin; append-only)",
+                "parameters": [offset, limit], "responses": {"200": {"description": "JSON"}, "401": {"description": "no or unknown token"}, "403": {"description": "not admin"}}}},
             "/tags": {"get": {"summary": "Tags by vendor", "parameters": [q("vendor", "tag creator name or regid"), offset, limit], "responses": ok}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "responses": {"200": {"description": "text"}}}},
             "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "JSON"}}}},
@@ -484,6 +538,7 @@ async fn openapi() -> Json<Value> {
                 .into_iter()
                 .chain(events)
                 .chain(webhooks)
+                .chain(guidance)
                 .map(|(k, v)| (k.to_owned(), v)),
         );
     }
@@ -504,9 +559,11 @@ pub(super) fn router(state: Shared) -> Router {
         .route("/endpoints/{id}/reassess", post(reassess))
         .route("/software", get(find_software))
         .route("/tags", get(tags_by_vendor))
+        .route("/audit", get(audit))
         .merge(super::devices::routes())
         .merge(super::events::routes())
         .merge(super::webhooks::routes())
+        .merge(super::guidance::routes())
         .fallback(not_found)
         .with_state(state)
 }

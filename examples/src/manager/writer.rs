@@ -8,14 +8,17 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use posture_repository::{EventBatch, Inventory, ReportedTag, Repository, UnixTime};
 
+use if_imv::RetryReason;
+
 use super::Metrics;
+use super::evaluation::Evaluation;
 use super::events::{self, Hub};
 
 /// Jobs the queue holds before a submitting session waits (back-pressure).
@@ -57,6 +60,29 @@ pub(crate) enum Job {
         /// The event.
         event: posture_repository::events::NewEvent,
     },
+    /// OS attributes `endpoint` reported (for the evaluator's `os_attribute` rules).
+    Attributes {
+        /// Endpoint identifier.
+        endpoint: String,
+        /// `(name, value)` pairs.
+        attributes: Vec<(String, String)>,
+        /// When.
+        at: UnixTime,
+    },
+    /// A session of `endpoint` started: it was seen (the evaluator's `stale` rules).
+    Seen {
+        /// Endpoint identifier.
+        endpoint: String,
+        /// When.
+        at: UnixTime,
+    },
+    /// Time passed: endpoints that became stale since `since` are evaluated.
+    Tick {
+        /// The previous tick.
+        since: UnixTime,
+        /// Now.
+        now: UnixTime,
+    },
     /// A session ended.
     SessionEnded {
         /// Endpoint identifier.
@@ -77,7 +103,10 @@ impl Job {
             | Job::Events { endpoint, .. }
             | Job::Tags { endpoint, .. }
             | Job::Publish { endpoint, .. }
+            | Job::Attributes { endpoint, .. }
+            | Job::Seen { endpoint, .. }
             | Job::SessionEnded { endpoint, .. } => endpoint,
+            Job::Tick { .. } => "",
         }
     }
 }
@@ -123,11 +152,13 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread over `repo`.
+    /// Starts the writer thread over `repo`; after each posture change it commits, it runs
+    /// the evaluator (`eval`).
     pub(crate) fn start(
         repo: Arc<dyn Repository>,
         metrics: Arc<Metrics>,
         hub: Arc<Hub>,
+        eval: Arc<Evaluation>,
     ) -> std::io::Result<Arc<Self>> {
         let (tx, rx) = sync_channel(QUEUE);
         let pending = Arc::new(Pending::default());
@@ -136,7 +167,19 @@ impl Writer {
             .name("repository-writer".into())
             .spawn({
                 let metrics = metrics.clone();
-                move || run(&*repo, &metrics, &hub, &p, &rx)
+                move || {
+                    let w = Worker {
+                        repo: &*repo,
+                        metrics: &metrics,
+                        hub: &hub,
+                        eval: &eval,
+                    };
+                    while let Ok(job) = rx.recv() {
+                        w.apply(&job);
+                        p.done(job.endpoint());
+                        metrics.writer_queue.fetch_sub(1, Ordering::Relaxed);
+                    }
+                }
             })?;
         Ok(Arc::new(Self {
             tx: Mutex::new(Some(tx)),
@@ -175,7 +218,12 @@ impl Writer {
 
     /// Waits until every job queued for `endpoint` is written (at most 30 s).
     pub(crate) fn wait_idle(&self, endpoint: &str) {
-        let deadline = Instant::now() + IDLE_WAIT;
+        self.wait_idle_for(endpoint, IDLE_WAIT);
+    }
+
+    /// Waits until every job queued for `endpoint` is written, at most `max`.
+    pub(crate) fn wait_idle_for(&self, endpoint: &str, max: Duration) {
+        let deadline = Instant::now() + max;
         let mut q = self
             .pending
             .queued
@@ -215,71 +263,109 @@ impl Writer {
     }
 }
 
-fn run(repo: &dyn Repository, metrics: &Metrics, hub: &Hub, pending: &Pending, rx: &Receiver<Job>) {
-    while let Ok(job) = rx.recv() {
-        apply(repo, metrics, hub, &job);
-        pending.done(job.endpoint());
-        metrics.writer_queue.fetch_sub(1, Ordering::Relaxed);
-    }
+/// What the writer thread works with.
+struct Worker<'a> {
+    repo: &'a dyn Repository,
+    metrics: &'a Metrics,
+    hub: &'a Hub,
+    eval: &'a Evaluation,
 }
 
-fn apply(repo: &dyn Repository, metrics: &Metrics, hub: &Hub, job: &Job) {
-    let failed = |endpoint: &str, what: &str, e: &posture_repository::Error| {
-        metrics.errors.fetch_add(1, Ordering::Relaxed);
+impl Worker<'_> {
+    fn failed(&self, endpoint: &str, what: &str, e: &posture_repository::Error) {
+        self.metrics.errors.fetch_add(1, Ordering::Relaxed);
         tracing::error!(endpoint, error = %e, "repository: {what} failed");
-    };
-    match job {
-        Job::Inventory {
-            endpoint,
-            inventory,
-        } => match repo.apply_inventory(endpoint, inventory) {
-            Ok(s) => {
-                let n = inventory.records.len();
-                metrics.records.fetch_add(n as u64, Ordering::Relaxed);
-                tracing::info!(
-                    endpoint,
-                    records = n,
-                    changes = s.changes,
-                    epoch = inventory.epoch,
-                    last_eid = inventory.last_eid,
-                    "inventory stored"
-                );
-                events::inventory_event(hub, endpoint, inventory, &s);
+    }
+
+    fn apply(&self, job: &Job) {
+        let (repo, metrics, hub, eval) = (self.repo, self.metrics, self.hub, self.eval);
+        let posture = RetryReason::ImvSeriousEvent;
+        match job {
+            Job::Inventory {
+                endpoint,
+                inventory,
+            } => match repo.apply_inventory(endpoint, inventory) {
+                Ok(s) => {
+                    let n = inventory.records.len();
+                    metrics.records.fetch_add(n as u64, Ordering::Relaxed);
+                    tracing::info!(
+                        endpoint,
+                        records = n,
+                        changes = s.changes,
+                        epoch = inventory.epoch,
+                        last_eid = inventory.last_eid,
+                        "inventory stored"
+                    );
+                    events::inventory_event(hub, endpoint, inventory, &s);
+                    eval.run("an inventory", posture, |e, st| {
+                        e.evaluate_endpoint(st, endpoint, inventory.received_at)
+                    });
+                }
+                Err(e) => self.failed(endpoint, "storing an inventory", &e),
+            },
+            Job::Events { endpoint, batch } => match repo.apply_events(endpoint, batch) {
+                Ok(s) => {
+                    let n = batch.events.len();
+                    metrics.records.fetch_add(n as u64, Ordering::Relaxed);
+                    tracing::info!(
+                        endpoint,
+                        changes = s.changes,
+                        duplicates = s.duplicates,
+                        last_eid = batch.last_eid,
+                        "events stored"
+                    );
+                    events::software_events(hub, endpoint, batch, &s);
+                    let mut ids: Vec<String> = batch
+                        .events
+                        .iter()
+                        .skip(s.duplicates)
+                        .map(|e| e.record.software_identifier.clone())
+                        .collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    if !ids.is_empty() {
+                        eval.run("events", posture, |e, st| {
+                            e.on_software_changes(st, endpoint, &ids, batch.received_at)
+                        });
+                    }
+                }
+                Err(e) => self.failed(endpoint, "storing events", &e),
+            },
+            Job::Tags { endpoint, tags, at } => match repo.store_tags(endpoint, tags, *at) {
+                Ok(outcomes) => {
+                    tracing::info!(endpoint, tags = outcomes.len(), "tags stored");
+                    // The tags gave software its name, version and vendor.
+                    let ids: Vec<String> =
+                        tags.iter().map(|t| t.software_identifier.clone()).collect();
+                    eval.run("tags", posture, |e, st| e.on_metadata_change(st, &ids, *at));
+                }
+                Err(e) => self.failed(endpoint, "storing tags", &e),
+            },
+            Job::Attributes {
+                endpoint,
+                attributes,
+                at,
+            } => eval.run("OS attributes", posture, |e, st| {
+                e.on_attributes(st, endpoint, attributes, *at)
+            }),
+            Job::Seen { endpoint, at } => {
+                eval.run("a session start", posture, |e, st| {
+                    e.on_seen(st, endpoint, *at)
+                });
             }
-            Err(e) => failed(endpoint, "storing an inventory", &e),
-        },
-        Job::Events { endpoint, batch } => match repo.apply_events(endpoint, batch) {
-            Ok(s) => {
-                let n = batch.events.len();
-                metrics.records.fetch_add(n as u64, Ordering::Relaxed);
-                tracing::info!(
-                    endpoint,
-                    changes = s.changes,
-                    duplicates = s.duplicates,
-                    last_eid = batch.last_eid,
-                    "events stored"
-                );
-                events::software_events(hub, endpoint, batch, &s);
+            Job::Tick { since, now } => eval.tick(*since, *now),
+            Job::Publish { event, .. } => {
+                hub.publish(event);
             }
-            Err(e) => failed(endpoint, "storing events", &e),
-        },
-        Job::Tags { endpoint, tags, at } => match repo.store_tags(endpoint, tags, *at) {
-            Ok(outcomes) => {
-                tracing::info!(endpoint, tags = outcomes.len(), "tags stored");
-            }
-            Err(e) => failed(endpoint, "storing tags", &e),
-        },
-        Job::Publish { event, .. } => {
-            hub.publish(event);
-        }
-        Job::SessionEnded {
-            endpoint,
-            row,
-            at,
-            result,
-        } => {
-            if let Err(e) = repo.session_ended(*row, *at, Some(result)) {
-                failed(endpoint, "ending a session", &e);
+            Job::SessionEnded {
+                endpoint,
+                row,
+                at,
+                result,
+            } => {
+                if let Err(e) = repo.session_ended(*row, *at, Some(result)) {
+                    self.failed(endpoint, "ending a session", &e);
+                }
             }
         }
     }
