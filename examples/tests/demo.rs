@@ -1,6 +1,7 @@
 //! The README's main command: `tnc-demo` runs end to end (debug build, bounded time) and
 //! shows every step: initial inventory, the install and the removal as SWIMA events, the
-//! vulnerable-software query, the admin-only re-assessment.
+//! vulnerable-software query, the same question as guidance (isolated, then allowed again when
+//! the rule goes), the admin-only re-assessment.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "support/proc.rs"]
@@ -48,9 +49,25 @@ fn demo_runs_end_to_end() {
     );
     assert!(out.contains("with the read token:  HTTP 403"), "{out}");
     assert!(out.contains("with the admin token: HTTP 202"), "{out}");
+    // The rule isolates the endpoint at once, with the record as the reason; removing it
+    // allows the endpoint again.
+    assert!(
+        out.contains("result changed: CN=laptop-17.example,O=Example -> isolate"),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("RECOMMENDATION isolate (non-compliant-major)")
+            .count(),
+        1,
+        "{out}"
+    );
+    assert!(
+        out.contains("old-openssl  openssl   3.0.22-1~deb12u2"),
+        "{out}"
+    );
     assert_eq!(
         out.matches("RECOMMENDATION allow (compliant)").count(),
-        2,
+        3,
         "{out}"
     );
 }

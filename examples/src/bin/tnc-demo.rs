@@ -2,14 +2,16 @@
 //! 127.0.0.1 with an SQLite file in a temporary directory, an agent over a copy of the sample
 //! tag directory (real SWID and CoSWID tags): the initial inventory arrives, a tag is added
 //! (an install) and one removed, each reported as a SWIMA event; then the vulnerable-software
-//! query through the HTTP API, a re-assessment by an admin, and a clean stop.
+//! query through the HTTP API, the same question as guidance (the evaluator isolates the
+//! endpoint at once, and allows it again when the rule goes), a re-assessment by an admin,
+//! and a clean stop.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use nea_examples::agent::{Agent, AgentOptions, recommendation_word, result_word};
-use nea_examples::http::{encode, request};
+use nea_examples::http::{encode, request, send};
 use nea_examples::manager::{ManagerOptions, start};
 use nea_examples::pki::Ca;
 use serde_json::Value;
@@ -43,6 +45,37 @@ async fn get(api: std::net::SocketAddr, path: &str) -> Fallible<Value> {
         return Err(format!("GET {path}: HTTP {status}: {body}").into());
     }
     Ok(serde_json::from_str(&body)?)
+}
+
+/// The agent's next decision recommending `want` (`allow`, `isolate`, `no-access`); others
+/// (assessments that reported software changes) are skipped.
+async fn decision(
+    decisions: &mut tokio::sync::mpsc::UnboundedReceiver<if_imc::Decision>,
+    want: &str,
+) -> Fallible<if_imc::Decision> {
+    tokio::time::timeout(WAIT, async {
+        while let Some(d) = decisions.recv().await {
+            if recommendation_word(&d) == want {
+                return Ok(d);
+            }
+        }
+        Err("the agent stopped".into())
+    })
+    .await?
+}
+
+/// An admin request with a JSON body; the answer's JSON.
+async fn admin(api: std::net::SocketAddr, method: &str, path: &str, body: &str) -> Fallible<Value> {
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let (status, answer) = send(&api.to_string(), method, path, &headers, body.as_bytes()).await?;
+    if status != 200 {
+        return Err(format!("{method} {path}: HTTP {status}: {answer}").into());
+    }
+    Ok(serde_json::from_str(&answer)?)
 }
 
 fn s(v: &Value, k: &str) -> String {
@@ -289,6 +322,61 @@ async fn demo(dir: &Path) -> Fallible<()> {
 
     step(
         8,
+        "Guidance (evaluator): the same question as a rule; the manager re-assesses at once",
+    );
+    let rule = r#"{"description": "openssl before 3.0.23", "severity": "major",
+        "recommendation": "isolate",
+        "when": {"software": {"name": "openssl", "versions": {"below": "3.0.23"}}}}"#;
+    // The assessments that reported the install and the removal are not shown.
+    while decisions.try_recv().is_ok() {}
+    println!("    PUT /guidance/rules/old-openssl (admin)");
+    let v = admin(api, "PUT", "/guidance/rules/old-openssl", rule).await?;
+    for c in v["changed"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        println!(
+            "    result changed: {} -> {}",
+            s(c, "endpoint"),
+            s(c, "recommendation")
+        );
+    }
+    let isolated = decision(&mut decisions, "isolate").await?;
+    println!(
+        "    RECOMMENDATION {} ({})",
+        recommendation_word(&isolated),
+        result_word(&isolated)
+    );
+    let e = get(api, &format!("/endpoints/{}/evaluation", encode(ENDPOINT))).await?;
+    let rows: Vec<Vec<String>> = e["evaluation"]["findings"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|f| {
+            let rule = s(f, "rule_id");
+            f["evidence"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |ev| vec![rule.clone(), s(&ev, "name"), s(&ev, "version")])
+        })
+        .collect();
+    println!("    why (GET /endpoints/{{id}}/evaluation):");
+    table(&["rule", "software", "version"], &rows);
+    println!("    DELETE /guidance/rules/old-openssl (admin)");
+    admin(api, "DELETE", "/guidance/rules/old-openssl", "").await?;
+    let allowed = decision(&mut decisions, "allow").await?;
+    println!(
+        "    RECOMMENDATION {} ({})",
+        recommendation_word(&allowed),
+        result_word(&allowed)
+    );
+
+    step(
+        9,
         "Re-assessment of the connected endpoint (POST, admin token only)",
     );
     let reassess = format!("/endpoints/{}/reassess", encode(ENDPOINT));
@@ -308,7 +396,7 @@ async fn demo(dir: &Path) -> Fallible<()> {
         result_word(&again)
     );
 
-    step(9, "Stopping the agent and the manager");
+    step(10, "Stopping the agent and the manager");
     let _ = stop.send(true);
     agent_task.await??;
     manager.shutdown().await;
