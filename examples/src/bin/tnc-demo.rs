@@ -331,8 +331,9 @@ async fn demo(dir: &Path) -> Fallible<()> {
     while decisions.try_recv().is_ok() {}
     println!("    PUT /guidance/rules/old-openssl (admin)");
     let v = admin(api, "PUT", "/guidance/rules/old-openssl", rule).await?;
-    for c in v["changed"]
-        .as_array()
+    for c in v
+        .get("changed")
+        .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default()
     {
@@ -349,15 +350,16 @@ async fn demo(dir: &Path) -> Fallible<()> {
         result_word(&isolated)
     );
     let e = get(api, &format!("/endpoints/{}/evaluation", encode(ENDPOINT))).await?;
-    let rows: Vec<Vec<String>> = e["evaluation"]["findings"]
-        .as_array()
+    let rows: Vec<Vec<String>> = e
+        .pointer("/evaluation/findings")
+        .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
         .flat_map(|f| {
             let rule = s(f, "rule_id");
-            f["evidence"]
-                .as_array()
+            f.get("evidence")
+                .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default()
                 .into_iter()
