@@ -1,7 +1,8 @@
 //! `tnc-load`: a load generator. N concurrent simulated agents (real PT-TLS with their own
 //! certificates, PB-TNC, SWIMA with R records and the OS collector) run full assessments
 //! against a manager — by default one started in this process on 127.0.0.1 with an SQLite
-//! file in a temporary directory — and it reports assessments/s and latency p50/p99.
+//! file in a temporary directory; or several sharing one PostgreSQL repository — and it
+//! reports assessments/s and latency p50/p99.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +57,19 @@ struct Args {
     /// memory is its own. Each agent uses its own source address in 127.1.0.0/16.
     #[arg(long, value_name = "N")]
     idle: Option<usize>,
+    /// The repository of the managers this tool starts: an SQLite file or a `postgres://`
+    /// URL (default: an SQLite file in a temporary directory).
+    #[arg(long, value_name = "FILE|URL", conflicts_with = "connect")]
+    db: Option<String>,
+    /// Managers started in this process, all on --db (more than one needs a `postgres://`
+    /// URL, which they share); the agents take turns over them.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        conflicts_with = "connect"
+    )]
+    managers: usize,
 }
 
 /// R synthetic SWID tags (the same products on every agent: tags are stored once), built
@@ -92,7 +106,8 @@ impl InventorySource for Synthetic {
 }
 
 struct Target {
-    addr: std::net::SocketAddr,
+    /// The managers' PT-TLS addresses; agent `i` uses `addrs[i % len]`.
+    addrs: Vec<std::net::SocketAddr>,
     tls: Vec<Arc<rustls::ClientConfig>>,
     /// This machine's OS posture, read once: every simulated agent reports it (reading
     /// `/var/lib/dpkg/status` per assessment would measure the load tool, not the manager).
@@ -124,7 +139,11 @@ async fn connect(
     socket
         .bind(std::net::SocketAddr::new(source(i), 0))
         .map_err(e)?;
-    let tcp = socket.connect(target.addr).await.map_err(e)?;
+    let addr = target
+        .addrs
+        .get(i % target.addrs.len().max(1))
+        .ok_or("no manager address")?;
+    let tcp = socket.connect(*addr).await.map_err(e)?;
     tcp.set_nodelay(true).map_err(e)?;
     let name = rustls::pki_types::ServerName::try_from("localhost").map_err(|e| e.to_string())?;
     let stream = tokio_rustls::TlsConnector::from(tls)
@@ -189,7 +208,7 @@ fn percentile(sorted: &[Duration], per_mille: usize) -> Duration {
 /// The manager under load: in this process, or a `tnc-manager` child process (killed on
 /// drop) whose memory can be read apart from the load tool's.
 enum Manager {
-    InProcess(nea_examples::manager::RunningManager),
+    InProcess(Vec<nea_examples::manager::RunningManager>),
     Child(ChildManager),
 }
 
@@ -208,7 +227,7 @@ impl Drop for ChildManager {
 
 /// Starts `tnc-manager` (beside this binary) and reads its `LISTENING` and `API` lines.
 fn spawn_manager(
-    dir: &std::path::Path,
+    db: &str,
     ca: &std::path::Path,
     m: &nea_examples::pki::Files,
 ) -> Result<(Manager, std::net::SocketAddr), Box<dyn std::error::Error>> {
@@ -222,8 +241,7 @@ fn spawn_manager(
         .arg(&m.key)
         .arg("--ca")
         .arg(ca)
-        .arg("--db")
-        .arg(dir.join("posture.db"))
+        .args(["--db", db])
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -289,7 +307,7 @@ async fn load(args: &Args, dir: &std::path::Path) -> Result<(), Box<dyn std::err
                 .next()
                 .ok_or("--connect: no address")?;
             let target = Target {
-                addr,
+                addrs: vec![addr],
                 tls: vec![tls],
                 os,
                 items,
@@ -306,25 +324,41 @@ async fn load(args: &Args, dir: &std::path::Path) -> Result<(), Box<dyn std::err
                 &["localhost", "127.0.0.1"],
                 true,
             )?;
-            let (manager, addr) = if args.idle.is_some() {
-                spawn_manager(dir, &ca_file, &m)?
+            let db = args
+                .db
+                .clone()
+                .unwrap_or_else(|| dir.join("posture.db").display().to_string());
+            if args.managers > 1 && !posture_repository::is_postgres_url(&db) {
+                return Err("--managers over 1 needs --db postgres://… (they share it)".into());
+            }
+            let (manager, addrs) = if args.idle.is_some() {
+                if args.managers > 1 {
+                    return Err("--idle measures one manager: drop --managers".into());
+                }
+                let (manager, addr) = spawn_manager(&db, &ca_file, &m)?;
+                (manager, vec![addr])
             } else {
-                let running = start(&ManagerOptions {
-                    listen: "127.0.0.1:0".into(),
-                    cert: m.cert,
-                    key: m.key,
-                    ca: ca_file.clone(),
-                    db: dir.join("posture.db").display().to_string(),
-                    api: "127.0.0.1:0".into(),
-                    api_token_file: None,
-                    allow_sasl: None,
-                    imv_config: None,
-                    netconf_devices: None,
-                    limits: pt_tls::tokio::listener::Limits::default(),
-                })
-                .await?;
-                let addr = running.pt_addr;
-                (Manager::InProcess(running), addr)
+                let mut running = Vec::new();
+                for _ in 0..args.managers.max(1) {
+                    running.push(
+                        start(&ManagerOptions {
+                            listen: "127.0.0.1:0".into(),
+                            cert: m.cert.clone(),
+                            key: m.key.clone(),
+                            ca: ca_file.clone(),
+                            db: db.clone(),
+                            api: "127.0.0.1:0".into(),
+                            api_token_file: None,
+                            allow_sasl: None,
+                            imv_config: None,
+                            netconf_devices: None,
+                            limits: pt_tls::tokio::listener::Limits::default(),
+                        })
+                        .await?,
+                    );
+                }
+                let addrs = running.iter().map(|r| r.pt_addr).collect();
+                (Manager::InProcess(running), addrs)
             };
             // One certificate (and endpoint identity) per simulated agent.
             let mut tls = Vec::new();
@@ -337,7 +371,7 @@ async fn load(args: &Args, dir: &std::path::Path) -> Result<(), Box<dyn std::err
                 )?);
             }
             let target = Target {
-                addr,
+                addrs,
                 tls,
                 os,
                 items,
@@ -401,8 +435,10 @@ async fn load(args: &Args, dir: &std::path::Path) -> Result<(), Box<dyn std::err
     // An assessment counts once its records are committed: wait for the repository writer.
     let committed = match &mut manager {
         Some(Manager::InProcess(_)) => {
-            if let Some(Manager::InProcess(m)) = manager.take() {
-                m.shutdown().await;
+            if let Some(Manager::InProcess(all)) = manager.take() {
+                for m in all {
+                    m.shutdown().await;
+                }
             }
             Some(started.elapsed())
         }
