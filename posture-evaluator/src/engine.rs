@@ -288,9 +288,11 @@ impl Evaluator {
                     .evidence
                     .retain(|e| e.software_identifier().is_none_or(|s| !changed.contains(s)));
             }
-            for chunk in software_identifiers.chunks(LOOKUP_CHUNK) {
-                for row in repo.installed_subset(endpoint, chunk)? {
-                    add_software(idx, f, &row);
+            if idx.has_software_rules() {
+                for chunk in software_identifiers.chunks(LOOKUP_CHUNK) {
+                    for row in repo.installed_subset(endpoint, chunk)? {
+                        add_software(idx, f, &row);
+                    }
                 }
             }
             Ok(())
@@ -725,7 +727,8 @@ fn full<R: Store + ?Sized>(
     let mut f = BTreeMap::new();
     let max = repo.limits().max_page.max(1);
     let mut page = Page::first(max);
-    loop {
+    // Without software rules no record can match: none is read.
+    while idx.has_software_rules() {
         let rows = repo.installed(endpoint, page)?;
         for row in &rows {
             add_software(idx, &mut f, row);

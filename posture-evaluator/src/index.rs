@@ -68,6 +68,15 @@ impl RuleIndex {
         self.revision = self.revision.max(revision);
     }
 
+    /// Whether any software rule is in force (without one, no record can match and the
+    /// evaluator reads none).
+    pub(crate) fn has_software_rules(&self) -> bool {
+        !(self.by_identifier.is_empty()
+            && self.by_tag_id.is_empty()
+            && self.by_name.is_empty()
+            && self.by_vendor.is_empty())
+    }
+
     /// The software rules that match a record, each once.
     pub(crate) fn matching<'a>(
         &'a self,
