@@ -390,17 +390,33 @@ impl Repository for SqliteRepository {
 
     fn missing_tags(&self, ids: &[String]) -> Result<Vec<String>> {
         check("identifier list", ids.len(), self.limits.max_lookup)?;
+        // One statement per 64 identifiers (the last group padded with its last one), so the
+        // same cached statement serves every call.
+        const GROUP: usize = 64;
         let c = self.lock();
-        let mut st =
-            c.prepare_cached("SELECT EXISTS (SELECT 1 FROM tag WHERE software_identifier = ?1)")?;
-        let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        for id in ids {
-            if seen.insert(id.as_str()) && !st.query_row([id], |r| r.get::<_, bool>(0))? {
-                out.push(id.clone());
+        let marks = vec!["?"; GROUP].join(", ");
+        let mut st = c.prepare_cached(&format!(
+            "SELECT DISTINCT software_identifier FROM tag WHERE software_identifier IN ({marks})"
+        ))?;
+        let mut held = std::collections::HashSet::new();
+        for group in ids.chunks(GROUP) {
+            let Some(last) = group.last() else { continue };
+            let args = group
+                .iter()
+                .chain(std::iter::repeat(last))
+                .take(GROUP)
+                .map(|s| s as &dyn rusqlite::ToSql);
+            let rows = st.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))?;
+            for r in rows {
+                held.insert(r?);
             }
         }
-        Ok(out)
+        let mut seen = std::collections::HashSet::new();
+        Ok(ids
+            .iter()
+            .filter(|id| seen.insert(id.as_str()) && !held.contains(id.as_str()))
+            .cloned()
+            .collect())
     }
 
     fn store_tags(
