@@ -667,6 +667,21 @@ async fn manager_killed_during_ingest_loses_and_duplicates_nothing() {
     let n = installed.len();
     installed.dedup();
     assert_eq!((n, installed.len()), (total, total), "history: {h:?}");
+    // Every committed inventory has its event in the log (appended in its transaction).
+    let resyncs = h.iter().filter(|r| r["kind"] == "resync").count();
+    let db = s.dir.0.join("posture.db").display().to_string();
+    let log = tokio::task::spawn_blocking(move || {
+        use posture_repository::events::{EventFilter, EventKind};
+        let store = posture_repository::open_store(&db, Default::default()).unwrap();
+        let filter = EventFilter {
+            kinds: vec![EventKind::InventoryResync],
+            ..EventFilter::default()
+        };
+        store.events_since(0, &filter, 1000).unwrap().events.len()
+    })
+    .await
+    .unwrap();
+    assert_eq!(log, resyncs, "history: {h:?}");
     // The hash chain of the history is intact.
     let out = Command::new(env!("CARGO_BIN_EXE_tnc-manager"))
         .arg("verify-history")

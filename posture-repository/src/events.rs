@@ -308,6 +308,21 @@ pub(crate) fn filter_sql(filter: &EventFilter, mark: char) -> (String, usize) {
     (sql, n + 1)
 }
 
+/// What a publishing ingest appends to the event log: the events made of what was stored
+/// ([`Repository::apply_inventory_publishing`](crate::Repository::apply_inventory_publishing),
+/// [`Repository::apply_events_publishing`](crate::Repository::apply_events_publishing)).
+pub type Publish<'a> = dyn Fn(&crate::IngestSummary) -> Vec<NewEvent> + Sync + 'a;
+
+/// Checks an event against the limits; its payload as JSON text.
+pub(crate) fn encode(limits: &crate::Limits, e: &NewEvent) -> Result<String> {
+    for t in [&e.endpoint, &e.device].into_iter().flatten() {
+        crate::limits::check("event endpoint or device", t.len(), limits.max_text_bytes)?;
+    }
+    let payload = serde_json::to_string(&e.payload)?;
+    crate::limits::check("event payload", payload.len(), limits.max_json_bytes)?;
+    Ok(payload)
+}
+
 pub(crate) const EVENT_COLUMNS: &str = "id, at, kind, endpoint, device, severity, payload";
 
 /// The SQL of the id counter, the same on both backends: the row lock it takes is held until

@@ -24,6 +24,7 @@ use self::pool::Pool;
 use self::store::{PgStore, Tx, endpoint_id, opt_u32_at, u8_at, u32_at};
 use crate::chain::{ChainHead, Walk, hash32};
 use crate::error::{Error, Result};
+use crate::events::{Publish, StoredEvent};
 use crate::ingest::{self as shared, SoftwareIds};
 use crate::limits::{Limits, check};
 use crate::migrations::{self, BOOKKEEPING, Dialect};
@@ -320,6 +321,21 @@ impl PostgresRepository {
         self.run(false, f)
     }
 
+    /// Appends the events `publish` makes of `summary` in the transaction `tx`.
+    fn publish_in(
+        &self,
+        tx: &mut Tx<'_>,
+        summary: IngestSummary,
+        publish: &Publish<'_>,
+    ) -> Result<(IngestSummary, Vec<StoredEvent>)> {
+        let mut out = Vec::new();
+        for e in publish(&summary) {
+            let id = events::append_in(tx, &self.limits, &e)?;
+            out.push(e.stored(id));
+        }
+        Ok((summary, out))
+    }
+
     fn page(&self, p: Page) -> (i64, i64) {
         (
             i64::from(p.limit.min(self.limits.max_page)),
@@ -491,35 +507,58 @@ impl Repository for PostgresRepository {
     }
 
     fn apply_inventory(&self, endpoint: &str, inventory: &Inventory) -> Result<IngestSummary> {
+        // Without events: publishing nothing.
+        self.apply_inventory_publishing(endpoint, inventory, &|_| Vec::new())
+            .map(|(summary, _)| summary)
+    }
+
+    fn apply_events(&self, endpoint: &str, batch: &EventBatch) -> Result<IngestSummary> {
+        // Without events: publishing nothing.
+        self.apply_events_publishing(endpoint, batch, &|_| Vec::new())
+            .map(|(summary, _)| summary)
+    }
+
+    fn apply_inventory_publishing(
+        &self,
+        endpoint: &str,
+        inventory: &Inventory,
+        publish: &Publish<'_>,
+    ) -> Result<(IngestSummary, Vec<StoredEvent>)> {
         check(
             "inventory",
             inventory.records.len(),
             self.limits.max_records,
         )?;
         self.write(|tx| {
-            // Ids learnt here are right only if this transaction commits: no cache across calls.
             let mut ids = SoftwareIds::default();
-            shared::inventory(
+            let summary = shared::inventory(
                 &mut PgStore::new(tx),
                 &mut ids,
                 &self.limits,
                 endpoint,
                 inventory,
-            )
+            )?;
+            self.publish_in(tx, summary, publish)
         })
     }
 
-    fn apply_events(&self, endpoint: &str, batch: &EventBatch) -> Result<IngestSummary> {
+    fn apply_events_publishing(
+        &self,
+        endpoint: &str,
+        batch: &EventBatch,
+        publish: &Publish<'_>,
+    ) -> Result<(IngestSummary, Vec<StoredEvent>)> {
         check("event batch", batch.events.len(), self.limits.max_records)?;
         self.write(|tx| {
             let mut ids = SoftwareIds::default();
-            shared::events(
+            let summary = shared::events(
                 &mut PgStore::new(tx),
                 &mut ids,
                 &self.limits,
                 endpoint,
                 batch,
-            )
+            )?;
+            self.publish_in(tx, summary, publish)
         })
     }
 

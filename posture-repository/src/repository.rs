@@ -54,6 +54,25 @@ pub trait Repository: Send + Sync {
     /// [`Error::EpochMismatch`] when the epoch changed (request a full inventory),
     /// [`Error::NoInventory`] before the first inventory.
     fn apply_events(&self, endpoint: &str, batch: &EventBatch) -> Result<IngestSummary>;
+    /// [`apply_inventory`](Self::apply_inventory), and in the same transaction appends to the
+    /// event log ([`EventLog`](crate::EventLog)) the events `publish` makes of what was
+    /// stored: a subscriber then sees every committed change, also when the process dies
+    /// right after the commit. Returns the summary and the events as stored.
+    fn apply_inventory_publishing(
+        &self,
+        endpoint: &str,
+        inventory: &Inventory,
+        publish: &crate::events::Publish<'_>,
+    ) -> Result<(IngestSummary, Vec<crate::events::StoredEvent>)>;
+    /// [`apply_events`](Self::apply_events), with the events `publish` makes of what was
+    /// applied appended in the same transaction (as
+    /// [`apply_inventory_publishing`](Self::apply_inventory_publishing)).
+    fn apply_events_publishing(
+        &self,
+        endpoint: &str,
+        batch: &EventBatch,
+        publish: &crate::events::Publish<'_>,
+    ) -> Result<(IngestSummary, Vec<crate::events::StoredEvent>)>;
 
     // -- tags --
 

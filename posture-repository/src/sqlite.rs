@@ -16,6 +16,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::chain::{ChainHead, hash32};
 use crate::error::{Error, Result};
+use crate::events::{Publish, StoredEvent};
 use crate::ingest::{self as shared, SoftwareIds};
 use crate::limits::{Limits, check};
 use crate::migrations::{self, BOOKKEEPING};
@@ -144,6 +145,21 @@ impl SqliteRepository {
         let out = f(&mut SqliteStore(&tx), ids).and_then(|v| Ok(tx.commit().map(|()| v)?));
         ids.settle(out.is_ok());
         out
+    }
+
+    /// Appends the events `publish` makes of `summary` in the transaction of `s`.
+    fn publish_in(
+        &self,
+        s: &mut SqliteStore<'_>,
+        summary: IngestSummary,
+        publish: &Publish<'_>,
+    ) -> Result<(IngestSummary, Vec<StoredEvent>)> {
+        let mut out = Vec::new();
+        for e in publish(&summary) {
+            let id = events::append_in(s.0, &self.limits, &e)?;
+            out.push(e.stored(id));
+        }
+        Ok((summary, out))
     }
 
     fn page(&self, p: Page) -> (i64, i64) {
@@ -375,17 +391,45 @@ impl Repository for SqliteRepository {
     }
 
     fn apply_inventory(&self, endpoint: &str, inventory: &Inventory) -> Result<IngestSummary> {
+        // Without events: publishing nothing.
+        self.apply_inventory_publishing(endpoint, inventory, &|_| Vec::new())
+            .map(|(summary, _)| summary)
+    }
+
+    fn apply_events(&self, endpoint: &str, batch: &EventBatch) -> Result<IngestSummary> {
+        // Without events: publishing nothing.
+        self.apply_events_publishing(endpoint, batch, &|_| Vec::new())
+            .map(|(summary, _)| summary)
+    }
+
+    fn apply_inventory_publishing(
+        &self,
+        endpoint: &str,
+        inventory: &Inventory,
+        publish: &Publish<'_>,
+    ) -> Result<(IngestSummary, Vec<StoredEvent>)> {
         check(
             "inventory",
             inventory.records.len(),
             self.limits.max_records,
         )?;
-        self.write(|s, ids| shared::inventory(s, ids, &self.limits, endpoint, inventory))
+        self.write(|s, ids| {
+            let summary = shared::inventory(s, ids, &self.limits, endpoint, inventory)?;
+            self.publish_in(s, summary, publish)
+        })
     }
 
-    fn apply_events(&self, endpoint: &str, batch: &EventBatch) -> Result<IngestSummary> {
+    fn apply_events_publishing(
+        &self,
+        endpoint: &str,
+        batch: &EventBatch,
+        publish: &Publish<'_>,
+    ) -> Result<(IngestSummary, Vec<StoredEvent>)> {
         check("event batch", batch.events.len(), self.limits.max_records)?;
-        self.write(|s, ids| shared::events(s, ids, &self.limits, endpoint, batch))
+        self.write(|s, ids| {
+            let summary = shared::events(s, ids, &self.limits, endpoint, batch)?;
+            self.publish_in(s, summary, publish)
+        })
     }
 
     fn missing_tags(&self, ids: &[String]) -> Result<Vec<String>> {

@@ -286,7 +286,94 @@ fn limits_apply(b: Backend) {
     assert_eq!((ids(&p), p.scanned_to), (vec![1, 2], 2));
 }
 
+/// Ingest and its events in one transaction: both are stored, or (a refused batch, an event
+/// over the limits) neither.
+fn ingest_publishes_in_the_same_transaction(b: Backend) {
+    let repo = b.open();
+    connect(&repo, "ep1", 10);
+    let made = |what: &'static str| {
+        move |s: &IngestSummary| {
+            vec![NewEvent {
+                at: UnixTime(20),
+                kind: EventKind::InventoryResync,
+                endpoint: Some("ep1".into()),
+                device: None,
+                severity: Severity::Info,
+                payload: json!({"what": what, "changes": s.changes}),
+            }]
+        }
+    };
+    let (summary, stored) = repo
+        .apply_inventory_publishing(
+            "ep1",
+            &inventory(7, 0, 20, vec![rec("a__1", 1), rec("b__2", 2)]),
+            &made("inventory"),
+        )
+        .unwrap();
+    assert_eq!(summary.changes, 2);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].payload,
+        json!({"what": "inventory", "changes": 2})
+    );
+    let (_, stored) = repo
+        .apply_events_publishing(
+            "ep1",
+            &batch(
+                7,
+                1,
+                30,
+                vec![event(1, EventAction::Remove, rec("a__1", 1))],
+            ),
+            &made("events"),
+        )
+        .unwrap();
+    assert_eq!(stored[0].id, 2);
+    // A batch of another epoch is refused: no event either.
+    let refused = repo.apply_events_publishing(
+        "ep1",
+        &batch(
+            8,
+            2,
+            40,
+            vec![event(2, EventAction::Remove, rec("b__2", 2))],
+        ),
+        &made("refused"),
+    );
+    assert!(
+        matches!(refused, Err(Error::EpochMismatch { .. })),
+        "{refused:?}"
+    );
+    // An event the log refuses (payload over the limit) takes the ingest back with it.
+    let big = |_: &IngestSummary| {
+        vec![NewEvent {
+            at: UnixTime(50),
+            kind: EventKind::SoftwareRemoved,
+            endpoint: Some("ep1".into()),
+            device: None,
+            severity: Severity::Info,
+            payload: json!({"x": "y".repeat(Limits::default().max_json_bytes)}),
+        }]
+    };
+    let r = repo.apply_events_publishing(
+        "ep1",
+        &batch(
+            7,
+            2,
+            50,
+            vec![event(2, EventAction::Remove, rec("b__2", 2))],
+        ),
+        &big,
+    );
+    assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
+    assert_eq!(repo.swima_state("ep1").unwrap().unwrap().last_eid, 1);
+    assert_eq!(repo.installed("ep1", Page::first(10)).unwrap().len(), 1);
+    let p = repo.events_since(0, &EventFilter::default(), 100).unwrap();
+    assert_eq!(ids(&p), [1, 2]);
+}
+
 on_both!(
+    ingest_publishes_in_the_same_transaction,
     append_and_read_in_order,
     filters,
     two_managers_one_sequence,

@@ -1,5 +1,7 @@
-//! The orchestrator's publish side (profile §2.1.5, §2.2.6): posture changes and assessment
-//! results go into the repository's event log ([`EventLog`]) where they are committed, and
+//! The orchestrator's publish side (profile §2.1.5, §2.2.6): posture changes go into the
+//! repository's event log ([`EventLog`]) in the transaction that commits them (so a crash
+//! right after a commit loses no event), assessment and evaluation results after the writes
+//! they follow; and
 //! `GET /events` streams them to subscribers as Server-Sent Events.
 //!
 //! A subscriber's stream is fed from the repository, never from an in-memory queue of
@@ -89,20 +91,7 @@ impl Hub {
     pub(crate) fn publish(&self, event: &NewEvent) -> Option<StoredEvent> {
         match self.log.append_event(event) {
             Ok(e) => {
-                if e.id % PRUNE_EVERY == 0 {
-                    let keep = Retention {
-                        max_events: Some(RETAIN),
-                        before: None,
-                    };
-                    if let Err(err) = self.log.prune(keep) {
-                        tracing::warn!(error = %err, "event log not pruned");
-                    }
-                }
-                self.newest.send_if_modified(|n| {
-                    let newer = e.id > *n;
-                    *n = (*n).max(e.id);
-                    newer
-                });
+                self.appended(std::slice::from_ref(&e));
                 Some(e)
             }
             Err(err) => {
@@ -110,6 +99,30 @@ impl Hub {
                 None
             }
         }
+    }
+
+    /// Wakes the readers for events appended (by `publish`, or with the posture change they
+    /// report, in its transaction), and prunes the log now and then (blocking).
+    pub(crate) fn appended(&self, events: &[StoredEvent]) {
+        let Some(newest) = events.iter().map(|e| e.id).max() else {
+            return;
+        };
+        let first = events.iter().map(|e| e.id).min().unwrap_or(newest);
+        // A multiple of PRUNE_EVERY among the new ids.
+        if newest / PRUNE_EVERY > (first - 1) / PRUNE_EVERY {
+            let keep = Retention {
+                max_events: Some(RETAIN),
+                before: None,
+            };
+            if let Err(err) = self.log.prune(keep) {
+                tracing::warn!(error = %err, "event log not pruned");
+            }
+        }
+        self.newest.send_if_modified(|n| {
+            let newer = newest > *n;
+            *n = (*n).max(newest);
+            newer
+        });
     }
 
     /// A receiver woken by each local append.
@@ -224,18 +237,18 @@ fn endpoint_event(endpoint: &str, kind: EventKind, severity: Severity, payload: 
 
 /// The events of a stored batch of SWIMA events: one per event applied (repeats skipped).
 pub(crate) fn software_events(
-    hub: &Hub,
     endpoint: &str,
     batch: &EventBatch,
     summary: &IngestSummary,
-) {
+) -> Vec<NewEvent> {
+    let mut out = Vec::new();
     for e in batch.events.iter().skip(summary.duplicates) {
         let kind = match e.action {
             EventAction::Install => EventKind::SoftwareInstalled,
             EventAction::Remove => EventKind::SoftwareRemoved,
             EventAction::Alter => EventKind::SoftwareAltered,
         };
-        hub.publish(&endpoint_event(
+        out.push(endpoint_event(
             endpoint,
             kind,
             Severity::Info,
@@ -248,16 +261,16 @@ pub(crate) fn software_events(
             }),
         ));
     }
+    out
 }
 
 /// The event of a stored full inventory.
 pub(crate) fn inventory_event(
-    hub: &Hub,
     endpoint: &str,
     inventory: &Inventory,
     summary: &IngestSummary,
-) {
-    hub.publish(&endpoint_event(
+) -> Vec<NewEvent> {
+    vec![endpoint_event(
         endpoint,
         EventKind::InventoryResync,
         Severity::Info,
@@ -267,7 +280,7 @@ pub(crate) fn inventory_event(
             "epoch": inventory.epoch,
             "last_eid": inventory.last_eid,
         }),
-    ));
+    )]
 }
 
 /// The event of an assessment's access recommendation (`allow`, `isolate`, `no-access`).

@@ -284,8 +284,10 @@ impl Worker<'_> {
             Job::Inventory {
                 endpoint,
                 inventory,
-            } => match repo.apply_inventory(endpoint, inventory) {
-                Ok(s) => {
+            } => match repo.apply_inventory_publishing(endpoint, inventory, &|s| {
+                events::inventory_event(endpoint, inventory, s)
+            }) {
+                Ok((s, published)) => {
                     let n = inventory.records.len();
                     metrics.records.fetch_add(n as u64, Ordering::Relaxed);
                     tracing::info!(
@@ -296,41 +298,45 @@ impl Worker<'_> {
                         last_eid = inventory.last_eid,
                         "inventory stored"
                     );
-                    events::inventory_event(hub, endpoint, inventory, &s);
+                    hub.appended(&published);
                     eval.run("an inventory", posture, |e, st| {
                         e.evaluate_endpoint(st, endpoint, inventory.received_at)
                     });
                 }
                 Err(e) => self.failed(endpoint, "storing an inventory", &e),
             },
-            Job::Events { endpoint, batch } => match repo.apply_events(endpoint, batch) {
-                Ok(s) => {
-                    let n = batch.events.len();
-                    metrics.records.fetch_add(n as u64, Ordering::Relaxed);
-                    tracing::info!(
-                        endpoint,
-                        changes = s.changes,
-                        duplicates = s.duplicates,
-                        last_eid = batch.last_eid,
-                        "events stored"
-                    );
-                    events::software_events(hub, endpoint, batch, &s);
-                    let mut ids: Vec<String> = batch
-                        .events
-                        .iter()
-                        .skip(s.duplicates)
-                        .map(|e| e.record.software_identifier.clone())
-                        .collect();
-                    ids.sort_unstable();
-                    ids.dedup();
-                    if !ids.is_empty() {
-                        eval.run("events", posture, |e, st| {
-                            e.on_software_changes(st, endpoint, &ids, batch.received_at)
-                        });
+            Job::Events { endpoint, batch } => {
+                match repo.apply_events_publishing(endpoint, batch, &|s| {
+                    events::software_events(endpoint, batch, s)
+                }) {
+                    Ok((s, published)) => {
+                        let n = batch.events.len();
+                        metrics.records.fetch_add(n as u64, Ordering::Relaxed);
+                        tracing::info!(
+                            endpoint,
+                            changes = s.changes,
+                            duplicates = s.duplicates,
+                            last_eid = batch.last_eid,
+                            "events stored"
+                        );
+                        hub.appended(&published);
+                        let mut ids: Vec<String> = batch
+                            .events
+                            .iter()
+                            .skip(s.duplicates)
+                            .map(|e| e.record.software_identifier.clone())
+                            .collect();
+                        ids.sort_unstable();
+                        ids.dedup();
+                        if !ids.is_empty() {
+                            eval.run("events", posture, |e, st| {
+                                e.on_software_changes(st, endpoint, &ids, batch.received_at)
+                            });
+                        }
                     }
+                    Err(e) => self.failed(endpoint, "storing events", &e),
                 }
-                Err(e) => self.failed(endpoint, "storing events", &e),
-            },
+            }
             Job::Tags { endpoint, tags, at } => match repo.store_tags(endpoint, tags, *at) {
                 Ok(outcomes) => {
                     tracing::info!(endpoint, tags = outcomes.len(), "tags stored");

@@ -6,36 +6,35 @@
 use postgres::types::ToSql;
 
 use super::PostgresRepository;
+use super::store::Tx;
 use crate::error::Result;
 use crate::events::*;
-use crate::limits::check;
 use crate::model::UnixTime;
+
+/// Appends `e` (checked against `limits`) in the transaction `tx`; its id.
+pub(super) fn append_in(tx: &mut Tx<'_>, limits: &crate::Limits, e: &NewEvent) -> Result<i64> {
+    let payload = encode(limits, e)?;
+    let severity = severity_code(e.severity);
+    let id: i64 = tx.one(NEXT_ID, &[])?.try_get(0)?;
+    tx.exec(
+        "INSERT INTO event (id, at, kind, endpoint, device, severity, payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &id,
+            &e.at.0,
+            &e.kind.as_str(),
+            &e.endpoint,
+            &e.device,
+            &severity,
+            &payload,
+        ],
+    )?;
+    Ok(id)
+}
 
 impl EventLog for PostgresRepository {
     fn append_event(&self, e: &NewEvent) -> Result<StoredEvent> {
-        for t in [&e.endpoint, &e.device].into_iter().flatten() {
-            self.text("event endpoint or device", t)?;
-        }
-        let payload = serde_json::to_string(&e.payload)?;
-        check("event payload", payload.len(), self.limits.max_json_bytes)?;
-        let severity = severity_code(e.severity);
-        let id: i64 = self.write(|tx| {
-            let id: i64 = tx.one(NEXT_ID, &[])?.try_get(0)?;
-            tx.exec(
-                "INSERT INTO event (id, at, kind, endpoint, device, severity, payload)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[
-                    &id,
-                    &e.at.0,
-                    &e.kind.as_str(),
-                    &e.endpoint,
-                    &e.device,
-                    &severity,
-                    &payload,
-                ],
-            )?;
-            Ok(id)
-        })?;
+        let id = self.write(|tx| append_in(tx, &self.limits, e))?;
         Ok(e.stored(id))
     }
 

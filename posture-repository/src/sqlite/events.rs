@@ -1,35 +1,37 @@
 //! [`EventLog`] on SQLite (tables of migration 5).
 
-use rusqlite::{TransactionBehavior, params, params_from_iter, types::Value};
+use rusqlite::{Connection, TransactionBehavior, params, params_from_iter, types::Value};
 
-use super::{SqliteRepository, check};
+use super::SqliteRepository;
 use crate::error::Result;
 use crate::events::*;
 use crate::model::UnixTime;
 
+/// Appends `e` (checked against `limits`) in the transaction of `c`; its id.
+pub(super) fn append_in(c: &Connection, limits: &crate::Limits, e: &NewEvent) -> Result<i64> {
+    let payload = encode(limits, e)?;
+    let id: i64 = c.prepare_cached(NEXT_ID)?.query_row([], |r| r.get(0))?;
+    c.prepare_cached(
+        "INSERT INTO event (id, at, kind, endpoint, device, severity, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        id,
+        e.at.0,
+        e.kind.as_str(),
+        e.endpoint,
+        e.device,
+        severity_code(e.severity),
+        payload
+    ])?;
+    Ok(id)
+}
+
 impl EventLog for SqliteRepository {
     fn append_event(&self, e: &NewEvent) -> Result<StoredEvent> {
-        for t in [&e.endpoint, &e.device].into_iter().flatten() {
-            self.text("event endpoint or device", t)?;
-        }
-        let payload = serde_json::to_string(&e.payload)?;
-        check("event payload", payload.len(), self.limits.max_json_bytes)?;
         let mut c = self.lock();
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let id: i64 = tx.prepare_cached(NEXT_ID)?.query_row([], |r| r.get(0))?;
-        tx.prepare_cached(
-            "INSERT INTO event (id, at, kind, endpoint, device, severity, payload)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            id,
-            e.at.0,
-            e.kind.as_str(),
-            e.endpoint,
-            e.device,
-            severity_code(e.severity),
-            payload
-        ])?;
+        let id = append_in(&tx, &self.limits, e)?;
         tx.commit()?;
         Ok(e.stored(id))
     }
