@@ -16,6 +16,10 @@ use nea_examples::manager::{ManagerOptions, start};
 use nea_examples::pki::Ca;
 use serde_json::Value;
 
+/// mimalloc: glibc malloc was ~18 % of the manager's and agents' CPU under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const READ_TOKEN: &str = "demo-read-token-0123456789";
 const ADMIN_TOKEN: &str = "demo-admin-token-0123456789";
 const ENDPOINT: &str = "CN=laptop-17.example,O=Example";

@@ -24,6 +24,10 @@ use pt_tls::tokio::tls::{Pem, client_config};
 use swima::{Collector, CollectorConfig, DataModelType, InventorySource, MemoryStore, SourceItem};
 use tokio::net::TcpStream;
 
+/// mimalloc: glibc malloc was ~18 % of the manager's and agents' CPU under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Runs simulated agents against a posture manager and reports throughput and latency.
 #[derive(Parser, Debug)]
 #[command(version)]
