@@ -14,6 +14,8 @@
 //! [`Validator::poll_event`] until both return `None`. The validator never sends a PA-TNC
 //! Error (RFC 8412 §3.9): malformed input is reported as [`ValidatorEvent::Malformed`].
 
+mod mirror;
+
 use std::collections::{BTreeMap, VecDeque};
 
 use bytes::Bytes;
@@ -21,6 +23,9 @@ use nea_wire::{DecodeError, Text};
 use pa_tnc::{Attribute, DateTime20, PaAttribute, PaTncError, PaTncMessage};
 
 use crate::config::ValidatorConfig;
+use mirror::Upsert;
+pub use mirror::{Iter as MirrorIter, Mirror, MirrorEntry};
+
 use crate::{
     Action, Event, Events, Inventory, Item, SoftwareId, SourceMetadataRequest,
     SourceMetadataResponse, SubscriptionStatusRequest, SubscriptionStatusResponse, SwimaAttribute,
@@ -195,7 +200,7 @@ pub struct Validator {
     /// The mirror bound was hit: no automatic inventory requests.
     overflowed: bool,
     resync_outstanding: Option<u32>,
-    mirror: BTreeMap<MirrorKey, MirrorRecord>,
+    mirror: Mirror,
     out: VecDeque<Attribute>,
     events: VecDeque<ValidatorEvent>,
 }
@@ -216,7 +221,7 @@ impl Validator {
             synced: false,
             overflowed: false,
             resync_outstanding: None,
-            mirror: BTreeMap::new(),
+            mirror: Mirror::default(),
             out: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -232,12 +237,13 @@ impl Validator {
     pub fn restore(config: ValidatorConfig, state: ValidatorState) -> Self {
         let mut v = Self::new(config);
         let n = state.mirror.len();
-        v.mirror = state
-            .mirror
-            .into_iter()
-            .take(v.config.max_mirror)
-            .map(|r| (MirrorKey::of(&r.id), r))
-            .collect();
+        v.mirror = Mirror::from_records(
+            state
+                .mirror
+                .iter()
+                .take(v.config.max_mirror)
+                .map(|r| (&r.id, r.record.as_ref())),
+        );
         v.epoch = Some(state.epoch);
         v.last_eid = state.last_eid;
         v.synced = true;
@@ -256,12 +262,12 @@ impl Validator {
         Some(ValidatorState {
             epoch: self.epoch?,
             last_eid: self.last_eid,
-            mirror: self.mirror.values().cloned().collect(),
+            mirror: self.mirror.records(),
         })
     }
 
     /// The mirrored inventory, by (Source Id Num, Software Identifier, Software Locator).
-    pub fn mirror(&self) -> &BTreeMap<MirrorKey, MirrorRecord> {
+    pub fn mirror(&self) -> &Mirror {
         &self.mirror
     }
 
@@ -574,36 +580,30 @@ impl Validator {
             return Some(inv);
         }
         // A full inventory replaces the mirror (RFC 8412 §3.7.6).
-        let mut new = BTreeMap::new();
         let (epoch, last_eid) = (inv.eid_epoch, inv.last_eid);
-        for r in inv.into_records() {
-            new.insert(
-                MirrorKey::of(r.id()),
-                MirrorRecord {
-                    id: r.id().clone(),
-                    record: r.record().cloned(),
-                },
-            );
-        }
+        let new = Mirror::from_records(inv.records().iter().map(|r| (r.id(), r.record())));
         if new.len() > self.config.max_mirror {
             self.overflow(new.len());
             return None;
         }
         let old = core::mem::take(&mut self.mirror);
         let mut changes = Vec::new();
-        for (k, o) in &old {
-            match new.get(k) {
-                None => changes.push(MirrorChange::Removed(o.clone())),
+        for o in &old {
+            match new.lookup(o.source_id, o.software_identifier, o.locator) {
+                None => changes.push(MirrorChange::Removed(o.to_record())),
                 Some(n) if n != o => changes.push(MirrorChange::Altered {
-                    old: o.clone(),
-                    new: n.clone(),
+                    old: o.to_record(),
+                    new: n.to_record(),
                 }),
                 Some(_) => {}
             }
         }
-        for (k, n) in &new {
-            if !old.contains_key(k) {
-                changes.push(MirrorChange::Added(n.clone()));
+        for n in &new {
+            if old
+                .lookup(n.source_id, n.software_identifier, n.locator)
+                .is_none()
+            {
+                changes.push(MirrorChange::Added(n.to_record()));
             }
         }
         for change in changes {
@@ -686,7 +686,7 @@ impl Validator {
             }
             if self.mirror.len() >= self.config.max_mirror
                 && e.action != Action::DELETION
-                && !self.mirror.contains_key(&MirrorKey::of(e.item.id()))
+                && self.mirror.lookup_id(e.item.id()).is_none()
             {
                 // The mirror stays complete up to the previous event.
                 self.last_eid = e.eid.saturating_sub(1);
@@ -711,18 +711,18 @@ impl Validator {
     }
 
     fn apply<R: Item>(&mut self, epoch: u32, e: &Event<R>) {
-        let rec = MirrorRecord {
-            id: e.item.id().clone(),
-            record: e.item.record().cloned(),
+        let (id, record) = (e.item.id(), e.item.record());
+        let rec = || MirrorRecord {
+            id: id.clone(),
+            record: record.cloned(),
         };
-        let key = MirrorKey::of(&rec.id);
         let change = match e.action {
-            Action::CREATION | Action::ALTERATION => match self.mirror.insert(key, rec.clone()) {
-                Some(old) if old == rec => None,
-                Some(old) => Some(MirrorChange::Altered { old, new: rec }),
-                None => Some(MirrorChange::Added(rec)),
+            Action::CREATION | Action::ALTERATION => match self.mirror.upsert(id, record) {
+                Upsert::Same => None,
+                Upsert::Altered(old) => Some(MirrorChange::Altered { old, new: rec() }),
+                Upsert::Added => Some(MirrorChange::Added(rec())),
             },
-            Action::DELETION => self.mirror.remove(&key).map(MirrorChange::Removed),
+            Action::DELETION => self.mirror.remove(id).map(MirrorChange::Removed),
             // RFC 8412 §5.8: a SWIMA-PV MUST ignore an event with an unknown Action.
             _ => None,
         };
