@@ -466,8 +466,8 @@ fn software_inventory_and_subscription_over_the_whole_stack() {
     let mirror: Vec<_> = pv
         .pv
         .mirror()
-        .values()
-        .map(|r| r.id.software_identifier.as_str().to_owned())
+        .iter()
+        .map(|r| r.software_identifier.to_owned())
         .collect();
     let mut inventory: Vec<_> = pc
         .pc

@@ -292,6 +292,11 @@ impl Session {
                 }
             }
         }
+        if self.inbuf.is_empty() {
+            // Give the buffer back between messages (messages taken out share it): an idle
+            // session then holds none.
+            self.inbuf = BytesMut::new();
+        }
     }
 
     /// Sends a PB-TNC batch (Data Transport only, RFC 6876 §3.6).
@@ -681,20 +686,37 @@ mod tests {
         send::<Session>();
     }
 
+    /// A session already in Data Transport.
+    fn transporting(side: Side) -> Session {
+        let mut s = Session::new(Arc::new(Config::default()), side, TlsRole::Responder, None);
+        s.phase = Phase::DataTransport;
+        s
+    }
+
     #[test]
     fn identifier_wraps() {
-        let mut s = Session::new(
-            Arc::new(Config::default()),
-            Side::Client,
-            TlsRole::Responder,
-            None,
-        );
+        let mut s = transporting(Side::Client);
         s.next_identifier = u32::MAX;
-        s.phase = Phase::DataTransport;
         s.send_batch(Bytes::new()).unwrap();
         s.send_batch(Bytes::new()).unwrap();
         let a = Message::decode(s.poll_transmit().unwrap()).unwrap();
         let b = Message::decode(s.poll_transmit().unwrap()).unwrap();
         assert_eq!((a.identifier, b.identifier), (u32::MAX, 0));
+    }
+
+    #[test]
+    fn input_buffer_is_released_between_messages() {
+        let mut s = transporting(Side::Server);
+        let batch = Bytes::from(vec![7u8; 3000]);
+        let m = Message::new(5, Body::PbTncBatch(batch.clone())).to_bytes();
+        let (a, b) = m.split_at(1000);
+        s.handle_bytes(a);
+        // A partial message stays buffered …
+        assert_eq!(s.inbuf.len(), 1000);
+        assert_eq!(s.poll_event(), None);
+        s.handle_bytes(b);
+        assert_eq!(s.poll_event(), Some(Event::Batch(batch)));
+        // … and once every message is out, the session holds no buffer.
+        assert_eq!(s.inbuf.capacity(), 0);
     }
 }

@@ -57,7 +57,7 @@ use std::sync::Arc;
 use bytes::{Buf, Bytes};
 use nea_wire::x509::CertIdentity;
 use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio_rustls::{TlsConnector, TlsStream};
 
@@ -65,10 +65,6 @@ use crate::wire::MechanismName;
 use crate::{
     CloseReason, Config, Error, Event, PtTlsError, SaslResultCode, Session, Side, TlsRole,
 };
-
-/// Size of the buffer TLS plaintext is read into (per connection; small, so that thousands of
-/// idle connections stay cheap: rustls buffers whole records itself).
-const READ_CHUNK: usize = 4 * 1024;
 
 /// Errors of the adapter: I/O, a protocol close, a timeout, or API misuse.
 #[derive(Debug, thiserror::Error)]
@@ -142,11 +138,20 @@ pub fn cert_identity_name(id: &CertIdentity) -> Option<&str> {
 }
 
 /// A PT-TLS connection over a TLS stream, client or server.
+///
+/// One pointer: the state (TLS included, about 2 KB) lives on the heap, so a task that holds
+/// the connection across awaits (and moves it, e.g. into a `close` future) does not carry
+/// copies of it in its future. An idle connection holds no read buffer of its own: plaintext
+/// is taken from rustls's buffer as it arrives.
 pub struct PtTlsConnection<IO> {
+    c: Box<Conn<IO>>,
+}
+
+/// The state of a [`PtTlsConnection`].
+struct Conn<IO> {
     stream: TlsStream<IO>,
     session: Session,
     handshake_timeout: Duration,
-    peer_certificate: Option<CertificateDer<'static>>,
     peer_identity: Option<CertIdentity>,
     negotiated: Negotiated,
     is_negotiated: bool,
@@ -157,7 +162,6 @@ pub struct PtTlsConnection<IO> {
     needs_flush: bool,
     shut_down: bool,
     close_reason: Option<CloseReason>,
-    read_buf: Box<[u8]>,
     /// Listener bookkeeping (per-source connection count), released on drop.
     _guard: Option<listener::SourceGuard>,
 }
@@ -165,9 +169,12 @@ pub struct PtTlsConnection<IO> {
 impl<IO> core::fmt::Debug for PtTlsConnection<IO> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PtTlsConnection")
-            .field("session", &self.session)
-            .field("negotiated", &self.negotiated)
-            .field("peer_certificate", &self.peer_certificate.is_some())
+            .field("session", &self.c.session)
+            .field("negotiated", &self.c.negotiated)
+            .field(
+                "peer_certificate",
+                &self.c.session.peer_certificate().is_some(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -203,26 +210,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
             TlsStream::Client(_) => TlsRole::Initiator,
             TlsStream::Server(_) => TlsRole::Responder,
         };
+        // rustls keeps the peer's chain for the connection's lifetime: no copy here.
         let peer_certificate = stream
             .get_ref()
             .1
             .peer_certificates()
-            .and_then(|c| c.first())
-            .map(|c| c.clone().into_owned());
-        let peer_identity = peer_certificate.as_ref().and_then(|c| {
+            .and_then(|c| c.first());
+        let peer_identity = peer_certificate.and_then(|c| {
             CertIdentity::from_der(c)
                 .inspect_err(|e| tracing::debug!(%e, "pt-tls: peer certificate not readable"))
                 .ok()
         });
-        let der = peer_certificate
-            .as_ref()
-            .map(|c| Bytes::copy_from_slice(c.as_ref()));
+        let der = peer_certificate.map(|c| Bytes::copy_from_slice(c.as_ref()));
         let handshake_timeout = config.handshake_timeout;
-        Self {
-            stream,
+        let c = Box::new(Conn {
             session: Session::new(config, side, tls_role, der),
+            stream,
             handshake_timeout,
-            peer_certificate,
             peer_identity,
             negotiated: Negotiated::default(),
             is_negotiated: false,
@@ -231,9 +235,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
             needs_flush: false,
             shut_down: false,
             close_reason: None,
-            read_buf: vec![0u8; READ_CHUNK].into_boxed_slice(),
             _guard: None,
-        }
+        });
+        Self { c }
     }
 
     /// NEA Client over a TLS client stream: runs Negotiation within
@@ -260,77 +264,84 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
 
     /// The peer's TLS end-entity certificate, if it presented one.
     pub fn peer_certificate(&self) -> Option<&CertificateDer<'static>> {
-        self.peer_certificate.as_ref()
+        self.c
+            .stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first())
     }
 
     /// The identity in the peer's TLS certificate (subject, SANs, fingerprint), if it
     /// presented one that parses.
     pub fn peer_identity(&self) -> Option<&CertIdentity> {
-        self.peer_identity.as_ref()
+        self.c.peer_identity.as_ref()
     }
 
     /// Who the peer is: the SASL-authenticated identity (NEA Server), else the name in its
     /// certificate ([`cert_identity_name`]: the RFC 4514 subject). The same value as
     /// [`Negotiated::identity`], also before Negotiation ends.
     pub fn authenticated_identity(&self) -> Option<&str> {
-        self.session
+        self.c
+            .session
             .authenticated_identity()
-            .or_else(|| self.peer_identity.as_ref().and_then(cert_identity_name))
+            .or_else(|| self.c.peer_identity.as_ref().and_then(cert_identity_name))
     }
 
     /// The outcome of Negotiation (complete once [`PtTlsConnection::negotiate`] returned).
     pub fn negotiated(&self) -> &Negotiated {
-        &self.negotiated
+        &self.c.negotiated
     }
 
     /// The state machine (read-only).
     pub fn session(&self) -> &Session {
-        &self.session
+        &self.c.session
     }
 
     /// The TLS stream, e.g. for the negotiated protocol version or the TCP peer address.
     pub fn tls(&self) -> &TlsStream<IO> {
-        &self.stream
+        &self.c.stream
     }
 
     /// Whether output is queued that the stream has not accepted yet (e.g. after a cancelled
     /// call); [`PtTlsConnection::flush`] writes it.
     pub fn has_pending_output(&self) -> bool {
-        !self.pending.is_empty() || self.needs_flush
+        !self.c.pending.is_empty() || self.c.needs_flush
     }
 
     /// Moves the session's output and events into the connection's queues (no I/O).
     fn pump(&mut self) {
-        while let Some(t) = self.session.poll_transmit() {
+        while let Some(t) = self.c.session.poll_transmit() {
             if !t.is_empty() {
-                self.pending.push_back(t);
+                self.c.pending.push_back(t);
             }
         }
-        while let Some(e) = self.session.poll_event() {
+        while let Some(e) = self.c.session.poll_event() {
             self.record(&e);
-            self.events.push_back(e);
+            self.c.events.push_back(e);
         }
     }
 
     /// Keeps what Negotiation reports in [`Negotiated`].
     fn record(&mut self, e: &Event) {
-        let n = &mut self.negotiated;
+        let n = &mut self.c.negotiated;
         match e {
             Event::Authenticated { identity } => {
-                n.sasl_mechanism = self.session.authenticated_mechanism().cloned();
+                n.sasl_mechanism = self.c.session.authenticated_mechanism().cloned();
                 if identity.is_some() {
                     n.sasl_identity.clone_from(identity);
                 }
             }
             Event::AuthenticationFailed { code } => n.failed_sasl_runs.push(*code),
-            Event::PeerError(err) if !self.is_negotiated => n.peer_errors.push(err.clone()),
+            Event::PeerError(err) if !self.c.is_negotiated => n.peer_errors.push(err.clone()),
             Event::Negotiated => {
-                self.is_negotiated = true;
+                self.c.is_negotiated = true;
                 let id = self
+                    .c
                     .session
                     .authenticated_identity()
-                    .or_else(|| self.peer_identity.as_ref().and_then(cert_identity_name));
-                self.negotiated.identity = id.map(str::to_owned);
+                    .or_else(|| self.c.peer_identity.as_ref().and_then(cert_identity_name));
+                self.c.negotiated.identity = id.map(str::to_owned);
             }
             _ => {}
         }
@@ -343,29 +354,29 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
         self.pump();
         let r = self.write_pending().await;
         if r.is_err() {
-            self.pending.clear();
-            self.needs_flush = false;
-            self.session.handle_transport_closed();
+            self.c.pending.clear();
+            self.c.needs_flush = false;
+            self.c.session.handle_transport_closed();
             self.pump();
         }
         Ok(r?)
     }
 
     async fn write_pending(&mut self) -> io::Result<()> {
-        while let Some(front) = self.pending.front_mut() {
-            let n = self.stream.write(front).await?;
+        while let Some(front) = self.c.pending.front_mut() {
+            let n = self.c.stream.write(front).await?;
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
-            self.needs_flush = true;
+            self.c.needs_flush = true;
             front.advance(n.min(front.len()));
             if front.is_empty() {
-                self.pending.pop_front();
+                self.c.pending.pop_front();
             }
         }
-        if self.needs_flush {
-            self.stream.flush().await?;
-            self.needs_flush = false;
+        if self.c.needs_flush {
+            self.c.stream.flush().await?;
+            self.c.needs_flush = false;
         }
         Ok(())
     }
@@ -379,34 +390,40 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
                 // peer sent before, which stays deliverable; `send_batch` reports the error.
                 tracing::debug!(%e, "pt-tls: write failed");
             }
-            if let Some(front) = self.events.front() {
-                if matches!(front, Event::Closed { .. }) && !self.shut_down {
+            if let Some(front) = self.c.events.front() {
+                if matches!(front, Event::Closed { .. }) && !self.c.shut_down {
                     // RFC 6876 §3.9: after a fatal error both ends close TLS. Bounded, so a
                     // peer that stopped reading cannot hold the task.
                     let _ =
-                        tokio::time::timeout(self.handshake_timeout, self.stream.shutdown()).await;
-                    self.shut_down = true;
+                        tokio::time::timeout(self.c.handshake_timeout, self.c.stream.shutdown())
+                            .await;
+                    self.c.shut_down = true;
                 }
-                let e = self.events.pop_front();
+                let e = self.c.events.pop_front();
                 if let Some(Event::Closed { reason }) = &e {
-                    self.close_reason = Some(reason.clone());
+                    self.c.close_reason = Some(reason.clone());
                 }
                 return Ok(e);
             }
-            if self.session.is_closed() {
+            if self.c.session.is_closed() {
                 return Ok(None);
             }
-            match self.stream.read(&mut self.read_buf).await {
-                Ok(0) => self.session.handle_transport_closed(),
-                Ok(n) => self
-                    .session
-                    .handle_bytes(self.read_buf.get(..n).unwrap_or_default()),
+            // Plaintext straight from rustls's buffer (cancellation-safe: nothing is taken
+            // until `consume`), so an idle connection holds no read buffer of its own.
+            let c = &mut *self.c;
+            match c.stream.fill_buf().await {
+                Ok([]) => c.session.handle_transport_closed(),
+                Ok(data) => {
+                    let n = data.len();
+                    c.session.handle_bytes(data);
+                    c.stream.consume(n);
+                }
                 // A TCP end without TLS close_notify: the peer is gone all the same.
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    self.session.handle_transport_closed();
+                    self.c.session.handle_transport_closed();
                 }
                 Err(e) => {
-                    self.session.handle_transport_closed();
+                    self.c.session.handle_transport_closed();
                     self.pump();
                     return Err(e.into());
                 }
@@ -418,22 +435,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
     /// [`Config::handshake_timeout`]; returns its outcome. On timeout the session is closed
     /// and the connection should be dropped.
     pub async fn negotiate(&mut self) -> Result<&Negotiated, AdapterError> {
-        let after = self.handshake_timeout;
+        let after = self.c.handshake_timeout;
         match tokio::time::timeout(after, self.negotiate_untimed()).await {
             Ok(r) => r?,
             Err(_) => {
                 tracing::debug!(?after, "pt-tls: handshake timeout");
-                self.session.close();
+                self.c.session.close();
                 self.pump();
-                self.pending.clear();
+                self.c.pending.clear();
                 return Err(AdapterError::HandshakeTimeout { after });
             }
         }
-        Ok(&self.negotiated)
+        Ok(&self.c.negotiated)
     }
 
     async fn negotiate_untimed(&mut self) -> Result<(), AdapterError> {
-        while !self.is_negotiated {
+        while !self.c.is_negotiated {
             match self.next_event().await? {
                 Some(Event::Closed { reason }) => {
                     return Err(match reason {
@@ -445,7 +462,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
                 Some(Event::Batch(b)) => {
                     // Cannot come before Negotiated (the session refuses batches until Data
                     // Transport); keep it for `recv` all the same.
-                    self.events.push_front(Event::Batch(b));
+                    self.c.events.push_front(Event::Batch(b));
                     return Ok(());
                 }
                 Some(_) => {}
@@ -457,7 +474,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
     /// Sends one PB-TNC batch and writes it out. If this call is cancelled the batch stays
     /// queued whole and the next call (or [`PtTlsConnection::flush`]) finishes it.
     pub async fn send_batch(&mut self, batch: Bytes) -> Result<(), AdapterError> {
-        self.session.send_batch(batch)?;
+        self.c.session.send_batch(batch)?;
         self.flush().await
     }
 
@@ -477,7 +494,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
                 // Negotiation events (recorded in `negotiated`).
                 Some(_) => {}
                 None => {
-                    let reason = self.close_reason.clone().unwrap_or(CloseReason::Local);
+                    let reason = self.c.close_reason.clone().unwrap_or(CloseReason::Local);
                     return Ok(Received::Closed(reason));
                 }
             }
@@ -486,11 +503,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> PtTlsConnection<IO> {
 
     /// Closes the session and the TLS stream (close_notify), writing what is queued first.
     pub async fn close(mut self) -> Result<(), AdapterError> {
-        self.session.close();
+        self.c.session.close();
         self.flush().await?;
-        if !self.shut_down {
-            self.stream.shutdown().await?;
+        if !self.c.shut_down {
+            self.c.stream.shutdown().await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_is_one_pointer() {
+        // A session task holds (and moves) its connection across awaits: the TLS state must
+        // not be inline in the task's future.
+        assert_eq!(size_of::<PtTlsConnection<TcpStream>>(), size_of::<usize>());
     }
 }

@@ -28,5 +28,6 @@ pub use config::{CollectorConfig, ValidatorConfig};
 #[cfg(feature = "fs")]
 pub use collector::file_store::{FileStore, LoadReport};
 pub use validator::{
-    MirrorChange, MirrorKey, MirrorRecord, ResyncReason, Validator, ValidatorEvent, ValidatorState,
+    Mirror, MirrorChange, MirrorEntry, MirrorIter, MirrorKey, MirrorRecord, ResyncReason,
+    Validator, ValidatorEvent, ValidatorState,
 };

@@ -14,13 +14,18 @@
 //! [`Validator::poll_event`] until both return `None`. The validator never sends a PA-TNC
 //! Error (RFC 8412 §3.9): malformed input is reported as [`ValidatorEvent::Malformed`].
 
-use std::collections::{BTreeMap, VecDeque};
+mod mirror;
+
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 use nea_wire::{DecodeError, Text};
 use pa_tnc::{Attribute, DateTime20, PaAttribute, PaTncError, PaTncMessage};
 
 use crate::config::ValidatorConfig;
+use mirror::Upsert;
+pub use mirror::{Iter as MirrorIter, Mirror, MirrorEntry};
+
 use crate::{
     Action, Event, Events, Inventory, Item, SoftwareId, SourceMetadataRequest,
     SourceMetadataResponse, SubscriptionStatusRequest, SubscriptionStatusResponse, SwimaAttribute,
@@ -188,20 +193,27 @@ pub struct Validator {
     config: ValidatorConfig,
     next_request_id: u32,
     pending: VecDeque<SwimaRequest>,
-    subscriptions: BTreeMap<u32, SwimaRequest>,
+    /// Establishing requests of the subscriptions held, by Request ID (= Subscription ID):
+    /// a few at most, so a sorted list.
+    subscriptions: Vec<SwimaRequest>,
     epoch: Option<u32>,
     last_eid: u32,
     synced: bool,
     /// The mirror bound was hit: no automatic inventory requests.
     overflowed: bool,
     resync_outstanding: Option<u32>,
-    mirror: BTreeMap<MirrorKey, MirrorRecord>,
+    mirror: Mirror,
     out: VecDeque<Attribute>,
     events: VecDeque<ValidatorEvent>,
 }
 
-/// Queued events whose memory an idle validator keeps.
-const IDLE_QUEUE: usize = 8;
+/// Gives a drained queue's memory back (a manager holds one idle validator per connected
+/// endpoint; a full inventory queues one event per record).
+fn release_if_empty<T>(q: &mut VecDeque<T>) {
+    if q.is_empty() && q.capacity() > 0 {
+        *q = VecDeque::new();
+    }
+}
 
 impl Validator {
     /// A validator with an empty mirror.
@@ -210,13 +222,13 @@ impl Validator {
             config,
             next_request_id: 1,
             pending: VecDeque::new(),
-            subscriptions: BTreeMap::new(),
+            subscriptions: Vec::new(),
             epoch: None,
             last_eid: 0,
             synced: false,
             overflowed: false,
             resync_outstanding: None,
-            mirror: BTreeMap::new(),
+            mirror: Mirror::default(),
             out: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -232,12 +244,13 @@ impl Validator {
     pub fn restore(config: ValidatorConfig, state: ValidatorState) -> Self {
         let mut v = Self::new(config);
         let n = state.mirror.len();
-        v.mirror = state
-            .mirror
-            .into_iter()
-            .take(v.config.max_mirror)
-            .map(|r| (MirrorKey::of(&r.id), r))
-            .collect();
+        v.mirror = Mirror::from_records(
+            state
+                .mirror
+                .iter()
+                .take(v.config.max_mirror)
+                .map(|r| (&r.id, r.record.as_ref())),
+        );
         v.epoch = Some(state.epoch);
         v.last_eid = state.last_eid;
         v.synced = true;
@@ -256,12 +269,12 @@ impl Validator {
         Some(ValidatorState {
             epoch: self.epoch?,
             last_eid: self.last_eid,
-            mirror: self.mirror.values().cloned().collect(),
+            mirror: self.mirror.records(),
         })
     }
 
     /// The mirrored inventory, by (Source Id Num, Software Identifier, Software Locator).
-    pub fn mirror(&self) -> &BTreeMap<MirrorKey, MirrorRecord> {
+    pub fn mirror(&self) -> &Mirror {
         &self.mirror
     }
 
@@ -281,9 +294,20 @@ impl Validator {
         self.synced
     }
 
-    /// Subscriptions this validator holds (Subscription ID → establishing request).
-    pub fn subscriptions(&self) -> &BTreeMap<u32, SwimaRequest> {
+    /// The establishing requests of the subscriptions this validator holds, in Subscription
+    /// ID order (a Subscription ID is its establishing request's Request ID).
+    pub fn subscriptions(&self) -> &[SwimaRequest] {
         &self.subscriptions
+    }
+
+    fn subscription_at(&self, id: u32) -> Result<usize, usize> {
+        self.subscriptions
+            .binary_search_by_key(&id, |r| r.request_id)
+    }
+
+    fn remove_subscription(&mut self, id: u32) -> Option<SwimaRequest> {
+        let i = self.subscription_at(id).ok()?;
+        Some(self.subscriptions.remove(i))
     }
 
     fn flags(&self) -> u8 {
@@ -299,7 +323,7 @@ impl Validator {
         loop {
             let id = self.next_request_id;
             self.next_request_id = self.next_request_id.wrapping_add(1);
-            if !self.subscriptions.contains_key(&id) {
+            if self.subscription_at(id).is_err() {
                 return id;
             }
         }
@@ -308,7 +332,14 @@ impl Validator {
     fn send_request(&mut self, req: SwimaRequest) -> u32 {
         let id = req.request_id;
         if req.subscribe() {
-            self.subscriptions.insert(id, req.clone());
+            match self.subscription_at(id) {
+                Ok(i) => {
+                    if let Some(s) = self.subscriptions.get_mut(i) {
+                        *s = req.clone();
+                    }
+                }
+                Err(i) => self.subscriptions.insert(i, req.clone()),
+            }
         }
         self.out.push_back(req.to_attribute());
         if self.pending.len() >= self.config.max_pending {
@@ -402,25 +433,23 @@ impl Validator {
     /// §3.8.3) and pending requests will never be answered. The mirror is kept; the next
     /// answer's epoch tells whether it is still valid.
     pub fn disconnect(&mut self) {
-        self.subscriptions.clear();
-        self.pending.clear();
+        self.subscriptions = Vec::new();
+        self.pending = VecDeque::new();
         self.resync_outstanding = None;
-        self.out.clear();
+        self.out = VecDeque::new();
     }
 
     /// The next attribute to send to the SWIMA-PC.
     pub fn poll_transmit(&mut self) -> Option<Attribute> {
-        self.out.pop_front()
+        let a = self.out.pop_front();
+        release_if_empty(&mut self.out);
+        a
     }
 
     /// The next event for the embedder.
     pub fn poll_event(&mut self) -> Option<ValidatorEvent> {
         let ev = self.events.pop_front();
-        if ev.is_none() && self.events.capacity() > IDLE_QUEUE {
-            // A full inventory queues one event per record: give that memory back once
-            // drained (a manager holds one idle validator per connected endpoint).
-            self.events = VecDeque::new();
-        }
+        release_if_empty(&mut self.events);
         ev
     }
 
@@ -502,7 +531,7 @@ impl Validator {
         match &info {
             SwimaErrorInfo::SubscriptionFulfillment { .. } => {
                 // RFC 8412 §5.15.3: the subscription is cancelled on both sides.
-                if self.subscriptions.remove(&id).is_some() {
+                if self.remove_subscription(id).is_some() {
                     self.events
                         .push_back(ValidatorEvent::SubscriptionCancelled(id));
                 }
@@ -511,7 +540,7 @@ impl Validator {
             _ => {
                 // The request failed as a whole (RFC 8412 §3.9): no subscription was made.
                 if was_pending.is_some_and(|r| r.subscribe())
-                    && self.subscriptions.remove(&id).is_some()
+                    && self.remove_subscription(id).is_some()
                 {
                     self.events
                         .push_back(ValidatorEvent::SubscriptionCancelled(id));
@@ -523,20 +552,23 @@ impl Validator {
 
     fn take_pending(&mut self, id: u32) -> Option<SwimaRequest> {
         let i = self.pending.iter().position(|r| r.request_id == id)?;
-        self.pending.remove(i)
+        let req = self.pending.remove(i);
+        release_if_empty(&mut self.pending);
+        req
     }
 
     /// The request an answer refers to: a pending one, or the subscription for S_F pushes.
     /// RFC 8412 §3.3: an answer to an unknown request is dropped without error.
     fn request_for(&mut self, fulfillment: bool, id: u32) -> Option<SwimaRequest> {
         if fulfillment {
-            return self.subscriptions.get(&id).cloned();
+            let i = self.subscription_at(id).ok()?;
+            return self.subscriptions.get(i).cloned();
         }
         let req = self.take_pending(id)?;
         if req.clear_subscriptions() {
             // RFC 8412 §3.8.3: C cleared all of them (then S added this one).
             self.subscriptions
-                .retain(|sid, _| *sid == id && req.subscribe());
+                .retain(|r| r.request_id == id && req.subscribe());
         }
         Some(req)
     }
@@ -574,36 +606,30 @@ impl Validator {
             return Some(inv);
         }
         // A full inventory replaces the mirror (RFC 8412 §3.7.6).
-        let mut new = BTreeMap::new();
         let (epoch, last_eid) = (inv.eid_epoch, inv.last_eid);
-        for r in inv.into_records() {
-            new.insert(
-                MirrorKey::of(r.id()),
-                MirrorRecord {
-                    id: r.id().clone(),
-                    record: r.record().cloned(),
-                },
-            );
-        }
+        let new = Mirror::from_records(inv.records().iter().map(|r| (r.id(), r.record())));
         if new.len() > self.config.max_mirror {
             self.overflow(new.len());
             return None;
         }
         let old = core::mem::take(&mut self.mirror);
         let mut changes = Vec::new();
-        for (k, o) in &old {
-            match new.get(k) {
-                None => changes.push(MirrorChange::Removed(o.clone())),
+        for o in &old {
+            match new.lookup(o.source_id, o.software_identifier, o.locator) {
+                None => changes.push(MirrorChange::Removed(o.to_record())),
                 Some(n) if n != o => changes.push(MirrorChange::Altered {
-                    old: o.clone(),
-                    new: n.clone(),
+                    old: o.to_record(),
+                    new: n.to_record(),
                 }),
                 Some(_) => {}
             }
         }
-        for (k, n) in &new {
-            if !old.contains_key(k) {
-                changes.push(MirrorChange::Added(n.clone()));
+        for n in &new {
+            if old
+                .lookup(n.source_id, n.software_identifier, n.locator)
+                .is_none()
+            {
+                changes.push(MirrorChange::Added(n.to_record()));
             }
         }
         for change in changes {
@@ -686,7 +712,7 @@ impl Validator {
             }
             if self.mirror.len() >= self.config.max_mirror
                 && e.action != Action::DELETION
-                && !self.mirror.contains_key(&MirrorKey::of(e.item.id()))
+                && self.mirror.lookup_id(e.item.id()).is_none()
             {
                 // The mirror stays complete up to the previous event.
                 self.last_eid = e.eid.saturating_sub(1);
@@ -711,18 +737,18 @@ impl Validator {
     }
 
     fn apply<R: Item>(&mut self, epoch: u32, e: &Event<R>) {
-        let rec = MirrorRecord {
-            id: e.item.id().clone(),
-            record: e.item.record().cloned(),
+        let (id, record) = (e.item.id(), e.item.record());
+        let rec = || MirrorRecord {
+            id: id.clone(),
+            record: record.cloned(),
         };
-        let key = MirrorKey::of(&rec.id);
         let change = match e.action {
-            Action::CREATION | Action::ALTERATION => match self.mirror.insert(key, rec.clone()) {
-                Some(old) if old == rec => None,
-                Some(old) => Some(MirrorChange::Altered { old, new: rec }),
-                None => Some(MirrorChange::Added(rec)),
+            Action::CREATION | Action::ALTERATION => match self.mirror.upsert(id, record) {
+                Upsert::Same => None,
+                Upsert::Altered(old) => Some(MirrorChange::Altered { old, new: rec() }),
+                Upsert::Added => Some(MirrorChange::Added(rec())),
             },
-            Action::DELETION => self.mirror.remove(&key).map(MirrorChange::Removed),
+            Action::DELETION => self.mirror.remove(id).map(MirrorChange::Removed),
             // RFC 8412 §5.8: a SWIMA-PV MUST ignore an event with an unknown Action.
             _ => None,
         };
@@ -734,5 +760,57 @@ impl Validator {
                 timestamp: Some(e.timestamp.clone()),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Collector, CollectorConfig, DataModelType, MemoryStore, Peer, SourceItem};
+
+    #[test]
+    fn an_idle_synced_validator_holds_no_queue_memory() {
+        let now = DateTime20::new("2026-12-05T08:00:00Z").unwrap();
+        let mut pc = Collector::open(CollectorConfig::default(), MemoryStore::new(), 7).unwrap();
+        pc.add_source(1, "dpkg".into());
+        let items = (0..100)
+            .map(|i| SourceItem {
+                data_model: DataModelType::SWID_2015,
+                software_identifier: format!("example.org__pkg-{i}").into(),
+                locator: "".into(),
+                record: Bytes::from(format!("tag {i}")),
+            })
+            .collect();
+        pc.apply_snapshot(1, items, &now).unwrap();
+        let mut pv = Validator::new(ValidatorConfig::default().with_full_records(false));
+        pv.send_initial();
+        for _ in 0..3 {
+            if pv.is_synced() && pv.subscriptions().is_empty() {
+                pv.send_subscribe();
+            }
+            let mut m = PaTncMessage::new(1);
+            while let Some(a) = pv.poll_transmit() {
+                m.attributes.push(a);
+            }
+            pc.handle_message(
+                Peer {
+                    connection: 1,
+                    validator: 1,
+                },
+                &m,
+                0,
+            );
+            while let Some(t) = pc.poll_transmit() {
+                pv.handle_attribute(&t.attribute);
+            }
+            while pv.poll_event().is_some() {}
+        }
+        assert!(pv.is_synced());
+        assert_eq!(pv.mirror().len(), 100);
+        assert_eq!(pv.subscriptions().len(), 1);
+        // Answered and drained: nothing queued, and no memory kept for it.
+        assert_eq!(pv.pending.capacity(), 0);
+        assert_eq!(pv.out.capacity(), 0);
+        assert_eq!(pv.events.capacity(), 0);
     }
 }

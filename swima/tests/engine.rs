@@ -104,7 +104,8 @@ impl<S: LogStore> Pair<S> {
                 )
             })
             .collect();
-        assert_eq!(self.v.mirror(), &want);
+        let want: Vec<MirrorRecord> = want.into_values().collect();
+        assert_eq!(self.v.mirror().records(), want);
         assert_eq!(self.v.epoch(), Some(self.c.epoch()));
         assert_eq!(self.v.last_eid(), self.c.last_eid());
     }
@@ -158,7 +159,7 @@ fn initial_inventory() {
     p.run();
     let inv = SoftwareIdentifierInventory::from_attribute(&p.sent[0]).unwrap();
     assert_eq!(inv.records().len(), 1);
-    assert_eq!(p.v.mirror().values().next().unwrap().record, None);
+    assert_eq!(p.v.mirror().iter().next().unwrap().record, None);
 }
 
 /// RFC 8412 §3.6, §3.7.4: install, upgrade (alteration), removal → EIDs 1, 2, 3 and the
@@ -637,8 +638,8 @@ fn unknown_action_ignored() {
     .unwrap();
     p.v.handle_attribute(&ev.to_attribute());
     assert_eq!(p.v.last_eid(), 2);
-    assert!(p.v.mirror().values().any(|r| r.id.record_id == 102));
-    assert!(!p.v.mirror().values().any(|r| r.id.record_id == 101));
+    assert!(p.v.mirror().iter().any(|r| r.record_id == 102));
+    assert!(!p.v.mirror().iter().any(|r| r.record_id == 101));
 }
 
 #[cfg(feature = "fs")]

@@ -138,7 +138,8 @@ pub struct OsImv<K: OsSink> {
     sink: K,
     policy: OsPolicy,
     limits: Limits,
-    conns: HashMap<ConnectionId, Conn>,
+    /// Boxed: the table keeps spare slots, each the size of its value.
+    conns: HashMap<ConnectionId, Box<Conn>>,
 }
 
 impl<K: OsSink> core::fmt::Debug for OsImv<K> {
@@ -192,10 +193,10 @@ impl<K: OsSink + 'static> Imv for OsImv<K> {
                 let endpoint = endpoint_id(conn);
                 self.conns.insert(
                     conn.id(),
-                    Conn {
+                    Box::new(Conn {
                         endpoint,
                         ..Conn::default()
-                    },
+                    }),
                 );
             }
             // Each handshake judges what it receives.

@@ -134,7 +134,8 @@ pub struct SwimaImv<K: SwimaSink> {
     sink: K,
     policy: Box<dyn SwimaPolicy>,
     config: SwimaImvConfig,
-    conns: HashMap<ConnectionId, Conn>,
+    /// Boxed: the table keeps spare slots, each the size of its value (a validator).
+    conns: HashMap<ConnectionId, Box<Conn>>,
     next_targeted: u32,
 }
 
@@ -236,7 +237,7 @@ impl<K: SwimaSink> SwimaImv<K> {
         let epoch = c.validator.epoch().unwrap_or(0);
         let last = c.validator.last_eid();
         if inventory && synced {
-            let records: Vec<MirrorRecord> = c.validator.mirror().values().cloned().collect();
+            let records = c.validator.mirror().records();
             self.sink.inventory(&c.endpoint, &records, epoch, last);
         } else if synced || !changes.is_empty() {
             self.sink.events(&c.endpoint, &changes, epoch, last);
@@ -250,8 +251,9 @@ impl<K: SwimaSink> SwimaImv<K> {
             let new: Vec<Text> = if whole {
                 c.validator
                     .mirror()
-                    .keys()
-                    .map(|k| k.software_identifier.clone())
+                    .records()
+                    .into_iter()
+                    .map(|r| r.id.software_identifier)
                     .collect()
             } else {
                 changes
@@ -368,7 +370,7 @@ impl<K: SwimaSink + 'static> Imv for SwimaImv<K> {
     ) -> Result<(), TncError> {
         match state {
             ConnectionState::Create => {
-                let c = self.open(conn);
+                let c = Box::new(self.open(conn));
                 self.conns.insert(conn.id(), c);
             }
             ConnectionState::Delete => {

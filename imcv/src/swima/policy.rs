@@ -1,9 +1,8 @@
 //! What a SWIMA verifier concludes from a mirrored inventory.
 
-use std::collections::BTreeMap;
-
+use bytes::Bytes;
 use if_imv::{ActionRecommendation, EvaluationResult};
-use swima::{MirrorKey, MirrorRecord};
+use swima::{Mirror, MirrorRecord};
 
 use crate::Verdict;
 
@@ -41,7 +40,11 @@ pub struct SoftwareName {
 /// assert_eq!((n.name.as_str(), n.version.as_deref()), ("openssl", Some("3.0.2")));
 /// ```
 pub fn software_name(record: &MirrorRecord) -> Option<SoftwareName> {
-    let bytes = record.record.as_ref()?;
+    tag_name(record.record.as_ref()?)
+}
+
+/// Name and version from a tag's bytes (see [`software_name`]).
+fn tag_name(bytes: &Bytes) -> Option<SoftwareName> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
     if *first == b'<' || bytes.starts_with(&[0xef, 0xbb, 0xbf]) {
         let tag = coswid::swid::SoftwareIdentity::parse(bytes).ok()?;
@@ -66,12 +69,7 @@ pub fn software_name(record: &MirrorRecord) -> Option<SoftwareName> {
 pub trait SwimaPolicy: Send {
     /// `inventory` is the mirror; `synced` says whether it is complete (a full inventory
     /// arrived, and every event since).
-    fn evaluate(
-        &self,
-        endpoint: &str,
-        inventory: &BTreeMap<MirrorKey, MirrorRecord>,
-        synced: bool,
-    ) -> Verdict;
+    fn evaluate(&self, endpoint: &str, inventory: &Mirror, synced: bool) -> Verdict;
 }
 
 /// One deny rule: a product name (exact) and the versions that are denied (none listed:
@@ -118,12 +116,7 @@ impl DenyList {
 }
 
 impl SwimaPolicy for DenyList {
-    fn evaluate(
-        &self,
-        _endpoint: &str,
-        inventory: &BTreeMap<MirrorKey, MirrorRecord>,
-        synced: bool,
-    ) -> Verdict {
+    fn evaluate(&self, _endpoint: &str, inventory: &Mirror, synced: bool) -> Verdict {
         if !synced {
             return Verdict::with(
                 ActionRecommendation::NoRecommendation,
@@ -132,8 +125,10 @@ impl SwimaPolicy for DenyList {
             );
         }
         if !self.rules.is_empty() {
-            for r in inventory.values() {
-                let Some(n) = software_name(r) else { continue };
+            for r in inventory {
+                let Some(n) = r.record.and_then(tag_name) else {
+                    continue;
+                };
                 if self
                     .rules
                     .iter()

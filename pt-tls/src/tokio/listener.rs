@@ -443,6 +443,6 @@ async fn handshake(
         .await
         .map_err(|_| AdapterError::HandshakeTimeout { after })??;
     guard.handshake_done();
-    conn._guard = Some(guard);
+    conn.c._guard = Some(guard);
     Ok(conn)
 }
