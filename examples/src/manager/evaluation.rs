@@ -8,7 +8,6 @@
 //! evaluated, then recommends what the stored evaluation says, with the rules that matched as
 //! the reason.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -21,7 +20,7 @@ use posture_evaluator::{Evaluator, ResultChange, attributes};
 use posture_repository::events::{EventKind, NewEvent, Severity};
 use posture_repository::{PostureStore, UnixTime};
 use serde_json::{Value, json};
-use swima::{MirrorKey, MirrorRecord};
+use swima::Mirror;
 
 use super::Metrics;
 use super::events::Hub;
@@ -197,12 +196,7 @@ impl EvaluatorPolicy {
 }
 
 impl SwimaPolicy for EvaluatorPolicy {
-    fn evaluate(
-        &self,
-        endpoint: &str,
-        inventory: &BTreeMap<MirrorKey, MirrorRecord>,
-        synced: bool,
-    ) -> Verdict {
+    fn evaluate(&self, endpoint: &str, inventory: &Mirror, synced: bool) -> Verdict {
         if !synced {
             // What the stock policy says of an inventory not read (yet).
             return DenyList::default().evaluate(endpoint, inventory, synced);
