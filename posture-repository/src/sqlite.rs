@@ -104,6 +104,15 @@ impl SqliteRepository {
         let _: i64 = conn.query_row("PRAGMA wal_autocheckpoint = 4000", [], |r| r.get(0))?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.set_prepared_statement_cache_capacity(128);
+        // Query planner stability: plans do not depend on bound values. Without it SQLite marks
+        // statements with a bound LIMIT/OFFSET (or LIKE pattern) for re-preparing when their
+        // bindings change, and rusqlite's statement cache clears the bindings of every
+        // statement it takes back, so each such cached statement was parsed again at every
+        // use (~6 % of the manager's CPU under load).
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         migrate(&mut conn)?;
         Ok(Self {
             inner: Mutex::new(Inner {

@@ -120,11 +120,11 @@ impl EvaluationStore for SqliteRepository {
     }
 
     fn guidance_revision(&self) -> Result<i64> {
-        Ok(self.lock().query_row(
-            "SELECT COALESCE(MAX(revision), 0) FROM guidance_change",
-            [],
-            |r| r.get(0),
-        )?)
+        // Cached: the evaluator asks before every call.
+        Ok(self
+            .lock()
+            .prepare_cached("SELECT COALESCE(MAX(revision), 0) FROM guidance_change")?
+            .query_row([], |r| r.get(0))?)
     }
 
     fn guidance_changes(&self, after: i64, page: Page) -> Result<Vec<GuidanceChange>> {
