@@ -10,7 +10,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::QName;
 
 use super::{
-    Element, Resource, ResourceTree, SWID_NS, SoftwareIdentity, XML_NS, XMLNS_NS, XmlAttr, intern,
+    Element, Resource, ResourceTree, SWID_NS, SoftwareIdentity, XML_NS, XMLNS_NS, XmlAttr,
 };
 use crate::error::XmlError;
 
@@ -25,28 +25,31 @@ type Reader<'i> = quick_xml::Reader<&'i [u8]>;
 /// One namespace declaration (Namespaces in XML 1.0 §3): prefix (`None`: the default
 /// namespace), the value as written (normalised only when reported, see [`namespace_uri`]),
 /// and the nesting level of the element declaring it.
-struct Binding {
-    prefix: Option<Cow<'static, str>>,
-    value: Cow<'static, str>,
+struct Binding<'a> {
+    prefix: Option<&'a str>,
+    value: &'a str,
     /// `value` normalised as an attribute value (what attributes report as their namespace).
-    uri: Cow<'static, str>,
+    uri: Cow<'a, str>,
     level: u32,
 }
 
 /// The declarations in scope: those of the open SWID elements (unknown elements are kept raw,
 /// so what they declare never matters). `xml` and `xmlns` are bound by definition.
 #[derive(Default)]
-struct Scopes {
-    bindings: Vec<Binding>,
+struct Scopes<'a> {
+    bindings: Vec<Binding<'a>>,
     level: u32,
+    /// The document holds no `&` and no control character (tab, LF, CR): no attribute value
+    /// needs normalising, and a value ends at its closing quote (or a `<`, an error).
+    plain: bool,
 }
 
 /// What a prefix resolves to.
-enum Ns<'s> {
+enum Ns<'s, 'a> {
     /// No prefix and no default namespace (or `xmlns=""`).
     Unbound,
     /// Bound by this declaration.
-    Bound(&'s Binding),
+    Bound(&'s Binding<'a>),
     /// `xml:`.
     Xml,
     /// `xmlns:`.
@@ -55,11 +58,11 @@ enum Ns<'s> {
     Unknown,
 }
 
-impl Scopes {
+impl<'a> Scopes<'a> {
     /// Open an element's scope with the declarations among its attributes (`(name, raw value)`).
     /// Binding `xml` to another name, declaring `xmlns`, or binding another prefix to either
     /// reserved name is an error (Namespaces in XML 1.0 §3), as in quick-xml's resolver.
-    fn push<'a>(
+    fn push(
         &mut self,
         attrs: impl Iterator<Item = (&'a str, &'a str)>,
     ) -> Result<(), &'static str> {
@@ -77,14 +80,14 @@ impl Scopes {
                 Some(_) if value == XML_NS || value == XMLNS_NS => {
                     return Err("a prefix bound to a reserved namespace");
                 }
-                Some(p) => Some(intern(p)),
+                Some(p) => Some(p),
             };
             if self.bindings.len() >= MAX_BINDINGS {
                 return Err("too many namespace declarations in scope");
             }
             self.bindings.push(Binding {
                 prefix,
-                value: intern(value),
+                value,
                 uri: namespace_uri(value),
                 level: self.level,
             });
@@ -102,7 +105,7 @@ impl Scopes {
 
     /// Resolve the prefix of `qname` (before the first `:`); an unprefixed name takes the
     /// default namespace if `element`, none if it is an attribute's.
-    fn resolve(&self, qname: &str, element: bool) -> Ns<'_> {
+    fn resolve(&self, qname: &str, element: bool) -> Ns<'_, 'a> {
         let Some(prefix) = qname
             .bytes()
             .position(|b| b == b':')
@@ -125,7 +128,7 @@ impl Scopes {
             .bindings
             .iter()
             .rev()
-            .find(|b| b.prefix.as_deref() == Some(prefix))
+            .find(|b| b.prefix == Some(prefix))
         {
             Some(b) if !b.value.is_empty() => Ns::Bound(b),
             _ => Ns::Unknown,
@@ -162,10 +165,16 @@ fn is_space(b: u8) -> bool {
 struct RawAttributes<'a> {
     raw: &'a str,
     i: usize,
+    /// See [`Scopes::plain`].
+    plain_doc: bool,
 }
 
+/// One attribute as scanned: qualified name, raw value, whether the value is plain (see
+/// [`RawAttributes`]) and whether the name has a prefix.
+type RawAttr<'a> = (&'a str, &'a str, bool, bool);
+
 impl<'a> Iterator for RawAttributes<'a> {
-    type Item = Result<(&'a str, &'a str, bool), &'static str>;
+    type Item = Result<RawAttr<'a>, &'static str>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let r = self.attribute();
@@ -177,7 +186,7 @@ impl<'a> Iterator for RawAttributes<'a> {
 }
 
 impl<'a> RawAttributes<'a> {
-    fn attribute(&mut self) -> Result<Option<(&'a str, &'a str, bool)>, &'static str> {
+    fn attribute(&mut self) -> Result<Option<RawAttr<'a>>, &'static str> {
         let (raw, b) = (self.raw, self.raw.as_bytes());
         let mut i = self.i;
         let ws = i;
@@ -192,7 +201,12 @@ impl<'a> RawAttributes<'a> {
             return Err("no white space between attributes");
         }
         let k0 = i;
-        while b.get(i).is_some_and(|&c| c != b'=' && !is_space(c)) {
+        let mut prefixed = false;
+        while let Some(&c) = b.get(i) {
+            if c == b'=' || is_space(c) {
+                break;
+            }
+            prefixed |= c == b':';
             i += 1;
         }
         let key = raw.get(k0..i).ok_or("bad attribute name")?;
@@ -217,26 +231,39 @@ impl<'a> RawAttributes<'a> {
         let v0 = i;
         // the closing quote; `&` and the white space normalisation changes need the slow path
         let mut plain = true;
-        loop {
+        if self.plain_doc {
             i = find(
                 b,
                 i,
-                |x| eq_mask(x, quote) | eq_mask(x, b'<') | eq_mask(x, b'&') | lt_mask(x, 0x20),
-                |c| c == quote || c == b'<' || c == b'&' || c < 0x20,
+                |x| eq_mask(x, quote) | eq_mask(x, b'<'),
+                |c| c == quote || c == b'<',
             )
             .ok_or("unterminated attribute value")?;
-            match b.get(i) {
-                Some(&c) if c == quote => break,
-                Some(b'<') => return Err("'<' in an attribute value"),
-                _ => {
-                    plain = false;
-                    i += 1;
+            if b.get(i) == Some(&b'<') {
+                return Err("'<' in an attribute value");
+            }
+        } else {
+            loop {
+                i = find(
+                    b,
+                    i,
+                    |x| eq_mask(x, quote) | eq_mask(x, b'<') | eq_mask(x, b'&') | lt_mask(x, 0x20),
+                    |c| c == quote || c == b'<' || c == b'&' || c < 0x20,
+                )
+                .ok_or("unterminated attribute value")?;
+                match b.get(i) {
+                    Some(&c) if c == quote => break,
+                    Some(b'<') => return Err("'<' in an attribute value"),
+                    _ => {
+                        plain = false;
+                        i += 1;
+                    }
                 }
             }
         }
         let value = raw.get(v0..i).ok_or("bad attribute value")?;
         self.i = i + 1;
-        Ok(Some((key, value, plain)))
+        Ok(Some((key, value, plain, prefixed)))
     }
 }
 
@@ -246,21 +273,24 @@ impl<'a> RawAttributes<'a> {
 /// vector is allocated once, exactly); the declarations among them are in scope for the
 /// element's own name and attributes. A scan error stops the declarations there, as in
 /// quick-xml's resolver, and is reported only for a SWID element.
-fn element(
-    r: &Reader<'_>,
-    ns: &mut Scopes,
+fn element<'a>(
+    r: &Reader<'a>,
+    ns: &mut Scopes<'a>,
+    text: &'a str,
     e: &BytesStart<'_>,
     start: u64,
-) -> Result<Option<Element>, XmlError> {
+) -> Result<Option<Element<'a>>, XmlError> {
     let name = e.name();
-    let name: &str = name.as_ref();
-    let mut first = [("", "", true); 8];
+    let name = within(text, name.as_ref()).ok_or_else(|| malformed(r, "bad element name"))?;
+    let raw = within(text, e.attributes_raw()).ok_or_else(|| malformed(r, "bad attributes"))?;
+    let mut first = [("", "", true, false); 8];
     let mut more = Vec::new();
     let mut n = 0;
     let mut bad = None;
     for a in (RawAttributes {
-        raw: e.attributes_raw(),
+        raw,
         i: 0,
+        plain_doc: ns.plain,
     }) {
         let a = match a {
             Ok(a) => a,
@@ -269,7 +299,7 @@ fn element(
                 break;
             }
         };
-        let seen = |k: &str| first.iter().take(n).chain(&more).any(|(x, _, _)| *x == k);
+        let seen = |k: &str| first.iter().take(n).chain(&more).any(|a| a.0 == k);
         if bad.is_none() && seen(a.0) {
             bad = Some("duplicate attribute");
         }
@@ -280,7 +310,7 @@ fn element(
         n += 1;
     }
     let all = || first.iter().take(n).chain(&more);
-    ns.push(all().map(|&(k, v, _)| (k, v)))
+    ns.push(all().map(|&(k, v, _, _)| (k, v)))
         .map_err(|x| malformed_pos(start, x))?;
     if !ns.is_swid(name) {
         return Ok(None);
@@ -289,64 +319,73 @@ fn element(
         return Err(malformed(r, x));
     }
     let mut attrs = Vec::with_capacity(n);
-    for &(key, raw_value, plain) in all() {
-        let uri = match ns.resolve(key, false) {
-            Ns::Bound(b) => Some(b.uri.clone()),
-            Ns::Xml => Some(Cow::Borrowed(XML_NS)),
-            Ns::Xmlns => Some(Cow::Borrowed(XMLNS_NS)),
-            Ns::Unbound | Ns::Unknown => None,
+    for &(key, raw_value, plain, prefixed) in all() {
+        // an unprefixed attribute is in no namespace
+        let uri = match prefixed.then(|| ns.resolve(key, false)) {
+            None => None,
+            Some(Ns::Bound(b)) => Some(b.uri.clone()),
+            Some(Ns::Xml) => Some(Cow::Borrowed(XML_NS)),
+            Some(Ns::Xmlns) => Some(Cow::Borrowed(XMLNS_NS)),
+            Some(Ns::Unbound | Ns::Unknown) => None,
         };
         let value = if !plain {
-            Attribute {
+            let value = Attribute {
                 key: QName(key),
                 value: Cow::Borrowed(raw_value),
             }
             .normalized_value(XmlVersion::Implicit1_0)
             .map_err(|x| malformed(r, x))?
-            .into_owned()
+            .into_owned();
+            Cow::Owned(value)
         } else {
-            raw_value.to_owned()
+            Cow::Borrowed(raw_value)
         };
         attrs.push(XmlAttr {
-            qname: intern(key),
+            qname: Cow::Borrowed(key),
             ns: uri,
             value,
         });
     }
     Ok(Some(Element {
-        qname: intern(name),
+        qname: Cow::Borrowed(name),
         attrs,
     }))
 }
 
+/// `part` (a slice quick-xml handed out of the input) as a slice of `text`, the same input
+/// with its lifetime; `None` if it does not lie within it (it always does).
+fn within<'a>(text: &'a str, part: &str) -> Option<&'a str> {
+    let at = part.as_ptr().addr().checked_sub(text.as_ptr().addr())?;
+    text.get(at..at.checked_add(part.len())?)
+        .filter(|t| core::ptr::eq(t.as_ptr(), part.as_ptr()))
+}
+
 /// A namespace URI as the attribute-value normalisation of its declaration (XML 1.0 §3.3.3):
 /// literal whitespace becomes a space, then references are expanded.
-fn namespace_uri(raw: &str) -> Cow<'static, str> {
+fn namespace_uri(raw: &str) -> Cow<'_, str> {
     if !raw.contains(['\t', '\n', '\r', '&']) {
-        return intern(raw);
+        return Cow::Borrowed(raw);
     }
     let spaced = raw.replace("\r\n", " ").replace(['\t', '\n', '\r'], " ");
     let v = quick_xml::escape::unescape(&spaced).map_or_else(|_| spaced.clone(), Cow::into_owned);
     Cow::Owned(v)
 }
 
-fn slice(r: &Reader<'_>, input: &[u8], start: u64) -> Result<String, XmlError> {
+fn slice<'a>(r: &Reader<'a>, text: &'a str, start: u64) -> Result<Cow<'a, str>, XmlError> {
     let s = usize::try_from(start).map_err(|x| malformed(r, x))?;
     let e = usize::try_from(r.buffer_position()).map_err(|x| malformed(r, x))?;
-    let b = input.get(s..e).ok_or_else(|| malformed(r, "bad span"))?;
-    Ok(core::str::from_utf8(b)
-        .map_err(|x| malformed(r, x))?
-        .to_owned())
+    let b = text.get(s..e).ok_or_else(|| malformed(r, "bad span"))?;
+    Ok(Cow::Borrowed(b))
 }
 
 /// What a child element turned out to be.
-enum Child {
+enum Child<'a> {
     /// A known leaf element (its content, if any, was whitespace).
-    Leaf(&'static str, Element),
+    Leaf(&'static str, Element<'a>),
     /// Payload/Evidence/Directory: the caller reads the children.
-    Container(&'static str, Element, bool),
+    Container(&'static str, Element<'a>, bool),
     /// Raw XML.
-    Raw(String),
+    Raw(Cow<'a, str>),
     /// The parent's end tag.
     End,
 }
@@ -354,7 +393,11 @@ enum Child {
 const LEAVES: &[&str] = &["Entity", "Link", "Meta", "File", "Process", "Resource"];
 const CONTAINERS: &[&str] = &["Payload", "Evidence", "Directory"];
 
-fn next_child(r: &mut Reader<'_>, ns: &mut Scopes, input: &[u8]) -> Result<Child, XmlError> {
+fn next_child<'a>(
+    r: &mut Reader<'a>,
+    ns: &mut Scopes<'a>,
+    input: &'a str,
+) -> Result<Child<'a>, XmlError> {
     loop {
         let start = r.buffer_position();
         let ev = r.read_event().map_err(|e| malformed_pos(start, e))?;
@@ -370,14 +413,14 @@ fn next_child(r: &mut Reader<'_>, ns: &mut Scopes, input: &[u8]) -> Result<Child
 
 /// A child element. For a [`Child::Container`] the scope stays open: the caller closes it
 /// after the container's children.
-fn child(
-    r: &mut Reader<'_>,
-    ns: &mut Scopes,
-    input: &[u8],
+fn child<'a>(
+    r: &mut Reader<'a>,
+    ns: &mut Scopes<'a>,
+    input: &'a str,
     start: u64,
     e: &BytesStart<'_>,
     is_start: bool,
-) -> Result<Child, XmlError> {
+) -> Result<Child<'a>, XmlError> {
     let local = e.local_name();
     let local: &str = local.as_ref();
     let known = CONTAINERS
@@ -386,7 +429,7 @@ fn child(
         .chain(LEAVES.iter().map(|&n| (n, false)))
         .find(|(n, _)| *n == local);
     if let Some((local, container)) = known {
-        let el = element(r, ns, e, start);
+        let el = element(r, ns, input, e, start);
         let el = match el {
             Ok(Some(el)) if container => return Ok(Child::Container(local, el, is_start)),
             Ok(Some(el)) => Some(el),
@@ -407,7 +450,7 @@ fn child(
                 .zip(usize::try_from(span.end).ok())
                 .and_then(|(a, b)| input.get(a..b))
                 .unwrap_or_default();
-            if inner.iter().all(u8::is_ascii_whitespace) {
+            if inner.bytes().all(|b| b.is_ascii_whitespace()) {
                 return Ok(Child::Leaf(local, el));
             }
             // a leaf with element content (e.g. Meta inside Entity): kept raw
@@ -428,12 +471,12 @@ fn malformed_pos(offset: u64, e: impl core::fmt::Display) -> XmlError {
 }
 
 /// Children of Payload / Evidence / Directory.
-fn resources(
-    r: &mut Reader<'_>,
-    ns: &mut Scopes,
-    input: &[u8],
+fn resources<'a>(
+    r: &mut Reader<'a>,
+    ns: &mut Scopes<'a>,
+    input: &'a str,
     depth: usize,
-) -> Result<Vec<Resource>, XmlError> {
+) -> Result<Vec<Resource<'a>>, XmlError> {
     if depth > MAX_DEPTH {
         return Err(XmlError::TooDeep);
     }
@@ -447,7 +490,7 @@ fn resources(
                 "Process" => Resource::Process(el),
                 "Resource" => Resource::Resource(el),
                 // Entity/Link/Meta inside a payload: not SWID, kept as written
-                _ => Resource::Other(super::write::element_xml(&el)),
+                _ => Resource::Other(Cow::Owned(super::write::element_xml(&el))),
             }),
             Child::Container(name, el, is_start) => {
                 let kids = if is_start {
@@ -460,10 +503,12 @@ fn resources(
                     items.push(Resource::Directory(el, kids));
                 } else {
                     // Payload/Evidence nested in a resource: not SWID, re-serialised
-                    items.push(Resource::Other(super::write::tree_xml(&ResourceTree {
-                        element: el,
-                        items: kids,
-                    })));
+                    items.push(Resource::Other(Cow::Owned(super::write::tree_xml(
+                        &ResourceTree {
+                            element: el,
+                            items: kids,
+                        },
+                    ))));
                 }
             }
         }
@@ -543,21 +588,29 @@ fn find(
 
 /// Refuse input that is not UTF-8 or holds a character XML 1.0 cannot carry, written
 /// literally or as a character reference (`&#0;`): whatever parses can be written back as XML.
-fn check_chars(input: &[u8]) -> Result<(), XmlError> {
-    if let Err(e) = core::str::from_utf8(input) {
-        return Err(XmlError::NotUtf8 {
-            offset: u64::try_from(e.valid_up_to()).unwrap_or(u64::MAX),
-        });
-    }
-    let mut i = 0;
-    while let Some(p) = find(
-        input,
-        i,
-        |x| lt_mask(x, 0x20) | eq_mask(x, 0xEF) | eq_mask(x, b'&'),
-        |b| b < 0x20 || b == 0xEF || b == b'&',
-    ) {
-        i = p;
+/// Also says whether the document is plain (see [`Scopes::plain`]).
+fn check_chars(input: &[u8]) -> Result<(&str, bool), XmlError> {
+    let text = core::str::from_utf8(input).map_err(|e| XmlError::NotUtf8 {
+        offset: u64::try_from(e.valid_up_to()).unwrap_or(u64::MAX),
+    })?;
+    let hit = |b: u8| b < 0x20 || b == 0xEF || b == b'&';
+    let mut plain = true;
+    // blocks without any byte of interest are passed over by a loop the compiler vectorises
+    const BLOCK: usize = 64;
+    let hits = input.chunks(BLOCK).enumerate().flat_map(|(n, block)| {
+        let quiet = block.iter().fold(0u8, |acc, &b| acc | u8::from(hit(b))) == 0;
+        let from = n.saturating_mul(BLOCK);
+        block
+            .iter()
+            .enumerate()
+            .filter(move |&(_, &b)| !quiet && hit(b))
+            .map(move |(j, _)| from.saturating_add(j))
+    });
+    for i in hits {
         let rest = input.get(i..).unwrap_or_default();
+        if matches!(rest.first(), Some(&b) if b < 0x20 || b == b'&') {
+            plain = false;
+        }
         match rest {
             [b'\t' | b'\n' | b'\r', ..] => {}
             [b, ..] if *b < 0x20 => return Err(bad_char(i, u32::from(*b))),
@@ -574,9 +627,8 @@ fn check_chars(input: &[u8]) -> Result<(), XmlError> {
             }
             _ => {}
         }
-        i = i.saturating_add(1);
     }
-    Ok(())
+    Ok((text, plain))
 }
 
 /// Offsets in errors count from the first byte given, byte order mark included.
@@ -597,14 +649,15 @@ fn shift(e: XmlError, by: u64) -> XmlError {
     }
 }
 
-impl SoftwareIdentity {
-    /// Parse one SWID XML document (UTF-8).
+impl<'a> SoftwareIdentity<'a> {
+    /// Parse one SWID XML document (UTF-8). Names and values borrow from `input` where they
+    /// can; [`into_owned`](Self::into_owned) detaches the result.
     ///
     /// Input that is not UTF-8, holds a character XML 1.0 cannot carry (U+0000 and the other
     /// C0 controls but tab, LF and CR; U+FFFE, U+FFFF; also as `&#…;`) or has text before the
     /// root element is refused, so [`to_xml`](Self::to_xml) always writes a document that
     /// parses to the same tree. Error offsets count from the first input byte.
-    pub fn parse(input: &[u8]) -> Result<Self, XmlError> {
+    pub fn parse(input: &'a [u8]) -> Result<Self, XmlError> {
         // quick-xml skips a UTF-8 byte order mark without counting it in buffer_position(),
         // which would shift the raw slices kept for unknown elements
         let (bom, input) = match input.strip_prefix(b"\xEF\xBB\xBF") {
@@ -612,17 +665,20 @@ impl SoftwareIdentity {
             None => (0, input),
         };
         check_chars(input)
-            .and_then(|()| Self::parse_body(input))
+            .and_then(|(text, plain)| Self::parse_body(text, plain))
             .map_err(|e| shift(e, bom))
     }
 
-    fn parse_body(input: &[u8]) -> Result<Self, XmlError> {
-        if input.starts_with(b"\xEF\xBB\xBF") {
+    fn parse_body(input: &'a str, plain: bool) -> Result<Self, XmlError> {
+        if input.starts_with('\u{FEFF}') {
             // quick-xml would skip this one too, uncounted; it is text before the root element
             return Err(malformed_pos(0, "a second byte order mark"));
         }
-        let mut r = Reader::from_reader(input);
-        let mut ns = Scopes::default();
+        let mut r = Reader::from_str(input);
+        let mut ns = Scopes {
+            plain,
+            ..Scopes::default()
+        };
         loop {
             let start = r.buffer_position();
             let ev = r.read_event().map_err(|e| malformed_pos(start, e))?;
@@ -639,7 +695,7 @@ impl SoftwareIdentity {
             if e.local_name().as_ref() != "SoftwareIdentity" {
                 return Err(XmlError::NoSoftwareIdentity);
             }
-            let Some(element) = element(&r, &mut ns, &e, start)? else {
+            let Some(element) = element(&r, &mut ns, input, &e, start)? else {
                 return Err(XmlError::NoSoftwareIdentity);
             };
             let mut si = SoftwareIdentity {
@@ -655,7 +711,7 @@ impl SoftwareIdentity {
                             "Entity" => si.entities.push(el),
                             "Link" => si.links.push(el),
                             "Meta" => si.metas.push(el),
-                            _ => si.other.push(super::write::element_xml(&el)),
+                            _ => si.other.push(Cow::Owned(super::write::element_xml(&el))),
                         },
                         Child::Container(name, el, is_start) => {
                             let items = if is_start {
@@ -668,7 +724,7 @@ impl SoftwareIdentity {
                             match name {
                                 "Payload" if si.payload.is_none() => si.payload = Some(tree),
                                 "Evidence" if si.evidence.is_none() => si.evidence = Some(tree),
-                                _ => si.other.push(super::write::tree_xml(&tree)),
+                                _ => si.other.push(Cow::Owned(super::write::tree_xml(&tree))),
                             }
                         }
                     }
