@@ -165,3 +165,71 @@ fn long_file_arrays_and_hostile_lengths() {
     assert_eq!(pe.attributes.extra.len(), 1);
     assert_eq!(dev.len(), 1);
 }
+
+// ---- SWID XML ----
+
+use coswid::XmlError;
+use coswid::swid::SoftwareIdentity;
+
+/// `tag` as the first child of a Payload: read on the fast path (quick-xml's last event was
+/// the Payload start tag). With text just before it, quick-xml reads it: the text is ignored,
+/// so the two must parse to the same tree or fail alike (one byte further on).
+fn both_ways(tag: &str) -> (Result<String, XmlError>, Result<String, XmlError>) {
+    let doc = |before: &str| {
+        format!(
+            "<SoftwareIdentity xmlns=\"http://standards.iso.org/iso/19770/-2/2015/schema.xsd\" \
+             xmlns:p=\"urn:p\" name=\"n\" tagId=\"t\"><Payload>{before}{tag}\
+             <File name=\"after\"/></Payload></SoftwareIdentity>"
+        )
+    };
+    let parse = |xml: String| {
+        SoftwareIdentity::parse(xml.as_bytes()).map(|si| format!("{:?}", si.payload))
+    };
+    (parse(doc("")), parse(doc("x")))
+}
+
+#[test]
+fn empty_element_tags_on_the_fast_path_read_as_quick_xml_reads_them() {
+    let tags = [
+        "<File name=\"a\" size=\"1\"/>",
+        "<File name='a' size = \"1\"  />",
+        " \n\t<File name=\"a\"/>",
+        "<File/>",
+        "<File name=\"a>b\" p:x='say \"hi\"'/>",
+        "<File name=\"a&amp;b\"/>",
+        "<File name=\"a\tb\"/>",
+        "<p:File name=\"a\"/>",
+        "<Other name=\"a\"/>",
+        "<Directory name=\"d\"/>",
+        "<Directory name=\"d\"><File name=\"f\"/></Directory>",
+        "<File name=\"a\"><x/></File>",
+        // malformed: each must fail the same way either way
+        "<File name=\"a\" name=\"b\"/>",
+        "<File name=\"a\"size=\"1\"/>",
+        "<File name=\"a\"/ >",
+        "<File name/>",
+        "<File name=a/>",
+        "<File name=\"a<b\"/>",
+        "<File na\"me=\"a\"/>",
+        "<File name=\"a\" b/>",
+        "<File x:name=\"a\"/>",
+        "<File xmlns:xml=\"urn:other\"/>",
+        "<_x/>",
+        "<File name=\"unterminated/>",
+    ];
+    for tag in tags {
+        match both_ways(tag) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{tag}"),
+            (
+                Err(XmlError::Malformed { offset, message }),
+                Err(XmlError::Malformed {
+                    offset: o2,
+                    message: m2,
+                }),
+            ) => assert_eq!((offset + 1, message), (o2, m2), "{tag}"),
+            (a, b) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{tag}"),
+        }
+    }
+    // the fast path took the well-formed ones: they parse
+    assert!(both_ways(tags[0]).0.unwrap().contains("\"after\""));
+}

@@ -39,9 +39,6 @@ struct Binding<'a> {
 struct Scopes<'a> {
     bindings: Vec<Binding<'a>>,
     level: u32,
-    /// The document holds no `&` and no control character (tab, LF, CR): no attribute value
-    /// needs normalising, and a value ends at its closing quote (or a `<`, an error).
-    plain: bool,
 }
 
 /// What a prefix resolves to.
@@ -145,13 +142,6 @@ impl<'a> Scopes<'a> {
     }
 }
 
-fn malformed(r: &Reader<'_>, e: impl core::fmt::Display) -> XmlError {
-    XmlError::Malformed {
-        offset: r.buffer_position(),
-        message: e.to_string(),
-    }
-}
-
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
@@ -162,11 +152,14 @@ fn is_space(b: u8) -> bool {
 /// and no white space but spaces (it needs no normalisation). A scan written for SWID's many
 /// small elements; quick-xml's iterator did the same with more bookkeeping per attribute.
 /// The caller checks for duplicates.
+///
+/// `open`: `raw` runs on past the tag (the fast path of [`Tokens`]): the scan ends after
+/// `/>`, and fails at `>` (a start tag), at the end of `raw`, and at a name holding a quote,
+/// `<`, `>` or `/` — whatever quick-xml might delimit differently is left to it.
 struct RawAttributes<'a> {
     raw: &'a str,
     i: usize,
-    /// See [`Scopes::plain`].
-    plain_doc: bool,
+    open: bool,
 }
 
 /// One attribute as scanned: qualified name, raw value, whether the value is plain (see
@@ -193,7 +186,16 @@ impl<'a> RawAttributes<'a> {
         while b.get(i).copied().is_some_and(is_space) {
             i += 1;
         }
-        if i >= b.len() {
+        if self.open {
+            match (b.get(i), b.get(i + 1)) {
+                (Some(b'/'), Some(b'>')) => {
+                    self.i = i + 2;
+                    return Ok(None);
+                }
+                (Some(b'/' | b'>') | None, _) => return Err("not an empty-element tag"),
+                _ => {}
+            }
+        } else if i >= b.len() {
             self.i = i;
             return Ok(None);
         }
@@ -213,6 +215,13 @@ impl<'a> RawAttributes<'a> {
         if key.is_empty() {
             return Err("attribute without a name");
         }
+        if self.open
+            && key
+                .bytes()
+                .any(|c| matches!(c, b'"' | b'\'' | b'<' | b'>' | b'/'))
+        {
+            return Err("unusual attribute name");
+        }
         while b.get(i).copied().is_some_and(is_space) {
             i += 1;
         }
@@ -231,33 +240,20 @@ impl<'a> RawAttributes<'a> {
         let v0 = i;
         // the closing quote; `&` and the white space normalisation changes need the slow path
         let mut plain = true;
-        if self.plain_doc {
+        loop {
             i = find(
                 b,
                 i,
-                |x| eq_mask(x, quote) | eq_mask(x, b'<'),
-                |c| c == quote || c == b'<',
+                |x| eq_mask(x, quote) | eq_mask(x, b'<') | eq_mask(x, b'&') | lt_mask(x, 0x20),
+                |c| c == quote || c == b'<' || c == b'&' || c < 0x20,
             )
             .ok_or("unterminated attribute value")?;
-            if b.get(i) == Some(&b'<') {
-                return Err("'<' in an attribute value");
-            }
-        } else {
-            loop {
-                i = find(
-                    b,
-                    i,
-                    |x| eq_mask(x, quote) | eq_mask(x, b'<') | eq_mask(x, b'&') | lt_mask(x, 0x20),
-                    |c| c == quote || c == b'<' || c == b'&' || c < 0x20,
-                )
-                .ok_or("unterminated attribute value")?;
-                match b.get(i) {
-                    Some(&c) if c == quote => break,
-                    Some(b'<') => return Err("'<' in an attribute value"),
-                    _ => {
-                        plain = false;
-                        i += 1;
-                    }
+            match b.get(i) {
+                Some(&c) if c == quote => break,
+                Some(b'<') => return Err("'<' in an attribute value"),
+                _ => {
+                    plain = false;
+                    i += 1;
                 }
             }
         }
@@ -267,59 +263,237 @@ impl<'a> RawAttributes<'a> {
     }
 }
 
-/// Open the scope of a start tag whose local name is a SWID element's and read it: `None`
-/// when its namespace makes it something else (the caller keeps it raw). Either way the caller
-/// closes the scope. The attributes are scanned once, into a stack buffer (so the attribute
-/// vector is allocated once, exactly); the declarations among them are in scope for the
-/// element's own name and attributes. A scan error stops the declarations there, as in
-/// quick-xml's resolver, and is reported only for a SWID element.
-fn element<'a>(
-    r: &Reader<'a>,
-    ns: &mut Scopes<'a>,
-    text: &'a str,
-    e: &BytesStart<'_>,
-    start: u64,
-) -> Result<Option<Element<'a>>, XmlError> {
-    let name = e.name();
-    let name = within(text, name.as_ref()).ok_or_else(|| malformed(r, "bad element name"))?;
-    let raw = within(text, e.attributes_raw()).ok_or_else(|| malformed(r, "bad attributes"))?;
-    let mut first = [("", "", true, false); 8];
-    let mut more = Vec::new();
-    let mut n = 0;
-    let mut bad = None;
-    for a in (RawAttributes {
-        raw,
-        i: 0,
-        plain_doc: ns.plain,
-    }) {
+/// Scan the attributes into `out` (cleared first) to their end or the first error; the
+/// attributes before an error are kept. What is wrong: a scan error, else a duplicate.
+fn scan<'a>(it: &mut RawAttributes<'a>, out: &mut Vec<RawAttr<'a>>) -> Scan {
+    out.clear();
+    let mut duplicate = false;
+    for a in it {
         let a = match a {
             Ok(a) => a,
-            Err(x) => {
-                bad = Some(x);
+            Err(x) => return Scan::Error(x),
+        };
+        duplicate = duplicate || out.iter().any(|b| b.0 == a.0);
+        out.push(a);
+    }
+    if duplicate { Scan::Duplicate } else { Scan::Ok }
+}
+
+/// How an attribute scan ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    Ok,
+    Duplicate,
+    Error(&'static str),
+}
+
+/// A start or empty-element tag.
+struct Tag<'a> {
+    /// Offset of its `<`.
+    start: u64,
+    /// Qualified name as written.
+    name: &'a str,
+    /// How the scan of its attributes (in [`Tokens::attrs`]) ended.
+    scan: Scan,
+    /// A start tag (content and an end tag follow).
+    is_start: bool,
+}
+
+impl Tag<'_> {
+    /// The local name (after the first `:`, as quick-xml splits it).
+    fn local(&self) -> &str {
+        self.name.split_once(':').map_or(self.name, |(_, l)| l)
+    }
+}
+
+/// What [`Tokens::next`] reads.
+enum Tok<'a> {
+    Tag(Tag<'a>),
+    End,
+    Eof,
+    /// Text: whether it is all white space.
+    Text(bool),
+    /// A comment, processing instruction, declaration, CDATA or reference.
+    Other,
+}
+
+/// quick-xml's events, and a fast path of our own for the empty-element tags that make up
+/// most of a SWID document (`<File …/>`): read where quick-xml would read next, when it is
+/// between markup and text, it is parsed with the attribute scan (which finds the tag's end
+/// as quick-xml would: outside quotes) and quick-xml's input slice is advanced past it. An
+/// empty-element tag changes nothing else in quick-xml's state (no name is kept for an end
+/// tag check); anything else, an error included, is left to quick-xml.
+struct Tokens<'a> {
+    r: Reader<'a>,
+    /// The whole input.
+    text: &'a str,
+    /// Bytes taken by the fast path, which quick-xml's position does not count.
+    skipped: u64,
+    /// quick-xml's last event was markup: its input slice starts where text or markup may.
+    between: bool,
+    /// The attributes of the last tag (a buffer reused from tag to tag).
+    attrs: Vec<RawAttr<'a>>,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            r: Reader::from_str(text),
+            text,
+            skipped: 0,
+            between: false,
+            attrs: Vec::new(),
+        }
+    }
+
+    /// The offset just after the last token.
+    fn position(&self) -> u64 {
+        self.r.buffer_position().saturating_add(self.skipped)
+    }
+
+    fn malformed(&self, e: impl core::fmt::Display) -> XmlError {
+        malformed_pos(self.position(), e)
+    }
+
+    fn next(&mut self) -> Result<Tok<'a>, XmlError> {
+        if self.between
+            && let Some(tag) = self.empty_tag()
+        {
+            return Ok(Tok::Tag(tag));
+        }
+        let start = self.position();
+        let ev = self.r.read_event().map_err(|e| malformed_pos(start, e))?;
+        self.between = !matches!(ev, Event::Text(_) | Event::GeneralRef(_));
+        Ok(match ev {
+            Event::Start(e) => Tok::Tag(self.tag(start, &e, true)?),
+            Event::Empty(e) => Tok::Tag(self.tag(start, &e, false)?),
+            Event::End(_) => Tok::End,
+            Event::Eof => Tok::Eof,
+            Event::Text(t) => Tok::Text(t.as_ref().bytes().all(|b| b.is_ascii_whitespace())),
+            _ => Tok::Other,
+        })
+    }
+
+    /// A tag quick-xml read.
+    fn tag(&mut self, start: u64, e: &BytesStart<'_>, is_start: bool) -> Result<Tag<'a>, XmlError> {
+        let name = within(self.text, e.name().as_ref())
+            .ok_or_else(|| self.malformed("bad element name"))?;
+        let raw = within(self.text, e.attributes_raw())
+            .ok_or_else(|| self.malformed("bad attributes"))?;
+        let scan = scan(
+            &mut RawAttributes {
+                raw,
+                i: 0,
+                open: false,
+            },
+            &mut self.attrs,
+        );
+        Ok(Tag {
+            start,
+            name,
+            scan,
+            is_start,
+        })
+    }
+
+    /// The fast path: optional white space, then an empty-element tag whose name starts with
+    /// a letter or `_` and whose attributes scan without error; `None`, nothing consumed, for
+    /// anything else.
+    fn empty_tag(&mut self) -> Option<Tag<'a>> {
+        let rest: &'a [u8] = self.r.get_ref();
+        let ws = rest.iter().take_while(|&&b| is_space(b)).count();
+        let start = self.text.len().checked_sub(rest.len())?.checked_add(ws)?;
+        let b = self.text.as_bytes();
+        if b.get(start) != Some(&b'<')
+            || !b
+                .get(start + 1)
+                .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_')
+        {
+            return None;
+        }
+        let n0 = start + 1;
+        let mut i = n0;
+        while let Some(&c) = b.get(i) {
+            if is_space(c) || c == b'/' || c == b'>' {
                 break;
             }
+            if matches!(c, b'"' | b'\'' | b'<') {
+                return None;
+            }
+            i += 1;
+        }
+        let name = self.text.get(n0..i)?;
+        let mut it = RawAttributes {
+            raw: self.text.get(i..)?,
+            i: 0,
+            open: true,
         };
-        let seen = |k: &str| first.iter().take(n).chain(&more).any(|a| a.0 == k);
-        if bad.is_none() && seen(a.0) {
-            bad = Some("duplicate attribute");
+        let scan = scan(&mut it, &mut self.attrs);
+        if let Scan::Error(_) = scan {
+            return None;
         }
-        match first.get_mut(n) {
-            Some(slot) => *slot = a,
-            None => more.push(a),
-        }
-        n += 1;
+        // `it.i`: just after the tag's `/>`
+        let end = i.checked_add(it.i)?;
+        let used = end.checked_sub(start)?.checked_add(ws)?;
+        let left = rest.get(used..)?;
+        *self.r.get_mut() = left;
+        self.skipped = self.skipped.saturating_add(u64::try_from(used).ok()?);
+        Some(Tag {
+            start: u64::try_from(start).ok()?,
+            name,
+            scan,
+            is_start: false,
+        })
     }
-    let all = || first.iter().take(n).chain(&more);
-    ns.push(all().map(|&(k, v, _, _)| (k, v)))
-        .map_err(|x| malformed_pos(start, x))?;
-    if !ns.is_swid(name) {
+
+    /// Skip to the end tag of `name` (quick-xml counts nested elements of the same name);
+    /// the content's span.
+    fn read_to_end(&mut self, name: &str) -> Result<(u64, u64), XmlError> {
+        let span = self
+            .r
+            .read_to_end(QName(name))
+            .map_err(|x| self.malformed(x))?;
+        self.between = true;
+        Ok((
+            span.start.saturating_add(self.skipped),
+            span.end.saturating_add(self.skipped),
+        ))
+    }
+
+    /// The input from `start` to the current position.
+    fn slice(&self, start: u64) -> Result<Cow<'a, str>, XmlError> {
+        let s = usize::try_from(start).map_err(|x| self.malformed(x))?;
+        let e = usize::try_from(self.position()).map_err(|x| self.malformed(x))?;
+        let b = self
+            .text
+            .get(s..e)
+            .ok_or_else(|| self.malformed("bad span"))?;
+        Ok(Cow::Borrowed(b))
+    }
+}
+
+/// Open the scope of a tag whose local name is a SWID element's and read it: `None` when its
+/// namespace makes it something else (the caller keeps it raw). Either way the caller closes
+/// the scope. The declarations among the attributes are in scope for the element's own name
+/// and attributes. A scan error stops the declarations there, as in quick-xml's resolver, and
+/// is reported only for a SWID element.
+fn element<'a>(
+    tk: &Tokens<'a>,
+    ns: &mut Scopes<'a>,
+    tag: &Tag<'a>,
+) -> Result<Option<Element<'a>>, XmlError> {
+    ns.push(tk.attrs.iter().map(|&(k, v, _, _)| (k, v)))
+        .map_err(|x| malformed_pos(tag.start, x))?;
+    if !ns.is_swid(tag.name) {
         return Ok(None);
     }
-    if let Some(x) = bad {
-        return Err(malformed(r, x));
+    match tag.scan {
+        Scan::Ok => {}
+        Scan::Duplicate => return Err(tk.malformed("duplicate attribute")),
+        Scan::Error(x) => return Err(tk.malformed(x)),
     }
-    let mut attrs = Vec::with_capacity(n);
-    for &(key, raw_value, plain, prefixed) in all() {
+    let mut attrs = Vec::with_capacity(tk.attrs.len());
+    for &(key, raw_value, plain, prefixed) in &tk.attrs {
         // an unprefixed attribute is in no namespace
         let uri = match prefixed.then(|| ns.resolve(key, false)) {
             None => None,
@@ -334,7 +508,7 @@ fn element<'a>(
                 value: Cow::Borrowed(raw_value),
             }
             .normalized_value(XmlVersion::Implicit1_0)
-            .map_err(|x| malformed(r, x))?
+            .map_err(|x| tk.malformed(x))?
             .into_owned();
             Cow::Owned(value)
         } else {
@@ -347,7 +521,7 @@ fn element<'a>(
         });
     }
     Ok(Some(Element {
-        qname: Cow::Borrowed(name),
+        qname: Cow::Borrowed(tag.name),
         attrs,
     }))
 }
@@ -371,13 +545,6 @@ fn namespace_uri(raw: &str) -> Cow<'_, str> {
     Cow::Owned(v)
 }
 
-fn slice<'a>(r: &Reader<'a>, text: &'a str, start: u64) -> Result<Cow<'a, str>, XmlError> {
-    let s = usize::try_from(start).map_err(|x| malformed(r, x))?;
-    let e = usize::try_from(r.buffer_position()).map_err(|x| malformed(r, x))?;
-    let b = text.get(s..e).ok_or_else(|| malformed(r, "bad span"))?;
-    Ok(Cow::Borrowed(b))
-}
-
 /// What a child element turned out to be.
 enum Child<'a> {
     /// A known leaf element (its content, if any, was whitespace).
@@ -393,20 +560,13 @@ enum Child<'a> {
 const LEAVES: &[&str] = &["Entity", "Link", "Meta", "File", "Process", "Resource"];
 const CONTAINERS: &[&str] = &["Payload", "Evidence", "Directory"];
 
-fn next_child<'a>(
-    r: &mut Reader<'a>,
-    ns: &mut Scopes<'a>,
-    input: &'a str,
-) -> Result<Child<'a>, XmlError> {
+fn next_child<'a>(tk: &mut Tokens<'a>, ns: &mut Scopes<'a>) -> Result<Child<'a>, XmlError> {
     loop {
-        let start = r.buffer_position();
-        let ev = r.read_event().map_err(|e| malformed_pos(start, e))?;
-        match ev {
-            Event::Start(e) => return child(r, ns, input, start, &e, true),
-            Event::Empty(e) => return child(r, ns, input, start, &e, false),
-            Event::End(_) => return Ok(Child::End),
-            Event::Eof => return Err(malformed(r, "unexpected end of document")),
-            _ => {} // text, comments, processing instructions
+        match tk.next()? {
+            Tok::Tag(tag) => return child(tk, ns, &tag),
+            Tok::End => return Ok(Child::End),
+            Tok::Eof => return Err(tk.malformed("unexpected end of document")),
+            Tok::Text(_) | Tok::Other => {} // text, comments, processing instructions
         }
     }
 }
@@ -414,24 +574,20 @@ fn next_child<'a>(
 /// A child element. For a [`Child::Container`] the scope stays open: the caller closes it
 /// after the container's children.
 fn child<'a>(
-    r: &mut Reader<'a>,
+    tk: &mut Tokens<'a>,
     ns: &mut Scopes<'a>,
-    input: &'a str,
-    start: u64,
-    e: &BytesStart<'_>,
-    is_start: bool,
+    tag: &Tag<'a>,
 ) -> Result<Child<'a>, XmlError> {
-    let local = e.local_name();
-    let local: &str = local.as_ref();
+    let local = tag.local();
     let known = CONTAINERS
         .iter()
         .map(|&n| (n, true))
         .chain(LEAVES.iter().map(|&n| (n, false)))
         .find(|(n, _)| *n == local);
     if let Some((local, container)) = known {
-        let el = element(r, ns, input, e, start);
+        let el = element(tk, ns, tag);
         let el = match el {
-            Ok(Some(el)) if container => return Ok(Child::Container(local, el, is_start)),
+            Ok(Some(el)) if container => return Ok(Child::Container(local, el, tag.is_start)),
             Ok(Some(el)) => Some(el),
             Ok(None) => None,
             Err(x) => {
@@ -441,26 +597,26 @@ fn child<'a>(
         };
         ns.pop();
         if let Some(el) = el {
-            if !is_start {
+            if !tag.is_start {
                 return Ok(Child::Leaf(local, el));
             }
-            let span = r.read_to_end(e.name()).map_err(|x| malformed(r, x))?;
-            let inner = usize::try_from(span.start)
+            let (a, b) = tk.read_to_end(tag.name)?;
+            let inner = usize::try_from(a)
                 .ok()
-                .zip(usize::try_from(span.end).ok())
-                .and_then(|(a, b)| input.get(a..b))
+                .zip(usize::try_from(b).ok())
+                .and_then(|(a, b)| tk.text.get(a..b))
                 .unwrap_or_default();
             if inner.bytes().all(|b| b.is_ascii_whitespace()) {
                 return Ok(Child::Leaf(local, el));
             }
             // a leaf with element content (e.g. Meta inside Entity): kept raw
-            return Ok(Child::Raw(slice(r, input, start)?));
+            return Ok(Child::Raw(tk.slice(tag.start)?));
         }
     }
-    if is_start {
-        r.read_to_end(e.name()).map_err(|x| malformed(r, x))?;
+    if tag.is_start {
+        tk.read_to_end(tag.name)?;
     }
-    Ok(Child::Raw(slice(r, input, start)?))
+    Ok(Child::Raw(tk.slice(tag.start)?))
 }
 
 fn malformed_pos(offset: u64, e: impl core::fmt::Display) -> XmlError {
@@ -472,9 +628,8 @@ fn malformed_pos(offset: u64, e: impl core::fmt::Display) -> XmlError {
 
 /// Children of Payload / Evidence / Directory.
 fn resources<'a>(
-    r: &mut Reader<'a>,
+    tk: &mut Tokens<'a>,
     ns: &mut Scopes<'a>,
-    input: &'a str,
     depth: usize,
 ) -> Result<Vec<Resource<'a>>, XmlError> {
     if depth > MAX_DEPTH {
@@ -482,7 +637,7 @@ fn resources<'a>(
     }
     let mut items = Vec::new();
     loop {
-        match next_child(r, ns, input)? {
+        match next_child(tk, ns)? {
             Child::End => return Ok(items),
             Child::Raw(x) => items.push(Resource::Other(x)),
             Child::Leaf(name, el) => items.push(match name {
@@ -494,7 +649,7 @@ fn resources<'a>(
             }),
             Child::Container(name, el, is_start) => {
                 let kids = if is_start {
-                    resources(r, ns, input, depth.saturating_add(1))?
+                    resources(tk, ns, depth.saturating_add(1))?
                 } else {
                     Vec::new()
                 };
@@ -588,17 +743,17 @@ fn find(
 
 /// Refuse input that is not UTF-8 or holds a character XML 1.0 cannot carry, written
 /// literally or as a character reference (`&#0;`): whatever parses can be written back as XML.
-/// Also says whether the document is plain (see [`Scopes::plain`]).
-fn check_chars(input: &[u8]) -> Result<(&str, bool), XmlError> {
+fn check_chars(input: &[u8]) -> Result<&str, XmlError> {
     let text = core::str::from_utf8(input).map_err(|e| XmlError::NotUtf8 {
         offset: u64::try_from(e.valid_up_to()).unwrap_or(u64::MAX),
     })?;
     let hit = |b: u8| b < 0x20 || b == 0xEF || b == b'&';
-    let mut plain = true;
     // blocks without any byte of interest are passed over by a loop the compiler vectorises
     const BLOCK: usize = 64;
     let hits = input.chunks(BLOCK).enumerate().flat_map(|(n, block)| {
-        let quiet = block.iter().fold(0u8, |acc, &b| acc | u8::from(hit(b))) == 0;
+        let quiet = block.iter().fold(0u8, |acc, &b| {
+            acc | u8::from(b < 0x20) | u8::from(b == 0xEF) | u8::from(b == b'&')
+        }) == 0;
         let from = n.saturating_mul(BLOCK);
         block
             .iter()
@@ -608,9 +763,6 @@ fn check_chars(input: &[u8]) -> Result<(&str, bool), XmlError> {
     });
     for i in hits {
         let rest = input.get(i..).unwrap_or_default();
-        if matches!(rest.first(), Some(&b) if b < 0x20 || b == b'&') {
-            plain = false;
-        }
         match rest {
             [b'\t' | b'\n' | b'\r', ..] => {}
             [b, ..] if *b < 0x20 => return Err(bad_char(i, u32::from(*b))),
@@ -628,7 +780,7 @@ fn check_chars(input: &[u8]) -> Result<(&str, bool), XmlError> {
             _ => {}
         }
     }
-    Ok((text, plain))
+    Ok(text)
 }
 
 /// Offsets in errors count from the first byte given, byte order mark included.
@@ -665,46 +817,41 @@ impl<'a> SoftwareIdentity<'a> {
             None => (0, input),
         };
         check_chars(input)
-            .and_then(|(text, plain)| Self::parse_body(text, plain))
+            .and_then(Self::parse_body)
             .map_err(|e| shift(e, bom))
     }
 
-    fn parse_body(input: &'a str, plain: bool) -> Result<Self, XmlError> {
+    fn parse_body(input: &'a str) -> Result<Self, XmlError> {
         if input.starts_with('\u{FEFF}') {
             // quick-xml would skip this one too, uncounted; it is text before the root element
             return Err(malformed_pos(0, "a second byte order mark"));
         }
-        let mut r = Reader::from_str(input);
-        let mut ns = Scopes {
-            plain,
-            ..Scopes::default()
-        };
+        let mut tk = Tokens::new(input);
+        let mut ns = Scopes::default();
         loop {
-            let start = r.buffer_position();
-            let ev = r.read_event().map_err(|e| malformed_pos(start, e))?;
-            let (e, is_start) = match ev {
-                Event::Start(e) => (e, true),
-                Event::Empty(e) => (e, false),
-                Event::Eof => return Err(XmlError::NoSoftwareIdentity),
+            let start = tk.position();
+            let tag = match tk.next()? {
+                Tok::Tag(tag) => tag,
+                Tok::Eof => return Err(XmlError::NoSoftwareIdentity),
                 // a second byte order mark, or any other text before the root element
-                Event::Text(t) if !t.as_ref().bytes().all(|b| b.is_ascii_whitespace()) => {
+                Tok::Text(false) => {
                     return Err(malformed_pos(start, "text before the root element"));
                 }
-                _ => continue,
+                Tok::Text(true) | Tok::Other | Tok::End => continue,
             };
-            if e.local_name().as_ref() != "SoftwareIdentity" {
+            if tag.local() != "SoftwareIdentity" {
                 return Err(XmlError::NoSoftwareIdentity);
             }
-            let Some(element) = element(&r, &mut ns, input, &e, start)? else {
+            let Some(element) = element(&tk, &mut ns, &tag)? else {
                 return Err(XmlError::NoSoftwareIdentity);
             };
             let mut si = SoftwareIdentity {
                 element,
                 ..Self::default()
             };
-            if is_start {
+            if tag.is_start {
                 loop {
-                    match next_child(&mut r, &mut ns, input)? {
+                    match next_child(&mut tk, &mut ns)? {
                         Child::End => break,
                         Child::Raw(x) => si.other.push(x),
                         Child::Leaf(name, el) => match name {
@@ -715,7 +862,7 @@ impl<'a> SoftwareIdentity<'a> {
                         },
                         Child::Container(name, el, is_start) => {
                             let items = if is_start {
-                                resources(&mut r, &mut ns, input, 1)?
+                                resources(&mut tk, &mut ns, 1)?
                             } else {
                                 Vec::new()
                             };
