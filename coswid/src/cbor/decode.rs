@@ -1518,6 +1518,35 @@ fn directory_into<'b>(
     out: &mut Vec<Directory<'b>>,
 ) -> Res<bool> {
     const M: &str = "directory";
+    if cx.depth < MAX_DEPTH - 1
+        && let Some((fs_name, root, files)) = directory_exact(d.input(), d.position())
+    {
+        // the directory and path-elements maps are open while the files are read
+        let (pos, deviations) = (d.position(), cx.deviations.len());
+        cx.depth += 2;
+        d.set_position(files);
+        let mut file = Vec::new();
+        let read = one_or_more(d, cx, "file", &mut file, file_into)?;
+        cx.depth -= 2;
+        if read {
+            out.push(Directory {
+                key: None,
+                location: None,
+                fs_name: Cow::Borrowed(fs_name),
+                root: Some(Cow::Borrowed(root)),
+                path_elements: Some(PathElements {
+                    directory: Vec::new(),
+                    file,
+                    attributes: Attributes::default(),
+                }),
+                attributes: Attributes::default(),
+            });
+            return Ok(true);
+        }
+        // not files: the general path reads it all again (and reports what it finds)
+        d.set_position(pos);
+        cx.deviations.truncate(deviations);
+    }
     let Some(mut it) = MapIter::begin(d, cx, M)? else {
         return Ok(false);
     };
@@ -1798,6 +1827,98 @@ const EMPTY_FILE: File<'static> = File {
     },
 };
 
+/// The shape of practically every directory map, `{24: tstr, 25: tstr, 26: {17: file}}`
+/// with definite lengths: fs-name, root and the position of the file value. `None` for
+/// anything else (the general path reads it). The caller checks that the two maps may nest.
+#[inline(always)]
+fn directory_exact(input: &[u8], p: usize) -> Option<(&str, &str, usize)> {
+    let text = |q: usize| -> Option<(&str, usize)> {
+        let (3, len, hl) = head_at(input, q)? else {
+            return None;
+        };
+        let t0 = q.checked_add(hl)?;
+        let end = t0.checked_add(usize::try_from(len).ok()?)?;
+        Some((core::str::from_utf8(input.get(t0..end)?).ok()?, end))
+    };
+    if input.get(p..p.checked_add(3)?)? != [0xa3, 0x18, 0x18] {
+        return None;
+    }
+    let (fs_name, q) = text(p + 3)?;
+    if input.get(q..q.checked_add(2)?)? != [0x18, 0x19] {
+        return None;
+    }
+    let (root, q) = text(q + 2)?;
+    if input.get(q..q.checked_add(4)?)? != [0x18, 0x1a, 0xa1, 0x11] {
+        return None;
+    }
+    Some((fs_name, root, q + 4))
+}
+
+/// The fields [`file_exact`] reads.
+struct ExactFile<'b> {
+    fs_name: Text<'b>,
+    size: Option<u64>,
+    hash: Option<HashEntry<'b>>,
+}
+
+/// The shape of practically every file map (swidGenerator's, and ours: keys in canonical
+/// order), `{7: [int, bstr], 20: uint, 24: tstr}` with definite lengths, read straight
+/// through from `p`: the fields and the position after the map. `None`, nothing read, for
+/// anything else; the general path then reads it, and reports errors and deviations (this
+/// shape has none). The caller checks that the map may nest here.
+#[inline(always)]
+fn file_exact(input: &[u8], p: usize) -> Option<(ExactFile<'_>, usize)> {
+    if input.get(p..p.checked_add(3)?)? != [0xa3, 0x07, 0x82] {
+        return None;
+    }
+    let mut q = p + 3;
+    let alg = match head_at(input, q)? {
+        (0, a, hl) => {
+            q += hl;
+            i64::try_from(a).ok()?
+        }
+        (1, a, hl) => {
+            q += hl;
+            -1 - i64::try_from(a).ok()?
+        }
+        _ => return None,
+    };
+    let (2, len, hl) = head_at(input, q)? else {
+        return None;
+    };
+    let v0 = q.checked_add(hl)?;
+    q = v0.checked_add(usize::try_from(len).ok()?)?;
+    let value = input.get(v0..q)?;
+    if input.get(q) != Some(&0x14) {
+        return None;
+    }
+    let (0, size, hl) = head_at(input, q + 1)? else {
+        return None;
+    };
+    q = q + 1 + hl;
+    if input.get(q..q.checked_add(2)?)? != [0x18, 0x18] {
+        return None;
+    }
+    q += 2;
+    let (3, len, hl) = head_at(input, q)? else {
+        return None;
+    };
+    let t0 = q.checked_add(hl)?;
+    q = t0.checked_add(usize::try_from(len).ok()?)?;
+    let fs_name = core::str::from_utf8(input.get(t0..q)?).ok()?;
+    Some((
+        ExactFile {
+            fs_name: Cow::Borrowed(fs_name),
+            size: Some(size),
+            hash: Some(HashEntry {
+                alg,
+                value: Cow::Borrowed(value),
+            }),
+        },
+        q,
+    ))
+}
+
 /// One file-entry on its own (fragments).
 pub(crate) fn file_entry<'b>(
     d: &mut Dec<'b>,
@@ -1817,6 +1938,19 @@ fn file_into<'b>(
     out: &mut Vec<File<'b>>,
 ) -> Res<bool> {
     const M: &str = "file";
+    if cx.depth < MAX_DEPTH
+        && let Some((f, end)) = file_exact(d.input(), d.position())
+    {
+        // pushed first and filled in place, as below
+        out.push(EMPTY_FILE);
+        if let Some(slot) = out.last_mut() {
+            slot.fs_name = f.fs_name;
+            slot.size = f.size;
+            slot.hash = f.hash;
+        }
+        d.set_position(end);
+        return Ok(true);
+    }
     let Some(mut it) = MapIter::begin(d, cx, M)? else {
         return Ok(false);
     };
