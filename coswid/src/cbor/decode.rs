@@ -149,18 +149,22 @@ fn head_at(input: &[u8], p: usize) -> Option<(u8, u64, usize)> {
     if info < 24 {
         return Some((major, u64::from(info), 1));
     }
-    let arg = |n: usize| -> Option<u64> {
-        let s = input.get(p.checked_add(1)?..p.checked_add(1)?.checked_add(n)?)?;
-        Some(s.iter().fold(0u64, |a, x| (a << 8) | u64::from(*x)))
+    let n: usize = match info {
+        24 => 1,
+        25 => 2,
+        26 => 4,
+        27 => 8,
+        _ => return None,
     };
-    match info {
-        0..=23 => Some((major, u64::from(info), 1)),
-        24 => Some((major, arg(1)?, 2)),
-        25 => Some((major, arg(2)?, 3)),
-        26 => Some((major, arg(4)?, 5)),
-        27 => Some((major, arg(8)?, 9)),
-        _ => None,
-    }
+    let s = input.get(p.checked_add(1)?..p.checked_add(1)?.checked_add(n)?)?;
+    let arg = match *s {
+        [a] => u64::from(a),
+        [a, b] => u64::from(u16::from_be_bytes([a, b])),
+        [a, b, c, d] => u64::from(u32::from_be_bytes([a, b, c, d])),
+        [a, b, c, d, e, f, g, h] => u64::from_be_bytes([a, b, c, d, e, f, g, h]),
+        _ => return None,
+    };
+    Some((major, arg, n + 1))
 }
 
 /// A definite text or byte string of `major` borrowed from the input; `None` → slow path.
