@@ -544,9 +544,10 @@ fn dir_xml<'a>(d: &'a Directory<'_>, algs: &mut Vec<i64>) -> XmlResource<'a> {
 
 fn file_xml<'a>(f: &'a File<'_>, algs: &mut Vec<i64>) -> Element<'a> {
     let mut el = Element::new("File");
-    fs_attrs(&mut el, f.key, &f.location, &f.fs_name, &f.root);
+    let x = f.extras();
+    fs_attrs(&mut el, x.key, &x.location, &f.fs_name, &x.root);
     el.push("size", f.size.map(|v| v.to_string()));
-    el.push("version", f.file_version.as_deref());
+    el.push("version", x.file_version.as_deref());
     if let Some(h) = &f.hash
         && let Some((ns, id)) = HASH_NAMESPACES.iter().find(|(_, id)| *id == h.alg)
     {
@@ -586,11 +587,15 @@ fn file(el: &Element<'_>) -> Result<File<'static>, ConvertError> {
         .iter()
         .find_map(|want| hashes.iter().find(|(id, _)| id == want))
         .or_else(|| hashes.first());
-    Ok(File {
+    let extra = FileExtra {
         key,
         location,
-        fs_name,
         root,
+        file_version: s(el, "version"),
+        attributes: Attributes::default(),
+    };
+    Ok(File {
+        fs_name,
         size: match el.attr("size") {
             None => None,
             Some(v) => Some(
@@ -599,12 +604,11 @@ fn file(el: &Element<'_>) -> Result<File<'static>, ConvertError> {
                     .map_err(|_| unmappable("File/size", "not an integer"))?,
             ),
         },
-        file_version: s(el, "version"),
         hash: pick.map(|(alg, v)| HashEntry {
             alg: *alg,
             value: Cow::Owned(v.clone()),
         }),
-        attributes: Attributes::default(),
+        extra: (extra != FileExtra::default()).then(|| Box::new(extra)),
     })
 }
 

@@ -111,9 +111,9 @@ fn mistyped_fields_on_the_fast_path() {
     );
     let (f, dev) = file(&b, Mode::Lenient).unwrap();
     assert_eq!(f.hash, None);
-    assert_eq!(f.attributes.extra.len(), 1);
-    assert_eq!(f.attributes.extra[0].0, Label::Int(7));
-    assert_eq!(f.attributes.extra[0].1.as_text(), Some("x"));
+    assert_eq!(f.attributes().extra.len(), 1);
+    assert_eq!(f.attributes().extra[0].0, Label::Int(7));
+    assert_eq!(f.attributes().extra[0].1.as_text(), Some("x"));
     assert_eq!(dev, [DeviationKind::MistypedKeptAsAttribute]);
     // {24: 5}: a mistyped fs-name leaves the file without one
     let b = [0xa1, 0x18, 0x18, 0x05];
@@ -125,7 +125,7 @@ fn mistyped_fields_on_the_fast_path() {
     let b = [0xa2, 0x18, 0x18, 0x61, b'n', 0x14, 0x20];
     assert!(file(&b, Mode::Strict).is_err());
     let (f, _) = file(&b, Mode::Lenient).unwrap();
-    assert_eq!((f.size, f.attributes.extra.len()), (None, 1));
+    assert_eq!((f.size, f.attributes().extra.len()), (None, 1));
 }
 
 #[test]

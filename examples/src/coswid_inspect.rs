@@ -56,17 +56,13 @@ fn attrs(m: &mut Map<String, Value>, a: &Attributes<'_>) {
 fn file(f: &File<'_>) -> Value {
     let mut m = Map::new();
     m.insert("fs_name".into(), json!(f.fs_name));
-    put(&mut m, "root", f.root.as_ref().map(|v| json!(v)));
-    put(&mut m, "location", f.location.as_ref().map(|v| json!(v)));
-    put(&mut m, "key", f.key.map(|v| json!(v)));
+    put(&mut m, "root", f.root().map(|v| json!(v)));
+    put(&mut m, "location", f.location().map(|v| json!(v)));
+    put(&mut m, "key", f.key().map(|v| json!(v)));
     put(&mut m, "size", f.size.map(|v| json!(v)));
-    put(
-        &mut m,
-        "file_version",
-        f.file_version.as_ref().map(|v| json!(v)),
-    );
+    put(&mut m, "file_version", f.file_version().map(|v| json!(v)));
     put(&mut m, "hash", f.hash.as_ref().map(hash));
-    attrs(&mut m, &f.attributes);
+    attrs(&mut m, f.attributes());
     Value::Object(m)
 }
 

@@ -1818,17 +1818,10 @@ const EMPTY_DIRECTORY: Directory<'static> = Directory {
 
 /// An empty file-entry.
 const EMPTY_FILE: File<'static> = File {
-    key: None,
-    location: None,
     fs_name: Cow::Borrowed(""),
-    root: None,
     size: None,
-    file_version: None,
     hash: None,
-    attributes: Attributes {
-        lang: None,
-        extra: Vec::new(),
-    },
+    extra: None,
 };
 
 /// The shape of practically every directory map, `{24: tstr, 25: tstr, 26: {17: file}}`
@@ -1932,9 +1925,9 @@ pub(crate) fn file_entry<'b>(
     single(d, cx, f, file_into)
 }
 
-/// A file-entry decoded in place as the new last element of `out` (a `File` is about 200
-/// bytes: moving it through `Result`s and `Vec::push` cost more than decoding it); `false`,
-/// nothing pushed, when the next item is not a map.
+/// A file-entry decoded in place as the new last element of `out` (moving a finished `File`
+/// through `Result`s and `Vec::push` cost more than decoding it); `false`, nothing pushed,
+/// when the next item is not a map.
 fn file_into<'b>(
     d: &mut Dec<'b>,
     cx: &mut Ctx,
@@ -1959,22 +1952,25 @@ fn file_into<'b>(
         return Ok(false);
     };
     let start = it.start;
-    // pushed first and filled in place: moving a finished `File` (200 bytes) into the vector
-    // cost more than decoding it; a constant is copied without store-forwarding stalls
+    // pushed first and filled in place: a constant is copied without store-forwarding stalls
     out.push(EMPTY_FILE);
     let Some(File {
-        key: key_,
-        location,
         fs_name: name_slot,
-        root,
         size,
-        file_version: version,
         hash,
-        attributes: attrs,
+        extra: extra_slot,
     }) = out.last_mut()
     else {
         return Ok(false);
     };
+    let mut extra = FileExtra::default();
+    let FileExtra {
+        key: key_,
+        location,
+        root,
+        file_version: version,
+        attributes: attrs,
+    } = &mut extra;
     let (mut fs_name, mut named) = (None, false);
     while let Some((k, pos)) = it.next(d, cx, M)? {
         if let Label::Int(kk) = k
@@ -2062,6 +2058,9 @@ fn file_into<'b>(
         Some(n) => *name_slot = n,
         None if named => {} // the fast path wrote the slot
         None => return Err(missing(cx, "file/fs-name", start)),
+    }
+    if !extra.is_empty() {
+        *extra_slot = Some(Box::new(extra));
     }
     Ok(true)
 }
