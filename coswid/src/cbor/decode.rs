@@ -1938,13 +1938,12 @@ fn file_into<'b>(
     if cx.depth < MAX_DEPTH
         && let Some((f, end)) = file_exact(d.input(), d.position())
     {
-        // pushed first and filled in place, as below
-        out.push(EMPTY_FILE);
-        if let Some(slot) = out.last_mut() {
-            slot.fs_name = f.fs_name;
-            slot.size = f.size;
-            slot.hash = f.hash;
-        }
+        out.push(File {
+            fs_name: f.fs_name,
+            size: f.size,
+            hash: f.hash,
+            extra: None,
+        });
         d.set_position(end);
         return Ok(true);
     }
