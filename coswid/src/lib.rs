@@ -16,7 +16,6 @@ pub use error::{
 };
 pub use model::{
     Attributes, Code, ConciseSwidTag, Directory, Entity, Evidence, File, FileExtra, HashEntry,
-    Label, Link,
-    PathElements, Payload, Process, RawValue, Resource, ResourceCollection, SoftwareMeta, TagId,
-    Text,
+    Label, Link, PathElements, Payload, Process, RawValue, Resource, ResourceCollection,
+    SoftwareMeta, TagId, Text,
 };

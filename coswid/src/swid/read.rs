@@ -273,7 +273,12 @@ fn scan<'a>(it: &mut RawAttributes<'a>, out: &mut Vec<RawAttr<'a>>) -> Scan {
             Ok(a) => a,
             Err(x) => return Scan::Error(x),
         };
-        duplicate = duplicate || out.iter().any(|b| b.0 == a.0);
+        // names of equal length and first byte compared in full
+        let (n, first) = (a.0.len(), a.0.as_bytes().first());
+        duplicate = duplicate
+            || out
+                .iter()
+                .any(|b| b.0.len() == n && b.0.as_bytes().first() == first && b.0 == a.0);
         out.push(a);
     }
     if duplicate { Scan::Duplicate } else { Scan::Ok }
@@ -333,6 +338,9 @@ struct Tokens<'a> {
     between: bool,
     /// The attributes of the last tag (a buffer reused from tag to tag).
     attrs: Vec<RawAttr<'a>>,
+    /// The children read so far of the open Payload, Evidence and Directory elements, each
+    /// moved into a vector of its own, allocated once, when its element ends.
+    items: Vec<Resource<'a>>,
 }
 
 impl<'a> Tokens<'a> {
@@ -343,6 +351,7 @@ impl<'a> Tokens<'a> {
             skipped: 0,
             between: false,
             attrs: Vec::new(),
+            items: Vec::new(),
         }
     }
 
@@ -635,18 +644,18 @@ fn resources<'a>(
     if depth > MAX_DEPTH {
         return Err(XmlError::TooDeep);
     }
-    let mut items = Vec::new();
+    let mark = tk.items.len();
     loop {
-        match next_child(tk, ns)? {
-            Child::End => return Ok(items),
-            Child::Raw(x) => items.push(Resource::Other(x)),
-            Child::Leaf(name, el) => items.push(match name {
+        let item = match next_child(tk, ns)? {
+            Child::End => return Ok(tk.items.drain(mark..).collect()),
+            Child::Raw(x) => Resource::Other(x),
+            Child::Leaf(name, el) => match name {
                 "File" => Resource::File(el),
                 "Process" => Resource::Process(el),
                 "Resource" => Resource::Resource(el),
                 // Entity/Link/Meta inside a payload: not SWID, kept as written
                 _ => Resource::Other(Cow::Owned(super::write::element_xml(&el))),
-            }),
+            },
             Child::Container(name, el, is_start) => {
                 let kids = if is_start {
                     resources(tk, ns, depth.saturating_add(1))?
@@ -655,18 +664,17 @@ fn resources<'a>(
                 };
                 ns.pop();
                 if name == "Directory" {
-                    items.push(Resource::Directory(el, kids));
+                    Resource::Directory(el, kids)
                 } else {
                     // Payload/Evidence nested in a resource: not SWID, re-serialised
-                    items.push(Resource::Other(Cow::Owned(super::write::tree_xml(
-                        &ResourceTree {
-                            element: el,
-                            items: kids,
-                        },
-                    ))));
+                    Resource::Other(Cow::Owned(super::write::tree_xml(&ResourceTree {
+                        element: el,
+                        items: kids,
+                    })))
                 }
             }
-        }
+        };
+        tk.items.push(item);
     }
 }
 
@@ -718,6 +726,7 @@ fn lt_mask(x: u64, n: u8) -> u64 {
 
 /// The first position at or after `from` of a byte `hit` accepts, eight bytes at a time:
 /// `mask` is `hit` over the eight bytes of a little-endian word (see [`eq_mask`]).
+#[inline(always)]
 fn find(
     hay: &[u8],
     from: usize,
