@@ -1,5 +1,5 @@
-//! ISO/IEC 19770-2:2015 SWID XML: a streaming parser (quick-xml `NsReader`, no DOM) into the
-//! schema's element tree, and an emitter.
+//! ISO/IEC 19770-2:2015 SWID XML: a streaming parser (quick-xml events, no DOM) into the
+//! schema's element tree, borrowing from the input, and an emitter.
 //!
 //! Each SWID element keeps **all** its attributes, in document order, as [`XmlAttr`] (qualified
 //! name as written, resolved namespace URI, local name, unescaped value), so foreign attributes

@@ -1,6 +1,7 @@
 //! SWID XML parser over quick-xml's `Reader` events, with its own namespace resolution fed by
 //! the attribute scan of the SWID elements (quick-xml's `NsReader` scanned every start tag a
-//! second time for declarations).
+//! second time for declarations), and its own reading of the empty-element tags between
+//! markup (see [`Tokens`]).
 
 use std::borrow::Cow;
 
