@@ -194,6 +194,22 @@ fn the_exact_file_shape_reads_as_the_general_path_reads_it() {
     assert_eq!(file(&neg, Mode::Strict).unwrap().0.hash.unwrap().alg, -1);
     let two = exact_file(&[0x19, 0x01, 0x00], b"ab");
     assert_eq!(file(&two, Mode::Strict).unwrap().0.hash.unwrap().alg, 256);
+    // sizes in every head length
+    for (head, size) in [
+        (&[0x17][..], 23),
+        (&[0x18, 0xff], 255),
+        (&[0x19, 0x0b, 0xe0], 3040),
+        (&[0x1a, 0x00, 0x01, 0x00, 0x00], 65536),
+        (
+            &[0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            u64::MAX,
+        ),
+    ] {
+        let mut b = vec![0xa3, 0x07, 0x82, 0x01, 0x42, 1, 2, 0x14];
+        b.extend_from_slice(head);
+        b.extend_from_slice(&[0x18, 0x18, 0x61, b'a']);
+        assert_eq!(file(&b, Mode::Strict).unwrap().0.size, Some(size));
+    }
     // what the shape does not hold goes to the general path, errors included
     let e = file(&exact_file(&[0x01], &[0xff, 0xfe]), Mode::Lenient).unwrap_err();
     assert_eq!(

@@ -1865,44 +1865,32 @@ struct ExactFile<'b> {
 /// shape has none). The caller checks that the map may nest here.
 #[inline(always)]
 fn file_exact(input: &[u8], p: usize) -> Option<(ExactFile<'_>, usize)> {
-    if input.get(p..p.checked_add(3)?)? != [0xa3, 0x07, 0x82] {
+    let [0xa3, 0x07, 0x82, ref rest @ ..] = *input.get(p..)? else {
         return None;
-    }
-    let mut q = p + 3;
-    let alg = match head_at(input, q)? {
-        (0, a, hl) => {
-            q += hl;
-            i64::try_from(a).ok()?
-        }
-        (1, a, hl) => {
-            q += hl;
-            -1 - i64::try_from(a).ok()?
-        }
+    };
+    let (alg, rest) = match take_head(rest)? {
+        (0, a, rest) => (i64::try_from(a).ok()?, rest),
+        (1, a, rest) => (-1 - i64::try_from(a).ok()?, rest),
         _ => return None,
     };
-    let (2, len, hl) = head_at(input, q)? else {
+    let (2, len, rest) = take_head(rest)? else {
         return None;
     };
-    let v0 = q.checked_add(hl)?;
-    q = v0.checked_add(usize::try_from(len).ok()?)?;
-    let value = input.get(v0..q)?;
-    if input.get(q) != Some(&0x14) {
-        return None;
-    }
-    let (0, size, hl) = head_at(input, q + 1)? else {
+    let (value, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+    let [0x14, ref rest @ ..] = *rest else {
         return None;
     };
-    q = q + 1 + hl;
-    if input.get(q..q.checked_add(2)?)? != [0x18, 0x18] {
-        return None;
-    }
-    q += 2;
-    let (3, len, hl) = head_at(input, q)? else {
+    let (0, size, rest) = take_head(rest)? else {
         return None;
     };
-    let t0 = q.checked_add(hl)?;
-    q = t0.checked_add(usize::try_from(len).ok()?)?;
-    let fs_name = core::str::from_utf8(input.get(t0..q)?).ok()?;
+    let [0x18, 0x18, ref rest @ ..] = *rest else {
+        return None;
+    };
+    let (3, len, rest) = take_head(rest)? else {
+        return None;
+    };
+    let (name, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+    let fs_name = core::str::from_utf8(name).ok()?;
     Some((
         ExactFile {
             fs_name: Cow::Borrowed(fs_name),
@@ -1912,8 +1900,24 @@ fn file_exact(input: &[u8], p: usize) -> Option<(ExactFile<'_>, usize)> {
                 value: Cow::Borrowed(value),
             }),
         },
-        q,
+        input.len() - rest.len(),
     ))
+}
+
+/// The head at the start of `b` (see [`head_at`]) and the bytes after it.
+#[inline(always)]
+fn take_head(b: &[u8]) -> Option<(u8, u64, &[u8])> {
+    match *b {
+        [x, ref rest @ ..] if x & 0x1f < 24 => Some((x >> 5, u64::from(x & 0x1f), rest)),
+        [x, a, ref rest @ ..] if x & 0x1f == 24 => Some((x >> 5, u64::from(a), rest)),
+        [x, a, c, ref rest @ ..] if x & 0x1f == 25 => {
+            Some((x >> 5, u64::from(u16::from_be_bytes([a, c])), rest))
+        }
+        _ => {
+            let (major, arg, hl) = head_at(b, 0)?;
+            Some((major, arg, b.get(hl..)?))
+        }
+    }
 }
 
 /// One file-entry on its own (fragments).
