@@ -61,7 +61,7 @@ fn xml(c: &mut Criterion, case: &str, files: &[Vec<u8>]) {
             }
         })
     });
-    let docs: Vec<SoftwareIdentity> = files
+    let docs: Vec<SoftwareIdentity<'_>> = files
         .iter()
         .filter_map(|f| SoftwareIdentity::parse(f).ok())
         .collect();

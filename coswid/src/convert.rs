@@ -27,11 +27,11 @@ fn unmappable(field: &'static str, reason: &'static str) -> ConvertError {
     ConvertError::Unmappable { field, reason }
 }
 
-fn s(el: &Element, name: &str) -> Option<Text<'static>> {
+fn s(el: &Element<'_>, name: &str) -> Option<Text<'static>> {
     el.attr(name).map(|v| Cow::Owned(v.to_owned()))
 }
 
-fn b(el: &Element, name: &'static str) -> Result<Option<bool>, ConvertError> {
+fn b(el: &Element<'_>, name: &'static str) -> Result<Option<bool>, ConvertError> {
     match el.attr(name).map(str::trim) {
         None => Ok(None),
         Some("true" | "1") => Ok(Some(true)),
@@ -118,7 +118,7 @@ impl Dropped {
         *self.0.entry(what).or_default() += 1;
     }
 
-    fn element(&mut self, name: &str, el: &Element, lang: Option<&str>) {
+    fn element(&mut self, name: &str, el: &Element<'_>, lang: Option<&str>) {
         let mut hashes = 0;
         for a in &el.attrs {
             let keep = match a.ns.as_deref() {
@@ -126,7 +126,7 @@ impl Dropped {
                 _ if a.qname == "xmlns" || a.qname.starts_with("xmlns:") => true,
                 None => carried(name, &a.qname),
                 Some(XML_NS) if a.local() == "lang" => {
-                    name == "SoftwareIdentity" || Some(a.value.as_str()) == lang
+                    name == "SoftwareIdentity" || Some(&*a.value) == lang
                 }
                 Some(ns) if name == "File" && a.local() == "hash" => {
                     hashes += 1;
@@ -156,7 +156,7 @@ impl Dropped {
         self.add(format!("{parent}/{name}"));
     }
 
-    fn items(&mut self, parent: &str, items: &[XmlResource], lang: Option<&str>, nested: bool) {
+    fn items(&mut self, parent: &str, items: &[XmlResource<'_>], lang: Option<&str>, nested: bool) {
         for it in items {
             match it {
                 XmlResource::Directory(el, kids) => {
@@ -174,7 +174,7 @@ impl Dropped {
     }
 }
 
-impl SoftwareIdentity {
+impl<'a> SoftwareIdentity<'a> {
     /// What [`to_coswid`](Self::to_coswid) cannot carry, as `(what, how many)` sorted by
     /// name: foreign and unknown attributes (`File/@n8060:mutable`), unknown elements
     /// (`SoftwareIdentity/ds:Signature`), Process/Resource inside a Directory, a File's
@@ -341,7 +341,7 @@ impl SoftwareIdentity {
     }
 
     /// Convert a CoSWID to SWID XML (see the module docs for what is dropped).
-    pub fn from_coswid(tag: &ConciseSwidTag<'_>) -> Self {
+    pub fn from_coswid(tag: &'a ConciseSwidTag<'_>) -> Self {
         let mut root = Element::new("SoftwareIdentity");
         root.attrs.push(XmlAttr {
             qname: "xmlns".into(),
@@ -374,7 +374,7 @@ impl SoftwareIdentity {
             root.attrs.push(XmlAttr {
                 qname: "xml:lang".into(),
                 ns: Some(XML_NS.into()),
-                value: l.to_string(),
+                value: l.as_ref().into(),
             });
         }
         root.push(
@@ -488,7 +488,11 @@ fn hash_prefix(id: i64) -> &'static str {
     }
 }
 
-fn tree(element: Element, rc: &ResourceCollection<'_>, algs: &mut Vec<i64>) -> ResourceTree {
+fn tree<'a>(
+    element: Element<'a>,
+    rc: &'a ResourceCollection<'_>,
+    algs: &mut Vec<i64>,
+) -> ResourceTree<'a> {
     let mut items = Vec::new();
     for d in &rc.directory {
         items.push(dir_xml(d, algs));
@@ -510,12 +514,12 @@ fn tree(element: Element, rc: &ResourceCollection<'_>, algs: &mut Vec<i64>) -> R
     ResourceTree { element, items }
 }
 
-fn fs_attrs(
-    el: &mut Element,
+fn fs_attrs<'a>(
+    el: &mut Element<'a>,
     key: Option<bool>,
-    location: &Option<Text<'_>>,
-    name: &str,
-    root: &Option<Text<'_>>,
+    location: &'a Option<Text<'_>>,
+    name: &'a str,
+    root: &'a Option<Text<'_>>,
 ) {
     el.push("root", root.as_deref());
     el.push("name", Some(name));
@@ -523,7 +527,7 @@ fn fs_attrs(
     el.push("location", location.as_deref());
 }
 
-fn dir_xml(d: &Directory<'_>, algs: &mut Vec<i64>) -> XmlResource {
+fn dir_xml<'a>(d: &'a Directory<'_>, algs: &mut Vec<i64>) -> XmlResource<'a> {
     let mut el = Element::new("Directory");
     fs_attrs(&mut el, d.key, &d.location, &d.fs_name, &d.root);
     let mut kids = Vec::new();
@@ -538,11 +542,12 @@ fn dir_xml(d: &Directory<'_>, algs: &mut Vec<i64>) -> XmlResource {
     XmlResource::Directory(el, kids)
 }
 
-fn file_xml(f: &File<'_>, algs: &mut Vec<i64>) -> Element {
+fn file_xml<'a>(f: &'a File<'_>, algs: &mut Vec<i64>) -> Element<'a> {
     let mut el = Element::new("File");
-    fs_attrs(&mut el, f.key, &f.location, &f.fs_name, &f.root);
+    let x = f.extras();
+    fs_attrs(&mut el, x.key, &x.location, &f.fs_name, &x.root);
     el.push("size", f.size.map(|v| v.to_string()));
-    el.push("version", f.file_version.as_deref());
+    el.push("version", x.file_version.as_deref());
     if let Some(h) = &f.hash
         && let Some((ns, id)) = HASH_NAMESPACES.iter().find(|(_, id)| *id == h.alg)
     {
@@ -553,7 +558,7 @@ fn file_xml(f: &File<'_>, algs: &mut Vec<i64>) -> Element {
         el.attrs.push(XmlAttr {
             qname: format!("{p}:hash").into(),
             ns: Some((*ns).into()),
-            value: to_hex(&h.value),
+            value: to_hex(&h.value).into(),
         });
     }
     el
@@ -566,7 +571,7 @@ type FsItem = (
     Option<Text<'static>>,
 );
 
-fn fs_item(el: &Element, what: &'static str) -> Result<FsItem, ConvertError> {
+fn fs_item(el: &Element<'_>, what: &'static str) -> Result<FsItem, ConvertError> {
     Ok((
         b(el, "key")?,
         s(el, "location"),
@@ -575,18 +580,22 @@ fn fs_item(el: &Element, what: &'static str) -> Result<FsItem, ConvertError> {
     ))
 }
 
-fn file(el: &Element) -> Result<File<'static>, ConvertError> {
+fn file(el: &Element<'_>) -> Result<File<'static>, ConvertError> {
     let (key, location, fs_name, root) = fs_item(el, "File/name")?;
     let hashes = file_hashes(el);
     let pick = [1, 7, 8]
         .iter()
         .find_map(|want| hashes.iter().find(|(id, _)| id == want))
         .or_else(|| hashes.first());
-    Ok(File {
+    let extra = FileExtra {
         key,
         location,
-        fs_name,
         root,
+        file_version: s(el, "version"),
+        attributes: Attributes::default(),
+    };
+    Ok(File {
+        fs_name,
         size: match el.attr("size") {
             None => None,
             Some(v) => Some(
@@ -595,19 +604,18 @@ fn file(el: &Element) -> Result<File<'static>, ConvertError> {
                     .map_err(|_| unmappable("File/size", "not an integer"))?,
             ),
         },
-        file_version: s(el, "version"),
         hash: pick.map(|(alg, v)| HashEntry {
             alg: *alg,
             value: Cow::Owned(v.clone()),
         }),
-        attributes: Attributes::default(),
+        extra: (extra != FileExtra::default()).then(|| Box::new(extra)),
     })
 }
 
 /// `depth`: the CBOR nesting level of the directory map (the tag map is level 1).
 fn directory(
-    el: &Element,
-    kids: &[XmlResource],
+    el: &Element<'_>,
+    kids: &[XmlResource<'_>],
     depth: u32,
 ) -> Result<Directory<'static>, ConvertError> {
     let (key, location, fs_name, root) = fs_item(el, "Directory/name")?;
@@ -631,10 +639,10 @@ fn directory(
 /// Directories and files must land within the decoder's nesting limit, or the CoSWID written
 /// could not be read back.
 fn collection(
-    items: &[XmlResource],
+    items: &[XmlResource<'_>],
     depth: u32,
 ) -> Result<ResourceCollection<'static>, ConvertError> {
-    let count = |f: fn(&XmlResource) -> bool| items.iter().filter(|x| f(x)).count();
+    let count = |f: fn(&XmlResource<'_>) -> bool| items.iter().filter(|x| f(x)).count();
     // one-or-more: a single item is a bare map, several sit in an array
     let at = |n: usize| depth.saturating_add(if n >= 2 { 2 } else { 1 });
     let (n_dirs, n_files) = (

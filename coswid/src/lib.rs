@@ -15,7 +15,7 @@ pub use error::{
     ValidationError, ValidationKind, XmlError,
 };
 pub use model::{
-    Attributes, Code, ConciseSwidTag, Directory, Entity, Evidence, File, HashEntry, Label, Link,
-    PathElements, Payload, Process, RawValue, Resource, ResourceCollection, SoftwareMeta, TagId,
-    Text,
+    Attributes, Code, ConciseSwidTag, Directory, Entity, Evidence, File, FileExtra, HashEntry,
+    Label, Link, PathElements, Payload, Process, RawValue, Resource, ResourceCollection,
+    SoftwareMeta, TagId, Text,
 };

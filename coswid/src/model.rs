@@ -578,39 +578,139 @@ impl PathElements<'_> {
 }
 
 /// `file-entry` (RFC 9393 §2.9.2).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+///
+/// What practically every file has — fs-name, size, hash — is inline; key, location, root,
+/// file-version, lang and unknown keys sit in [`FileExtra`], allocated only when one of them
+/// is present (a `File` is 80 bytes; a tag lists thousands). Read them with the accessors,
+/// set them through [`extra_mut`](Self::extra_mut). Equality and hashing treat an empty
+/// `extra` as none.
+///
+/// ```
+/// use coswid::File;
+/// let mut f = File::new("adduser.conf");
+/// f.size = Some(3040);
+/// assert_eq!((f.root(), f.extra.is_none()), (None, true));
+/// f.extra_mut().root = Some("/etc".into());
+/// assert_eq!(f.root(), Some("/etc"));
+/// ```
+#[derive(Debug, Clone, Default)]
 pub struct File<'a> {
+    /// fs-name (24).
+    pub fs_name: Text<'a>,
+    /// size (20).
+    pub size: Option<u64>,
+    /// hash (7).
+    pub hash: Option<HashEntry<'a>>,
+    /// The rarer fields; `None` when all are absent.
+    pub extra: Option<Box<FileExtra<'a>>>,
+}
+
+/// The fields of a [`File`] that real tags rarely carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct FileExtra<'a> {
     /// key (22).
     pub key: Option<bool>,
     /// location (23).
     pub location: Option<Text<'a>>,
-    /// fs-name (24).
-    pub fs_name: Text<'a>,
     /// root (25).
     pub root: Option<Text<'a>>,
-    /// size (20).
-    pub size: Option<u64>,
     /// file-version (21).
     pub file_version: Option<Text<'a>>,
-    /// hash (7).
-    pub hash: Option<HashEntry<'a>>,
     /// lang and unknown keys.
     pub attributes: Attributes<'a>,
 }
 
-impl File<'_> {
+static NO_EXTRA: FileExtra<'static> = FileExtra {
+    key: None,
+    location: None,
+    root: None,
+    file_version: None,
+    attributes: Attributes {
+        lang: None,
+        extra: Vec::new(),
+    },
+};
+
+impl FileExtra<'_> {
+    pub(crate) fn is_empty(&self) -> bool {
+        *self == NO_EXTRA
+    }
+    /// Detach from the input.
+    pub fn into_owned(self) -> FileExtra<'static> {
+        FileExtra {
+            key: self.key,
+            location: self.location.map(own),
+            root: self.root.map(own),
+            file_version: self.file_version.map(own),
+            attributes: self.attributes.into_owned(),
+        }
+    }
+}
+
+impl<'a> File<'a> {
+    /// A file with an fs-name and nothing else.
+    pub fn new(fs_name: impl Into<Text<'a>>) -> Self {
+        Self {
+            fs_name: fs_name.into(),
+            ..Self::default()
+        }
+    }
+    /// The rarer fields (all absent when `extra` is `None`).
+    pub fn extras(&self) -> &FileExtra<'a> {
+        self.extra.as_deref().unwrap_or(&NO_EXTRA)
+    }
+    /// The rarer fields, to set them (allocated on first use).
+    pub fn extra_mut(&mut self) -> &mut FileExtra<'a> {
+        self.extra.get_or_insert_with(Box::default)
+    }
+    /// key (22).
+    pub fn key(&self) -> Option<bool> {
+        self.extras().key
+    }
+    /// location (23).
+    pub fn location(&self) -> Option<&str> {
+        self.extras().location.as_deref()
+    }
+    /// root (25).
+    pub fn root(&self) -> Option<&str> {
+        self.extras().root.as_deref()
+    }
+    /// file-version (21).
+    pub fn file_version(&self) -> Option<&str> {
+        self.extras().file_version.as_deref()
+    }
+    /// lang and unknown keys.
+    pub fn attributes(&self) -> &Attributes<'a> {
+        &self.extras().attributes
+    }
     /// Detach from the input.
     pub fn into_owned(self) -> File<'static> {
         File {
-            key: self.key,
-            location: self.location.map(own),
             fs_name: own(self.fs_name),
-            root: self.root.map(own),
             size: self.size,
-            file_version: self.file_version.map(own),
             hash: self.hash.map(HashEntry::into_owned),
-            attributes: self.attributes.into_owned(),
+            extra: self.extra.map(|e| Box::new(e.into_owned())),
         }
+    }
+}
+
+impl PartialEq for File<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.fs_name == other.fs_name
+            && self.size == other.size
+            && self.hash == other.hash
+            && self.extras() == other.extras()
+    }
+}
+
+impl Eq for File<'_> {}
+
+impl std::hash::Hash for File<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.fs_name.hash(state);
+        self.size.hash(state);
+        self.hash.hash(state);
+        self.extras().hash(state);
     }
 }
 
@@ -658,6 +758,23 @@ impl Resource<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_file_is_small() {
+        assert_eq!(size_of::<File<'_>>(), 80);
+    }
+
+    #[test]
+    fn an_empty_extra_is_no_extra() {
+        let mut a = File::new("f");
+        let b = a.clone();
+        a.extra_mut();
+        assert_eq!(a, b);
+        a.extra_mut().key = Some(true);
+        assert_ne!(a, b);
+        assert_eq!(a.key(), Some(true));
+    }
 
     #[test]
     fn uuid_round_trip() {

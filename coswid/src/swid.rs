@@ -1,5 +1,5 @@
-//! ISO/IEC 19770-2:2015 SWID XML: a streaming parser (quick-xml `NsReader`, no DOM) into the
-//! schema's element tree, and an emitter.
+//! ISO/IEC 19770-2:2015 SWID XML: a streaming parser (quick-xml events, no DOM) into the
+//! schema's element tree, borrowing from the input, and an emitter.
 //!
 //! Each SWID element keeps **all** its attributes, in document order, as [`XmlAttr`] (qualified
 //! name as written, resolved namespace URI, local name, unescaped value), so foreign attributes
@@ -35,22 +35,28 @@ pub const HASH_NAMESPACES: &[(&str, i64)] = &[
     ("http://www.w3.org/2001/04/xmlenc#sha512", 8),
 ];
 
-/// One attribute as written.
+/// One attribute as written. Parsed attributes borrow their name, namespace and value from
+/// the input (a value is owned only when it held references or white space to normalise).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct XmlAttr {
+pub struct XmlAttr<'a> {
     /// Qualified name as written (`name`, `SHA256:hash`, `xmlns:n8060`).
-    pub qname: Cow<'static, str>,
+    pub qname: Cow<'a, str>,
     /// Namespace URI the prefix resolves to (`None` for unprefixed attributes and `xmlns`).
-    pub ns: Option<Cow<'static, str>>,
+    pub ns: Option<Cow<'a, str>>,
     /// Unescaped value.
-    pub value: String,
+    pub value: Cow<'a, str>,
 }
 
-impl XmlAttr {
+impl<'a> XmlAttr<'a> {
     /// An unprefixed attribute.
-    pub fn new(local: &str, value: impl Into<String>) -> Self {
+    ///
+    /// ```
+    /// let a = coswid::swid::XmlAttr::new("name", "adduser");
+    /// assert_eq!((a.local(), a.ns.is_none(), &*a.value), ("name", true, "adduser"));
+    /// ```
+    pub fn new(local: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>) -> Self {
         Self {
-            qname: intern(local),
+            qname: local.into(),
             ns: None,
             value: value.into(),
         }
@@ -59,76 +65,43 @@ impl XmlAttr {
     pub fn local(&self) -> &str {
         self.qname.rsplit(':').next().unwrap_or_default()
     }
+    /// Detach from the input.
+    pub fn into_owned(self) -> XmlAttr<'static> {
+        XmlAttr {
+            qname: own(self.qname),
+            ns: self.ns.map(own),
+            value: own(self.value),
+        }
+    }
 }
 
-/// Names and namespace URIs seen in practically every tag, shared instead of allocated.
-pub(crate) fn intern(s: &str) -> Cow<'static, str> {
-    let known: &'static str = match s {
-        "name" => "name",
-        "size" => "size",
-        "root" => "root",
-        "File" => "File",
-        "Directory" => "Directory",
-        "SHA256:hash" => "SHA256:hash",
-        "SHA384:hash" => "SHA384:hash",
-        "SHA512:hash" => "SHA512:hash",
-        "SHA-256:hash" => "SHA-256:hash",
-        "SHA-512:hash" => "SHA-512:hash",
-        "n8060:mutable" => "n8060:mutable",
-        "version" => "version",
-        "key" => "key",
-        "location" => "location",
-        "SoftwareIdentity" => "SoftwareIdentity",
-        "Entity" => "Entity",
-        "Link" => "Link",
-        "Meta" => "Meta",
-        "Payload" => "Payload",
-        "Evidence" => "Evidence",
-        "Process" => "Process",
-        "Resource" => "Resource",
-        "tagId" => "tagId",
-        "versionScheme" => "versionScheme",
-        "tagVersion" => "tagVersion",
-        "xml:lang" => "xml:lang",
-        "xmlns" => "xmlns",
-        "regid" => "regid",
-        "role" => "role",
-        "product" => "product",
-        "rel" => "rel",
-        "href" => "href",
-        "xmlns:n8060" => "xmlns:n8060",
-        "xmlns:SHA256" => "xmlns:SHA256",
-        "n8060:pathSeparator" => "n8060:pathSeparator",
-        "n8060:envVarPrefix" => "n8060:envVarPrefix",
-        "n8060:envVarSuffix" => "n8060:envVarSuffix",
-        SWID_NS => SWID_NS,
-        XML_NS => XML_NS,
-        XMLNS_NS => XMLNS_NS,
-        N8060_NS => N8060_NS,
-        "http://www.w3.org/2001/04/xmlenc#sha256" => "http://www.w3.org/2001/04/xmlenc#sha256",
-        "http://www.w3.org/2001/04/xmldsig-more#sha384" => {
-            "http://www.w3.org/2001/04/xmldsig-more#sha384"
-        }
-        "http://www.w3.org/2001/04/xmlenc#sha512" => "http://www.w3.org/2001/04/xmlenc#sha512",
-        _ => return Cow::Owned(s.to_owned()),
-    };
-    Cow::Borrowed(known)
+fn own(s: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(s.into_owned())
 }
 
 /// A SWID element's name and attributes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Element {
+pub struct Element<'a> {
     /// Qualified name as written (`SoftwareIdentity`, `ns2:SoftwareIdentity`).
-    pub qname: Cow<'static, str>,
+    pub qname: Cow<'a, str>,
     /// All attributes in document order.
-    pub attrs: Vec<XmlAttr>,
+    pub attrs: Vec<XmlAttr<'a>>,
 }
 
-impl Element {
+impl<'a> Element<'a> {
     /// An element with an unprefixed name and no attributes.
-    pub fn new(qname: &str) -> Self {
+    ///
+    /// ```
+    /// let mut e = coswid::swid::Element::new("File");
+    /// e.push("name", Some("adduser.conf"));
+    /// e.push("size", None::<&str>);
+    /// e.push("version", Some(3.to_string()));
+    /// assert_eq!((e.attr("name"), e.attr("size"), e.attr("version")),
+    ///            (Some("adduser.conf"), None, Some("3")));
+    /// ```
+    pub fn new(qname: impl Into<Cow<'a, str>>) -> Self {
         Self {
-            qname: intern(qname),
+            qname: qname.into(),
             attrs: Vec::new(),
         }
     }
@@ -137,71 +110,118 @@ impl Element {
         self.attrs
             .iter()
             .find(|a| a.ns.is_none() && a.qname == local)
-            .map(|a| a.value.as_str())
+            .map(|a| &*a.value)
     }
     /// The value of an attribute in namespace `ns`.
     pub fn attr_ns(&self, ns: &str, local: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|a| a.ns.as_deref() == Some(ns) && a.local() == local)
-            .map(|a| a.value.as_str())
+            .map(|a| &*a.value)
     }
     /// `xml:lang`.
     pub fn lang(&self) -> Option<&str> {
         self.attr_ns(XML_NS, "lang")
     }
     /// Append an unprefixed attribute when `value` is `Some`.
-    pub fn push(&mut self, local: &str, value: Option<impl Into<String>>) {
+    pub fn push(&mut self, local: impl Into<Cow<'a, str>>, value: Option<impl Into<Cow<'a, str>>>) {
         if let Some(v) = value {
             self.attrs.push(XmlAttr::new(local, v));
         }
     }
+    /// Detach from the input.
+    pub fn into_owned(self) -> Element<'static> {
+        Element {
+            qname: own(self.qname),
+            attrs: self.attrs.into_iter().map(XmlAttr::into_owned).collect(),
+        }
+    }
 }
 
-/// `SoftwareIdentity`, the root element.
+/// `SoftwareIdentity`, the root element. [`parse`](Self::parse) borrows from the input
+/// (`'a`); [`into_owned`](Self::into_owned) detaches a document.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SoftwareIdentity {
+pub struct SoftwareIdentity<'a> {
     /// The root element (name, tagId, version, … and namespace declarations).
-    pub element: Element,
+    pub element: Element<'a>,
     /// `Entity` children.
-    pub entities: Vec<Element>,
+    pub entities: Vec<Element<'a>>,
     /// `Link` children.
-    pub links: Vec<Element>,
+    pub links: Vec<Element<'a>>,
     /// `Meta` children.
-    pub metas: Vec<Element>,
+    pub metas: Vec<Element<'a>>,
     /// `Payload`.
-    pub payload: Option<ResourceTree>,
+    pub payload: Option<ResourceTree<'a>>,
     /// `Evidence`.
-    pub evidence: Option<ResourceTree>,
+    pub evidence: Option<ResourceTree<'a>>,
     /// Unknown children (e.g. `ds:Signature`), raw XML, re-emitted after the SWID children.
-    pub other: Vec<String>,
+    pub other: Vec<Cow<'a, str>>,
 }
 
 /// `Payload` or `Evidence`: the element and its resources.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ResourceTree {
+pub struct ResourceTree<'a> {
     /// The `Payload`/`Evidence` element (Evidence has `date`, `deviceId`).
-    pub element: Element,
+    pub element: Element<'a>,
     /// Children in document order.
-    pub items: Vec<Resource>,
+    pub items: Vec<Resource<'a>>,
+}
+
+impl ResourceTree<'_> {
+    /// Detach from the input.
+    pub fn into_owned(self) -> ResourceTree<'static> {
+        ResourceTree {
+            element: self.element.into_owned(),
+            items: self.items.into_iter().map(Resource::into_owned).collect(),
+        }
+    }
 }
 
 /// A child of Payload, Evidence or Directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resource {
+pub enum Resource<'a> {
     /// `Directory` with its children.
-    Directory(Element, Vec<Resource>),
+    Directory(Element<'a>, Vec<Resource<'a>>),
     /// `File`.
-    File(Element),
+    File(Element<'a>),
     /// `Process`.
-    Process(Element),
+    Process(Element<'a>),
     /// `Resource`.
-    Resource(Element),
+    Resource(Element<'a>),
     /// An unknown element, raw XML.
-    Other(String),
+    Other(Cow<'a, str>),
 }
 
-impl SoftwareIdentity {
+impl Resource<'_> {
+    /// Detach from the input.
+    pub fn into_owned(self) -> Resource<'static> {
+        match self {
+            Self::Directory(e, kids) => Resource::Directory(
+                e.into_owned(),
+                kids.into_iter().map(Resource::into_owned).collect(),
+            ),
+            Self::File(e) => Resource::File(e.into_owned()),
+            Self::Process(e) => Resource::Process(e.into_owned()),
+            Self::Resource(e) => Resource::Resource(e.into_owned()),
+            Self::Other(x) => Resource::Other(own(x)),
+        }
+    }
+}
+
+impl SoftwareIdentity<'_> {
+    /// Detach from the input.
+    pub fn into_owned(self) -> SoftwareIdentity<'static> {
+        let all = |v: Vec<Element<'_>>| v.into_iter().map(Element::into_owned).collect();
+        SoftwareIdentity {
+            element: self.element.into_owned(),
+            entities: all(self.entities),
+            links: all(self.links),
+            metas: all(self.metas),
+            payload: self.payload.map(ResourceTree::into_owned),
+            evidence: self.evidence.map(ResourceTree::into_owned),
+            other: self.other.into_iter().map(own).collect(),
+        }
+    }
     /// `name`.
     pub fn name(&self) -> Option<&str> {
         self.element.attr("name")
@@ -222,7 +242,7 @@ impl SoftwareIdentity {
 
 /// The hashes of a `File` element: `(named-information id, digest)` from the `hash` attributes
 /// in the namespaces of [`HASH_NAMESPACES`] (hex), and veraison/swid's `hash="sha-256;<base64>"`.
-pub fn file_hashes(file: &Element) -> Vec<(i64, Vec<u8>)> {
+pub fn file_hashes(file: &Element<'_>) -> Vec<(i64, Vec<u8>)> {
     let mut out = Vec::new();
     for a in &file.attrs {
         if a.local() != "hash" {

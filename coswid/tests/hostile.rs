@@ -160,7 +160,8 @@ fn deep_directories_convert_only_when_readable_back() {
             "<File name=\"f\"/>",
             "<File name=\"f\"/><File name=\"g\"/>",
         ] {
-            let si = SoftwareIdentity::parse(deep_dirs(n, leaf).as_bytes()).unwrap();
+            let xml = deep_dirs(n, leaf);
+            let si = SoftwareIdentity::parse(xml.as_bytes()).unwrap();
             let Ok(t) = si.to_coswid() else {
                 assert!(n > 20, "{n} directories convert");
                 continue;
@@ -176,7 +177,8 @@ fn deep_directories_convert_only_when_readable_back() {
         }
     }
     assert!(converted >= 60);
-    let si = SoftwareIdentity::parse(deep_dirs(40, "").as_bytes()).unwrap();
+    let xml = deep_dirs(40, "");
+    let si = SoftwareIdentity::parse(xml.as_bytes()).unwrap();
     assert!(si.to_coswid().is_err());
 }
 

@@ -48,18 +48,18 @@ fn file() -> impl Strategy<Value = File<'static>> {
         of(text()),
         of(hash()),
     )
-        .prop_map(
-            |(key, location, fs_name, root, size, file_version, hash)| File {
-                key,
-                location,
+        .prop_map(|(key, location, fs_name, root, size, file_version, hash)| {
+            let mut f = File {
                 fs_name,
-                root,
                 size,
-                file_version,
                 hash,
-                attributes: Attributes::default(),
-            },
-        )
+                extra: None,
+            };
+            // an empty extra allocated or not: the same file
+            let x = f.extra_mut();
+            (x.key, x.location, x.root, x.file_version) = (key, location, root, file_version);
+            f
+        })
 }
 
 fn directory() -> impl Strategy<Value = Directory<'static>> {

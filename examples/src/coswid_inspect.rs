@@ -56,17 +56,13 @@ fn attrs(m: &mut Map<String, Value>, a: &Attributes<'_>) {
 fn file(f: &File<'_>) -> Value {
     let mut m = Map::new();
     m.insert("fs_name".into(), json!(f.fs_name));
-    put(&mut m, "root", f.root.as_ref().map(|v| json!(v)));
-    put(&mut m, "location", f.location.as_ref().map(|v| json!(v)));
-    put(&mut m, "key", f.key.map(|v| json!(v)));
+    put(&mut m, "root", f.root().map(|v| json!(v)));
+    put(&mut m, "location", f.location().map(|v| json!(v)));
+    put(&mut m, "key", f.key().map(|v| json!(v)));
     put(&mut m, "size", f.size.map(|v| json!(v)));
-    put(
-        &mut m,
-        "file_version",
-        f.file_version.as_ref().map(|v| json!(v)),
-    );
+    put(&mut m, "file_version", f.file_version().map(|v| json!(v)));
     put(&mut m, "hash", f.hash.as_ref().map(hash));
-    attrs(&mut m, &f.attributes);
+    attrs(&mut m, f.attributes());
     Value::Object(m)
 }
 
@@ -250,7 +246,7 @@ pub fn coswid_json(t: &ConciseSwidTag<'_>) -> Value {
     Value::Object(m)
 }
 
-fn element_json(e: &Element) -> Value {
+fn element_json(e: &Element<'_>) -> Value {
     let mut m = Map::new();
     m.insert("element".into(), json!(e.qname));
     let mut a = Map::new();
@@ -261,7 +257,7 @@ fn element_json(e: &Element) -> Value {
     Value::Object(m)
 }
 
-fn items_json(items: &[XmlResource]) -> Value {
+fn items_json(items: &[XmlResource<'_>]) -> Value {
     Value::Array(
         items
             .iter()
@@ -282,7 +278,7 @@ fn items_json(items: &[XmlResource]) -> Value {
     )
 }
 
-fn tree_json(t: &ResourceTree) -> Value {
+fn tree_json(t: &ResourceTree<'_>) -> Value {
     let mut v = element_json(&t.element);
     if let Value::Object(m) = &mut v {
         m.insert("children".into(), items_json(&t.items));
@@ -291,7 +287,7 @@ fn tree_json(t: &ResourceTree) -> Value {
 }
 
 /// The JSON view of a SWID XML document.
-pub fn swid_json(si: &SoftwareIdentity) -> Value {
+pub fn swid_json(si: &SoftwareIdentity<'_>) -> Value {
     let mut m = Map::new();
     m.insert("software_identity".into(), element_json(&si.element));
     m.insert(
@@ -453,7 +449,7 @@ pub fn inspect_swid(input: &[u8], json: bool) -> Result<String, String> {
     render(&v, json)
 }
 
-fn not_carried(si: &SoftwareIdentity) -> Value {
+fn not_carried(si: &SoftwareIdentity<'_>) -> Value {
     Value::Array(
         si.not_carried_to_coswid()
             .into_iter()

@@ -149,18 +149,22 @@ fn head_at(input: &[u8], p: usize) -> Option<(u8, u64, usize)> {
     if info < 24 {
         return Some((major, u64::from(info), 1));
     }
-    let arg = |n: usize| -> Option<u64> {
-        let s = input.get(p.checked_add(1)?..p.checked_add(1)?.checked_add(n)?)?;
-        Some(s.iter().fold(0u64, |a, x| (a << 8) | u64::from(*x)))
+    let n: usize = match info {
+        24 => 1,
+        25 => 2,
+        26 => 4,
+        27 => 8,
+        _ => return None,
     };
-    match info {
-        0..=23 => Some((major, u64::from(info), 1)),
-        24 => Some((major, arg(1)?, 2)),
-        25 => Some((major, arg(2)?, 3)),
-        26 => Some((major, arg(4)?, 5)),
-        27 => Some((major, arg(8)?, 9)),
-        _ => None,
-    }
+    let s = input.get(p.checked_add(1)?..p.checked_add(1)?.checked_add(n)?)?;
+    let arg = match *s {
+        [a] => u64::from(a),
+        [a, b] => u64::from(u16::from_be_bytes([a, b])),
+        [a, b, c, d] => u64::from(u32::from_be_bytes([a, b, c, d])),
+        [a, b, c, d, e, f, g, h] => u64::from_be_bytes([a, b, c, d, e, f, g, h]),
+        _ => return None,
+    };
+    Some((major, arg, n + 1))
 }
 
 /// A definite text or byte string of `major` borrowed from the input; `None` → slow path.
@@ -1518,6 +1522,35 @@ fn directory_into<'b>(
     out: &mut Vec<Directory<'b>>,
 ) -> Res<bool> {
     const M: &str = "directory";
+    if cx.depth < MAX_DEPTH - 1
+        && let Some((fs_name, root, files)) = directory_exact(d.input(), d.position())
+    {
+        // the directory and path-elements maps are open while the files are read
+        let (pos, deviations) = (d.position(), cx.deviations.len());
+        cx.depth += 2;
+        d.set_position(files);
+        let mut file = Vec::new();
+        let read = one_or_more(d, cx, "file", &mut file, file_into)?;
+        cx.depth -= 2;
+        if read {
+            out.push(Directory {
+                key: None,
+                location: None,
+                fs_name: Cow::Borrowed(fs_name),
+                root: Some(Cow::Borrowed(root)),
+                path_elements: Some(PathElements {
+                    directory: Vec::new(),
+                    file,
+                    attributes: Attributes::default(),
+                }),
+                attributes: Attributes::default(),
+            });
+            return Ok(true);
+        }
+        // not files: the general path reads it all again (and reports what it finds)
+        d.set_position(pos);
+        cx.deviations.truncate(deviations);
+    }
     let Some(mut it) = MapIter::begin(d, cx, M)? else {
         return Ok(false);
     };
@@ -1785,18 +1818,107 @@ const EMPTY_DIRECTORY: Directory<'static> = Directory {
 
 /// An empty file-entry.
 const EMPTY_FILE: File<'static> = File {
-    key: None,
-    location: None,
     fs_name: Cow::Borrowed(""),
-    root: None,
     size: None,
-    file_version: None,
     hash: None,
-    attributes: Attributes {
-        lang: None,
-        extra: Vec::new(),
-    },
+    extra: None,
 };
+
+/// The shape of practically every directory map, `{24: tstr, 25: tstr, 26: {17: file}}`
+/// with definite lengths: fs-name, root and the position of the file value. `None` for
+/// anything else (the general path reads it). The caller checks that the two maps may nest.
+#[inline(always)]
+fn directory_exact(input: &[u8], p: usize) -> Option<(&str, &str, usize)> {
+    let text = |q: usize| -> Option<(&str, usize)> {
+        let (3, len, hl) = head_at(input, q)? else {
+            return None;
+        };
+        let t0 = q.checked_add(hl)?;
+        let end = t0.checked_add(usize::try_from(len).ok()?)?;
+        Some((core::str::from_utf8(input.get(t0..end)?).ok()?, end))
+    };
+    if input.get(p..p.checked_add(3)?)? != [0xa3, 0x18, 0x18] {
+        return None;
+    }
+    let (fs_name, q) = text(p + 3)?;
+    if input.get(q..q.checked_add(2)?)? != [0x18, 0x19] {
+        return None;
+    }
+    let (root, q) = text(q + 2)?;
+    if input.get(q..q.checked_add(4)?)? != [0x18, 0x1a, 0xa1, 0x11] {
+        return None;
+    }
+    Some((fs_name, root, q + 4))
+}
+
+/// The fields [`file_exact`] reads.
+struct ExactFile<'b> {
+    fs_name: Text<'b>,
+    size: Option<u64>,
+    hash: Option<HashEntry<'b>>,
+}
+
+/// The shape of practically every file map (swidGenerator's, and ours: keys in canonical
+/// order), `{7: [int, bstr], 20: uint, 24: tstr}` with definite lengths, read straight
+/// through from `p`: the fields and the position after the map. `None`, nothing read, for
+/// anything else; the general path then reads it, and reports errors and deviations (this
+/// shape has none). The caller checks that the map may nest here.
+#[inline(always)]
+fn file_exact(input: &[u8], p: usize) -> Option<(ExactFile<'_>, usize)> {
+    let [0xa3, 0x07, 0x82, ref rest @ ..] = *input.get(p..)? else {
+        return None;
+    };
+    let (alg, rest) = match take_head(rest)? {
+        (0, a, rest) => (i64::try_from(a).ok()?, rest),
+        (1, a, rest) => (-1 - i64::try_from(a).ok()?, rest),
+        _ => return None,
+    };
+    let (2, len, rest) = take_head(rest)? else {
+        return None;
+    };
+    let (value, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+    let [0x14, ref rest @ ..] = *rest else {
+        return None;
+    };
+    let (0, size, rest) = take_head(rest)? else {
+        return None;
+    };
+    let [0x18, 0x18, ref rest @ ..] = *rest else {
+        return None;
+    };
+    let (3, len, rest) = take_head(rest)? else {
+        return None;
+    };
+    let (name, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+    let fs_name = core::str::from_utf8(name).ok()?;
+    Some((
+        ExactFile {
+            fs_name: Cow::Borrowed(fs_name),
+            size: Some(size),
+            hash: Some(HashEntry {
+                alg,
+                value: Cow::Borrowed(value),
+            }),
+        },
+        input.len() - rest.len(),
+    ))
+}
+
+/// The head at the start of `b` (see [`head_at`]) and the bytes after it.
+#[inline(always)]
+fn take_head(b: &[u8]) -> Option<(u8, u64, &[u8])> {
+    match *b {
+        [x, ref rest @ ..] if x & 0x1f < 24 => Some((x >> 5, u64::from(x & 0x1f), rest)),
+        [x, a, ref rest @ ..] if x & 0x1f == 24 => Some((x >> 5, u64::from(a), rest)),
+        [x, a, c, ref rest @ ..] if x & 0x1f == 25 => {
+            Some((x >> 5, u64::from(u16::from_be_bytes([a, c])), rest))
+        }
+        _ => {
+            let (major, arg, hl) = head_at(b, 0)?;
+            Some((major, arg, b.get(hl..)?))
+        }
+    }
+}
 
 /// One file-entry on its own (fragments).
 pub(crate) fn file_entry<'b>(
@@ -1807,9 +1929,9 @@ pub(crate) fn file_entry<'b>(
     single(d, cx, f, file_into)
 }
 
-/// A file-entry decoded in place as the new last element of `out` (a `File` is about 200
-/// bytes: moving it through `Result`s and `Vec::push` cost more than decoding it); `false`,
-/// nothing pushed, when the next item is not a map.
+/// A file-entry decoded in place as the new last element of `out` (moving a finished `File`
+/// through `Result`s and `Vec::push` cost more than decoding it); `false`, nothing pushed,
+/// when the next item is not a map.
 fn file_into<'b>(
     d: &mut Dec<'b>,
     cx: &mut Ctx,
@@ -1817,26 +1939,41 @@ fn file_into<'b>(
     out: &mut Vec<File<'b>>,
 ) -> Res<bool> {
     const M: &str = "file";
+    if cx.depth < MAX_DEPTH
+        && let Some((f, end)) = file_exact(d.input(), d.position())
+    {
+        out.push(File {
+            fs_name: f.fs_name,
+            size: f.size,
+            hash: f.hash,
+            extra: None,
+        });
+        d.set_position(end);
+        return Ok(true);
+    }
     let Some(mut it) = MapIter::begin(d, cx, M)? else {
         return Ok(false);
     };
     let start = it.start;
-    // pushed first and filled in place: moving a finished `File` (200 bytes) into the vector
-    // cost more than decoding it; a constant is copied without store-forwarding stalls
+    // pushed first and filled in place: a constant is copied without store-forwarding stalls
     out.push(EMPTY_FILE);
     let Some(File {
-        key: key_,
-        location,
         fs_name: name_slot,
-        root,
         size,
-        file_version: version,
         hash,
-        attributes: attrs,
+        extra: extra_slot,
     }) = out.last_mut()
     else {
         return Ok(false);
     };
+    let mut extra = FileExtra::default();
+    let FileExtra {
+        key: key_,
+        location,
+        root,
+        file_version: version,
+        attributes: attrs,
+    } = &mut extra;
     let (mut fs_name, mut named) = (None, false);
     while let Some((k, pos)) = it.next(d, cx, M)? {
         if let Label::Int(kk) = k
@@ -1924,6 +2061,9 @@ fn file_into<'b>(
         Some(n) => *name_slot = n,
         None if named => {} // the fast path wrote the slot
         None => return Err(missing(cx, "file/fs-name", start)),
+    }
+    if !extra.is_empty() {
+        *extra_slot = Some(Box::new(extra));
     }
     Ok(true)
 }

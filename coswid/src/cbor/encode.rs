@@ -345,33 +345,34 @@ impl Enc for Directory<'_> {
 
 impl Enc for File<'_> {
     fn enc(&self, out: &mut Vec<u8>) {
+        let x = self.extras();
         enc::map(
             out,
             n(&self.hash)
-                + n(&self.key)
-                + n(&self.location)
+                + n(&x.key)
+                + n(&x.location)
                 + 1
-                + n(&self.root)
+                + n(&x.root)
                 + n(&self.size)
-                + n(&self.file_version)
-                + na(&self.attributes),
+                + n(&x.file_version)
+                + na(&x.attributes),
         );
         if let Some(h) = &self.hash {
             k(out, key::HASH);
             h.enc(out);
         }
-        lang(out, &self.attributes);
+        lang(out, &x.attributes);
         if let Some(s) = self.size {
             k(out, key::SIZE);
             enc::uint(out, s);
         }
-        opt_text(out, key::FILE_VERSION, &self.file_version);
-        opt_bool(out, key::KEY, self.key);
-        opt_text(out, key::LOCATION, &self.location);
+        opt_text(out, key::FILE_VERSION, &x.file_version);
+        opt_bool(out, key::KEY, x.key);
+        opt_text(out, key::LOCATION, &x.location);
         k(out, key::FS_NAME);
         enc::text(out, &self.fs_name);
-        opt_text(out, key::ROOT, &self.root);
-        extra(out, &self.attributes);
+        opt_text(out, key::ROOT, &x.root);
+        extra(out, &x.attributes);
     }
 }
 

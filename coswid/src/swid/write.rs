@@ -2,7 +2,7 @@
 
 use super::{Element, Resource, ResourceTree, SoftwareIdentity};
 
-fn open(out: &mut String, el: &Element) {
+fn open(out: &mut String, el: &Element<'_>) {
     out.push('<');
     out.push_str(&el.qname);
     for a in &el.attrs {
@@ -30,24 +30,24 @@ fn escape_attr(out: &mut String, v: &str) {
     }
 }
 
-fn close(out: &mut String, el: &Element) {
+fn close(out: &mut String, el: &Element<'_>) {
     out.push_str("</");
     out.push_str(&el.qname);
     out.push('>');
 }
 
-fn empty(out: &mut String, el: &Element) {
+fn empty(out: &mut String, el: &Element<'_>) {
     open(out, el);
     out.push_str("/>");
 }
 
-pub(crate) fn element_xml(el: &Element) -> String {
+pub(crate) fn element_xml(el: &Element<'_>) -> String {
     let mut s = String::new();
     empty(&mut s, el);
     s
 }
 
-fn items(out: &mut String, items: &[Resource]) {
+fn items(out: &mut String, items: &[Resource<'_>]) {
     for it in items {
         match it {
             Resource::Directory(el, kids) => {
@@ -66,7 +66,7 @@ fn items(out: &mut String, items: &[Resource]) {
     }
 }
 
-fn tree(out: &mut String, t: &ResourceTree) {
+fn tree(out: &mut String, t: &ResourceTree<'_>) {
     if t.items.is_empty() {
         empty(out, &t.element);
     } else {
@@ -77,13 +77,13 @@ fn tree(out: &mut String, t: &ResourceTree) {
     }
 }
 
-pub(crate) fn tree_xml(t: &ResourceTree) -> String {
+pub(crate) fn tree_xml(t: &ResourceTree<'_>) -> String {
     let mut s = String::new();
     tree(&mut s, t);
     s
 }
 
-impl SoftwareIdentity {
+impl SoftwareIdentity<'_> {
     /// Serialise as a UTF-8 XML document (no indentation).
     pub fn to_xml(&self) -> String {
         let mut out = String::with_capacity(1024);
