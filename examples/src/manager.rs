@@ -494,8 +494,21 @@ async fn session(
         peer_address: peer.to_string(),
         at: clock::now(),
     };
-    let repo = state.repo.clone();
-    let row = tokio::task::spawn_blocking(move || repo.session_started(&new)).await;
+    // Off the tokio workers and before the broker sees the session: wait until this
+    // endpoint's earlier writes are stored (so the SWIMA verifier, under the broker lock,
+    // reads its state without waiting), record the session, and tell the evaluator the
+    // endpoint was seen.
+    let (st, ep) = (state.clone(), endpoint.clone());
+    let row = tokio::task::spawn_blocking(move || {
+        st.writer.wait_idle(&ep);
+        let row = st.repo.session_started(&new)?;
+        st.eval
+            .run("a session start", RetryReason::ImvSeriousEvent, |e, s| {
+                e.on_seen(s, &ep, new.at)
+            });
+        Ok::<_, posture_repository::Error>(row)
+    })
+    .await;
     let row = match row {
         Ok(Ok(r)) => Some(r),
         Err(e) => {
@@ -511,12 +524,6 @@ async fn session(
     };
     state.metrics.sessions.fetch_add(1, Ordering::Relaxed);
     state.metrics.sessions_open.fetch_add(1, Ordering::Relaxed);
-    if row.is_some() {
-        state.writer.submit(writer::Job::Seen {
-            endpoint: endpoint.clone(),
-            at: clock::now(),
-        });
-    }
     let (tx, mut rx) = mpsc::channel(4);
     state.router.register(&endpoint, tx.clone());
     tracing::info!(endpoint, %peer, "session started");

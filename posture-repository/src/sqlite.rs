@@ -62,6 +62,9 @@ pub struct SqliteConfig {
 #[derive(Debug)]
 pub struct SqliteRepository {
     inner: Mutex<Inner>,
+    /// A second connection for the reads a manager makes while serving sessions (a file
+    /// database in WAL mode only): they no longer wait for a write transaction to end.
+    reader: Option<Mutex<Connection>>,
     limits: Limits,
 }
 
@@ -75,12 +78,19 @@ impl SqliteRepository {
     /// Opens (creating if needed) the database file and brings its schema to
     /// [`migrations::LATEST`].
     pub fn open(path: impl AsRef<Path>, config: SqliteConfig) -> Result<Self> {
-        let conn = Connection::open(path)?;
+        let conn = Connection::open(path.as_ref())?;
         // Before switching to WAL, which waits for other processes opening the file too.
         conn.busy_timeout(Duration::from_secs(5))?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         tracing::debug!(journal_mode = %mode, "sqlite repository opened");
-        Self::setup(conn, config)
+        let mut repo = Self::setup(conn, config)?;
+        if mode.eq_ignore_ascii_case("wal") {
+            let reader = Connection::open(path.as_ref())?;
+            configure(&reader, Durability::Normal)?;
+            reader.pragma_update(None, "query_only", true)?;
+            repo.reader = Some(Mutex::new(reader));
+        }
+        Ok(repo)
     }
 
     /// A private in-memory database (tests, examples).
@@ -89,36 +99,14 @@ impl SqliteRepository {
     }
 
     fn setup(mut conn: Connection, config: SqliteConfig) -> Result<Self> {
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        let sync = match config.durability {
-            Durability::Normal => "NORMAL",
-            Durability::Full => "FULL",
-        };
-        conn.pragma_update(None, "synchronous", sync)?;
-        // 8 MiB of page cache: SQLite walks the cache's hash table at every commit, so a
-        // much larger one slows ingest down (seen in a profile at 32 MiB).
-        conn.pragma_update(None, "cache_size", -8_192)?;
-        // Checkpoint every 4,000 WAL pages (16 MiB) rather than 1,000: hot pages are copied
-        // back to the file less often.
-        let _: i64 = conn.query_row("PRAGMA wal_autocheckpoint = 4000", [], |r| r.get(0))?;
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
-        conn.set_prepared_statement_cache_capacity(128);
-        // Query planner stability: plans do not depend on bound values. Without it SQLite marks
-        // statements with a bound LIMIT/OFFSET (or LIKE pattern) for re-preparing when their
-        // bindings change, and rusqlite's statement cache clears the bindings of every
-        // statement it takes back, so each such cached statement was parsed again at every
-        // use (~6 % of the manager's CPU under load).
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-            true,
-        )?;
+        configure(&conn, config.durability)?;
         migrate(&mut conn)?;
         Ok(Self {
             inner: Mutex::new(Inner {
                 conn,
                 ids: SoftwareIds::default(),
             }),
+            reader: None,
             limits: config.limits,
         })
     }
@@ -134,6 +122,14 @@ impl SqliteRepository {
 
     fn lock(&self) -> MappedConn<'_> {
         MappedConn(self.lock_inner())
+    }
+
+    /// A connection for a read: the reader (file databases), else the one connection.
+    fn read(&self) -> ReadConn<'_> {
+        match &self.reader {
+            Some(r) => ReadConn::Reader(r.lock().unwrap_or_else(PoisonError::into_inner)),
+            None => ReadConn::Main(self.lock()),
+        }
     }
 
     fn lock_inner(&self) -> MutexGuard<'_, Inner> {
@@ -180,6 +176,51 @@ impl SqliteRepository {
 
     fn text(&self, what: &'static str, s: &str) -> Result<()> {
         check(what, s.len(), self.limits.max_text_bytes)
+    }
+}
+
+/// The settings of every connection of a repository.
+fn configure(conn: &Connection, durability: Durability) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    let sync = match durability {
+        Durability::Normal => "NORMAL",
+        Durability::Full => "FULL",
+    };
+    conn.pragma_update(None, "synchronous", sync)?;
+    // 8 MiB of page cache: SQLite walks the cache's hash table at every commit, so a
+    // much larger one slows ingest down (seen in a profile at 32 MiB).
+    conn.pragma_update(None, "cache_size", -8_192)?;
+    // Checkpoint every 4,000 WAL pages (16 MiB) rather than 1,000: hot pages are copied
+    // back to the file less often.
+    let _: i64 = conn.query_row("PRAGMA wal_autocheckpoint = 4000", [], |r| r.get(0))?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.set_prepared_statement_cache_capacity(128);
+    // Query planner stability: plans do not depend on bound values. Without it SQLite marks
+    // statements with a bound LIMIT/OFFSET (or LIKE pattern) for re-preparing when their
+    // bindings change, and rusqlite's statement cache clears the bindings of every
+    // statement it takes back, so each such cached statement was parsed again at every
+    // use (~6 % of the manager's CPU under load).
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    Ok(())
+}
+
+/// The connection a read uses.
+enum ReadConn<'a> {
+    Reader(MutexGuard<'a, Connection>),
+    Main(MappedConn<'a>),
+}
+
+impl std::ops::Deref for ReadConn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            Self::Reader(c) => c,
+            Self::Main(c) => c,
+        }
     }
 }
 
@@ -340,7 +381,7 @@ impl Repository for SqliteRepository {
     }
 
     fn endpoint(&self, identifier: &str) -> Result<Option<Endpoint>> {
-        let c = self.lock();
+        let c = self.read();
         Ok(endpoints(&c, "WHERE e.identifier = ?1", &[&identifier])?
             .into_iter()
             .next())
@@ -388,7 +429,7 @@ impl Repository for SqliteRepository {
     }
 
     fn swima_state(&self, endpoint: &str) -> Result<Option<SwimaState>> {
-        let c = self.lock();
+        let c = self.read();
         let row: Option<(Option<u32>, Option<u32>)> = c
             .prepare_cached(
                 "SELECT swima_epoch, swima_last_eid FROM endpoint WHERE identifier = ?1",
@@ -446,7 +487,7 @@ impl Repository for SqliteRepository {
         // One statement per 64 identifiers (the last group padded with its last one), so the
         // same cached statement serves every call.
         const GROUP: usize = 64;
-        let c = self.lock();
+        let c = self.read();
         let marks = vec!["?"; GROUP].join(", ");
         let mut st = c.prepare_cached(&format!(
             "SELECT DISTINCT software_identifier FROM tag WHERE software_identifier IN ({marks})"
@@ -550,7 +591,7 @@ impl Repository for SqliteRepository {
     }
 
     fn installed(&self, endpoint: &str, page: Page) -> Result<Vec<InstalledSoftware>> {
-        let c = self.lock();
+        let c = self.read();
         let ep = ingest::endpoint_id(&c, endpoint)?;
         query::installed(&c, ep, self.page(page))
     }
@@ -692,5 +733,40 @@ impl Repository for SqliteRepository {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_database_reads_on_its_own_connection_what_was_committed() {
+        let dir = std::env::temp_dir().join(format!("posture-reader-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let repo = SqliteRepository::open(dir.join("r.db"), SqliteConfig::default()).unwrap();
+        assert!(repo.reader.is_some(), "WAL file: a reader connection");
+        repo.session_started(&NewSession {
+            endpoint: "ep".into(),
+            cert_fingerprint: None,
+            manager_instance: "m".into(),
+            peer_address: "127.0.0.1:1".into(),
+            at: UnixTime(1),
+        })
+        .unwrap();
+        // Committed on the writing connection, seen on the reader at once.
+        assert!(repo.endpoint("ep").unwrap().unwrap().connected);
+        assert_eq!(repo.swima_state("ep").unwrap(), None);
+        // The reader refuses writes.
+        let r = repo.read().execute("DELETE FROM endpoint", []);
+        assert!(r.is_err(), "{r:?}");
+        drop(repo);
+        let _ = std::fs::remove_dir_all(&dir);
+        let memory = SqliteRepository::open_in_memory(SqliteConfig::default()).unwrap();
+        assert!(
+            memory.reader.is_none(),
+            "an in-memory database has one connection"
+        );
     }
 }

@@ -69,13 +69,6 @@ pub(crate) enum Job {
         /// When.
         at: UnixTime,
     },
-    /// A session of `endpoint` started: it was seen (the evaluator's `stale` rules).
-    Seen {
-        /// Endpoint identifier.
-        endpoint: String,
-        /// When.
-        at: UnixTime,
-    },
     /// Time passed: endpoints that became stale since `since` are evaluated.
     Tick {
         /// The previous tick.
@@ -104,7 +97,6 @@ impl Job {
             | Job::Tags { endpoint, .. }
             | Job::Publish { endpoint, .. }
             | Job::Attributes { endpoint, .. }
-            | Job::Seen { endpoint, .. }
             | Job::SessionEnded { endpoint, .. } => endpoint,
             Job::Tick { .. } => "",
         }
@@ -354,11 +346,6 @@ impl Worker<'_> {
             } => eval.run("OS attributes", posture, |e, st| {
                 e.on_attributes(st, endpoint, attributes, *at)
             }),
-            Job::Seen { endpoint, at } => {
-                eval.run("a session start", posture, |e, st| {
-                    e.on_seen(st, endpoint, *at)
-                });
-            }
             Job::Tick { since, now } => eval.tick(*since, *now),
             Job::Publish { event, .. } => {
                 hub.publish(event);

@@ -122,7 +122,7 @@ impl EvaluationStore for SqliteRepository {
     fn guidance_revision(&self) -> Result<i64> {
         // Cached: the evaluator asks before every call.
         Ok(self
-            .lock()
+            .read()
             .prepare_cached("SELECT COALESCE(MAX(revision), 0) FROM guidance_change")?
             .query_row([], |r| r.get(0))?)
     }
@@ -260,7 +260,7 @@ impl EvaluationStore for SqliteRepository {
     }
 
     fn attributes(&self, endpoint: &str) -> Result<Vec<EndpointAttribute>> {
-        let c = self.lock();
+        let c = self.read();
         let ep = ingest::endpoint_id(&c, endpoint)?;
         let mut st = c.prepare_cached(
             "SELECT name, value, at FROM endpoint_attribute WHERE endpoint_id = ?1 ORDER BY name",
@@ -337,7 +337,7 @@ impl EvaluationStore for SqliteRepository {
         endpoint: &str,
         as_of: Option<UnixTime>,
     ) -> Result<Option<StoredEvaluation>> {
-        let c = self.lock();
+        let c = self.read();
         let ep = ingest::endpoint_id(&c, endpoint)?;
         let sql = format!(
             "SELECT {EVALUATION_COLUMNS} FROM evaluation v WHERE v.endpoint_id = ?1 AND v.at <= ?2
