@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 use tmp::tmp;
 
 const READ: &str = "read-token-0123456789abcdef";
+const ADMIN: &str = "admin-token-0123456789abcdef";
 
 /// The manager's command line in `dir` (throwaway CA and certificate, a read token) with
 /// `--netconf-devices dir/devices.json`.
@@ -41,7 +42,7 @@ fn manager_command(dir: &Path) -> Command {
     let m = ca
         .leaf(dir, "manager", "localhost", &["localhost"], true)
         .unwrap();
-    std::fs::write(dir.join("tokens"), format!("{READ} read\n")).unwrap();
+    std::fs::write(dir.join("tokens"), format!("{READ} read\n{ADMIN} admin\n")).unwrap();
     let mut c = Command::new(env!("CARGO_BIN_EXE_tnc-manager"));
     c.args(["--listen", "127.0.0.1:0", "--api", "127.0.0.1:0"])
         .arg("--cert")
@@ -340,6 +341,45 @@ async fn devices_polled_from_netconfd() {
             .iter()
             .all(|r| r["posture"]["ietf-system:system"]["hostname"] == hostname)
     );
+
+    // The evaluator judges devices too (endpoint `netconf:NAME`): a rule on the hostname
+    // netconfd reports isolates the three devices, with the attribute as the evidence.
+    let rule = json!({"severity": "minor", "recommendation": "isolate",
+        "when": {"os_attribute": {"name": "hostname", "equals": hostname}}});
+    let auth = format!("Bearer {ADMIN}");
+    let (st, body) = nea_examples::http::send(
+        &api.to_string(),
+        "PUT",
+        "/guidance/rules/device-hostname",
+        &[("authorization", auth.as_str())],
+        rule.to_string().as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(st, 200, "{body}");
+    let changed: Value = serde_json::from_str(&body).unwrap();
+    let mut judged: Vec<&str> = changed["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["endpoint"].as_str().unwrap())
+        .collect();
+    judged.sort_unstable();
+    assert_eq!(
+        judged,
+        [
+            "netconf:nc-ssh-key",
+            "netconf:nc-ssh-password",
+            "netconf:nc-tls"
+        ],
+        "{body}"
+    );
+    let (st, v) = get(api, "/endpoints/netconf:nc-tls/evaluation", Some(READ)).await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["evaluation"]["recommendation"], "isolate", "{v}");
+    let evidence = &v["evaluation"]["findings"][0]["evidence"][0];
+    assert_eq!(evidence["kind"], "os_attribute", "{v}");
+    assert_eq!(evidence["value"], hostname, "{v}");
 
     let (_, text) = request(api, "GET", "/metrics", None).await.unwrap();
     assert!(metric(&text, "tnc_device_polls_total") >= 4, "{text}");

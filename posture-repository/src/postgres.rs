@@ -405,6 +405,19 @@ impl Repository for PostgresRepository {
         })
     }
 
+    fn endpoint_seen(&self, identifier: &str, at: UnixTime) -> Result<()> {
+        self.text("endpoint identifier", identifier)?;
+        self.write(|tx| {
+            tx.exec(
+                "INSERT INTO endpoint (identifier, first_seen, last_seen) VALUES ($1, $2, $2)
+                 ON CONFLICT (identifier) DO UPDATE SET
+                     last_seen = GREATEST(endpoint.last_seen, EXCLUDED.last_seen)",
+                &[&identifier, &at.0],
+            )?;
+            Ok(())
+        })
+    }
+
     fn session_ended(&self, session: i64, at: UnixTime, result: Option<&str>) -> Result<()> {
         if let Some(r) = result {
             self.text("session result", r)?;

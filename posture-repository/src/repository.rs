@@ -131,6 +131,9 @@ pub trait Repository: Send + Sync {
 
     /// Stores a device's posture read at `posture.at`.
     fn store_device_posture(&self, posture: &DevicePosture) -> Result<()>;
+    /// An endpoint seen without a session of its own (a network device read over NETCONF, so
+    /// the evaluator can judge it): creates its row if needed and moves its last-seen time.
+    fn endpoint_seen(&self, identifier: &str, at: UnixTime) -> Result<()>;
     /// The device's posture now (`as_of: None`) or as last read at or before a time.
     fn device_posture(
         &self,

@@ -341,6 +341,18 @@ impl Repository for SqliteRepository {
         Ok(id)
     }
 
+    fn endpoint_seen(&self, identifier: &str, at: UnixTime) -> Result<()> {
+        self.text("endpoint identifier", identifier)?;
+        self.lock()
+            .prepare_cached(
+                "INSERT INTO endpoint (identifier, first_seen, last_seen) VALUES (?1, ?2, ?2)
+                 ON CONFLICT (identifier) DO UPDATE SET
+                     last_seen = MAX(last_seen, excluded.last_seen)",
+            )?
+            .execute(params![identifier, at.0])?;
+        Ok(())
+    }
+
     fn session_ended(&self, session: i64, at: UnixTime, result: Option<&str>) -> Result<()> {
         if let Some(r) = result {
             self.text("session result", r)?;

@@ -26,19 +26,20 @@ use axum::Router;
 use axum::extract::{Path as UrlPath, Query, State as Extract};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
+use if_imv::RetryReason;
 use netconf_client::Config;
 use netconf_client::ietf_system::SystemPosture;
 use netconf_client::ssh::{self, HostKeyPolicy, SshAuth, SshConfig};
 use netconf_client::tls::{self, TlsConfig};
 use netconf_client::tokio::{Client, ClientError};
-use posture_repository::{DevicePosture, Repository, UnixTime};
+use posture_repository::{DevicePosture, UnixTime};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Semaphore, watch};
 
+use super::State;
 use super::api::{ApiError, Role, authorize, bad_request, internal, only, page};
-use super::{Metrics, State};
 use crate::clock;
 use crate::ietf_system_json::{posture_json, read_posture};
 
@@ -425,6 +426,31 @@ async fn poll(d: &Device) -> Result<SystemPosture, PollError> {
         .map_err(|_| PollError::Timeout(all))?
 }
 
+/// The endpoint identifier under which the evaluator judges a device: `netconf:` and its
+/// name (`GET /endpoints/netconf:NAME/evaluation`).
+pub fn device_endpoint(name: &str) -> String {
+    format!("netconf:{name}")
+}
+
+/// The evaluator's attributes of a device reading (`os_name`, `os_version` as for endpoints,
+/// from ietf-system's platform; `hostname`, `machine`).
+fn device_attributes(p: &SystemPosture) -> Vec<(String, String)> {
+    use posture_evaluator::attributes;
+    let pl = &p.platform;
+    [
+        (attributes::OS_NAME, pl.os_name.as_ref()),
+        (
+            attributes::OS_VERSION,
+            pl.os_release.as_ref().or(pl.os_version.as_ref()),
+        ),
+        ("machine", pl.machine.as_ref()),
+        ("hostname", p.hostname.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k.to_owned(), v?.clone())))
+    .collect()
+}
+
 /// Updates a poller's status (never held across an await).
 fn record(status: &Mutex<Status>, f: impl FnOnce(&mut Status)) {
     f(&mut status
@@ -436,12 +462,11 @@ fn record(status: &Mutex<Status>, f: impl FnOnce(&mut Status)) {
 async fn poll_loop(
     device: &Device,
     status: &Mutex<Status>,
-    repo: Arc<dyn Repository>,
-    metrics: Arc<Metrics>,
-    events: Arc<super::events::Hub>,
+    state: Arc<State>,
     permits: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let metrics = state.metrics.clone();
     let name = device.name.as_str();
     let mut failures = 0u32;
     // The last posture published: a reading publishes an event only when it differs.
@@ -459,10 +484,18 @@ async fn poll_loop(
                     at,
                     posture: posture_json(&posture),
                 };
-                let (repo, events, last) = (repo.clone(), events.clone(), last.clone());
+                let (st, last) = (state.clone(), last.clone());
+                let attributes = device_attributes(&posture);
                 tokio::task::spawn_blocking(move || {
-                    repo.store_device_posture(&reading)?;
-                    super::events::device_changed(&events, &last, &reading);
+                    st.repo.store_device_posture(&reading)?;
+                    super::events::device_changed(&st.events, &last, &reading);
+                    // The device is an endpoint for the evaluator (its OS attributes and
+                    // when it was last read).
+                    let id = device_endpoint(&reading.device);
+                    st.repo.endpoint_seen(&id, reading.at)?;
+                    st.eval.run("a device poll", RetryReason::ImvSeriousEvent, |e, s| {
+                        e.on_attributes(s, &id, &attributes, reading.at)
+                    });
                     Ok::<_, posture_repository::Error>(())
                 })
                     .await
@@ -520,16 +553,7 @@ pub(crate) fn spawn(
         let (state, permits, stop) = (state.clone(), permits.clone(), stop.clone());
         set.spawn(async move {
             if let Some((device, status)) = state.devices.0.get(i) {
-                poll_loop(
-                    device,
-                    status,
-                    state.repo.clone(),
-                    state.metrics.clone(),
-                    state.events.clone(),
-                    permits,
-                    stop,
-                )
-                .await;
+                poll_loop(device, status, state.clone(), permits, stop).await;
             }
         });
     }
