@@ -5,9 +5,9 @@
 //!
 //! A session registers its command channel here. A request for an endpoint with a session on
 //! this manager goes straight to it; otherwise it is signalled through the repository
-//! ([`Signals`]: PostgreSQL `NOTIFY`), and the manager that holds the session (each one
-//! listens on a thread of its own) hands it on. With SQLite there is one manager, so nothing
-//! is signalled.
+//! ([`Signals`](posture_repository::Signals): PostgreSQL `NOTIFY`), and the manager that
+//! holds the session (each one listens on a thread of its own) hands it on. With SQLite there
+//! is one manager, so nothing is signalled.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
