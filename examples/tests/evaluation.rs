@@ -23,6 +23,8 @@ mod manager_proc;
 #[path = "support/proc.rs"]
 #[allow(dead_code)]
 mod proc;
+#[path = "support/sse.rs"]
+mod sse;
 #[path = "support/tmp.rs"]
 mod tmp;
 
@@ -37,6 +39,7 @@ use nea_examples::http::{encode, metric, request, send};
 use nea_examples::pki::{Ca, Files};
 use proc::Proc;
 use serde_json::Value;
+use sse::Subscriber;
 use tmp::{Tmp, tmp};
 
 const READ: &str = "read-token-0123456789abcdef";
@@ -302,6 +305,40 @@ async fn guidance_changes_and_posture_changes_reassess_the_connected_agent() {
     assert_eq!(h[0]["recommendation"], "allow");
     assert_eq!(h[1]["recommendation"], "isolate");
     assert_eq!(h[1]["findings"][0]["rule_id"], "old-openssl");
+    // Subscribers were told of each stored result, in order, by its id (the events are
+    // stored with the results, in their transactions).
+    let (st, sub) = Subscriber::open(
+        api,
+        &format!(
+            "/events?since=0&kind=evaluation-result&endpoint={}",
+            encode(ENDPOINT)
+        ),
+        Some(READ),
+        None,
+    )
+    .await;
+    assert_eq!(st, 200);
+    let last = h[0]["id"].clone();
+    let told = sub
+        .unwrap()
+        .until(|e| e.data["payload"]["evaluation_id"] == last)
+        .await;
+    let told: Vec<(Value, Value)> = told
+        .iter()
+        .map(|e| {
+            let p = &e.data["payload"];
+            (
+                p["evaluation_id"].clone(),
+                p["after"]["recommendation"].clone(),
+            )
+        })
+        .collect();
+    let stored: Vec<(Value, Value)> = h
+        .iter()
+        .rev()
+        .map(|e| (e["id"].clone(), e["recommendation"].clone()))
+        .collect();
+    assert_eq!(told, stored);
 
     // Removing the rule: versioned (who and when) and audited; a second removal is a 404.
     let del = |token| async move {

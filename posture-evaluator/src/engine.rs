@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
+use posture_repository::events::NewEvent;
 use posture_repository::guidance::{
     EndpointAttribute, GuidanceChange, NewEvaluation, NewGuidanceChange, StoreOutcome,
 };
@@ -41,10 +42,27 @@ pub struct GuidanceUpdate {
 /// an endpoint at a time); several processes sharing a repository are safe too: a store that
 /// races another writer's is retried on the new state, and each call first loads guidance
 /// changes other processes made ([`refresh`](Self::refresh)).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Evaluator {
     index: RwLock<RuleIndex>,
     serial: Mutex<()>,
+    publisher: Option<Arc<Publisher>>,
+}
+
+/// What an evaluator announces of each result it stores: the events to append to the
+/// repository's event log in the same transaction as the result
+/// ([`EvaluationStore::store_evaluation_publishing`]), e.g. an `evaluation-result` event for
+/// subscribers. It is given the change as stored (its [`events`](ResultChange::events) still
+/// empty).
+pub type Publisher = dyn Fn(&ResultChange) -> Vec<NewEvent> + Send + Sync;
+
+impl std::fmt::Debug for Evaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evaluator")
+            .field("index", &self.index)
+            .field("publishing", &self.publisher.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Evaluator {
@@ -53,6 +71,34 @@ impl Evaluator {
         let e = Self::default();
         e.refresh(repo)?;
         Ok(e)
+    }
+
+    /// Announces every result this evaluator stores with the events `publisher` makes of it,
+    /// appended in the result's own transaction: a crash can never keep a stored result and
+    /// lose its announcement. Each [`ResultChange`] returned then carries its stored events.
+    ///
+    /// ```
+    /// use posture_evaluator::Evaluator;
+    /// use posture_repository::events::{EventKind, NewEvent, Severity};
+    ///
+    /// let evaluator = Evaluator::default().with_publisher(|change| {
+    ///     vec![NewEvent {
+    ///         at: posture_repository::UnixTime(0),
+    ///         kind: EventKind::EvaluationResult,
+    ///         endpoint: Some(change.endpoint.clone()),
+    ///         device: None,
+    ///         severity: Severity::Info,
+    ///         payload: serde_json::json!({ "evaluation_id": change.evaluation_id }),
+    ///     }]
+    /// });
+    /// # let _ = evaluator;
+    /// ```
+    pub fn with_publisher(
+        mut self,
+        publisher: impl Fn(&ResultChange) -> Vec<NewEvent> + Send + Sync + 'static,
+    ) -> Self {
+        self.publisher = Some(Arc::new(publisher));
+        self
     }
 
     fn serial(&self) -> MutexGuard<'_, ()> {
@@ -551,27 +597,40 @@ impl Evaluator {
             let after = outcome(&findings);
             let detail = serde_json::to_value(Detail { findings })
                 .map_err(|_| EvalError::Corrupt("evaluation detail"))?;
-            let stored = repo.store_evaluation(&NewEvaluation {
+            let change = |evaluation_id| ResultChange {
                 endpoint: endpoint.to_owned(),
-                at: now,
-                guidance_revision: idx.revision,
-                recommendation: after.recommendation.code(),
-                result: after.result.code(),
-                findings: detail_rule_ids(&detail),
-                detail,
-                previous: prev.as_ref().and_then(|p| p.id),
-            })?;
+                evaluation_id,
+                before: prev.as_ref().map(|p| p.outcome),
+                after,
+                events: Vec::new(),
+            };
+            let publish = |id| {
+                self.publisher
+                    .as_ref()
+                    .map_or_else(Vec::new, |p| p(&change(id)))
+            };
+            let stored = repo.store_evaluation_publishing(
+                &NewEvaluation {
+                    endpoint: endpoint.to_owned(),
+                    at: now,
+                    guidance_revision: idx.revision,
+                    recommendation: after.recommendation.code(),
+                    result: after.result.code(),
+                    findings: detail_rule_ids(&detail),
+                    detail,
+                    previous: prev.as_ref().and_then(|p| p.id),
+                },
+                &publish,
+            )?;
             match stored {
-                StoreOutcome::Stored(id) => {
+                (StoreOutcome::Stored(id), events) => {
                     tracing::debug!(endpoint, evaluation = id, ?after, "evaluation stored");
                     return Ok(Some(ResultChange {
-                        endpoint: endpoint.to_owned(),
-                        evaluation_id: id,
-                        before: prev.map(|p| p.outcome),
-                        after,
+                        events,
+                        ..change(id)
                     }));
                 }
-                StoreOutcome::Conflict => continue,
+                (StoreOutcome::Conflict, _) => continue,
             }
         }
         Err(EvalError::Conflict(endpoint.to_owned()))

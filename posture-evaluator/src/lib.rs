@@ -6,7 +6,7 @@ pub mod guidance;
 mod index;
 mod result;
 
-pub use engine::{Evaluator, GuidanceUpdate, Store};
+pub use engine::{Evaluator, GuidanceUpdate, Publisher, Store};
 pub use error::EvalError;
 pub use guidance::{
     Condition, GuidanceError, Recommendation, Rule, Severity, SoftwareMatcher, VersionSpec,

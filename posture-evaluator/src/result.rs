@@ -1,6 +1,7 @@
 //! Evaluation results: per rule (a finding, with its evidence) and overall.
 
 use posture_repository::UnixTime;
+use posture_repository::events::StoredEvent;
 use posture_repository::guidance::StoredEvaluation;
 use serde::{Deserialize, Serialize};
 use tnc_if::{ActionRecommendation, EvaluationResult};
@@ -135,7 +136,7 @@ impl Evaluation {
 /// connected, the manager re-assesses it (profile §2.2.4: the broker's retry for the
 /// connection, `TNC_RETRY_REASON_IMV_IMPORTANT_POLICY_CHANGE` for guidance changes,
 /// `…_SERIOUS_EVENT` for posture changes), so the network learns the new decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ResultChange {
     /// The endpoint.
     pub endpoint: String,
@@ -145,6 +146,9 @@ pub struct ResultChange {
     pub before: Option<Outcome>,
     /// Overall now.
     pub after: Outcome,
+    /// The events appended to the repository's event log with the evaluation, in its
+    /// transaction (made by the evaluator's [`Publisher`](crate::Publisher); none without one).
+    pub events: Vec<StoredEvent>,
 }
 
 impl ResultChange {

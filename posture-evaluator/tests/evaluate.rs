@@ -8,7 +8,8 @@ mod fixture;
 
 use fixture::*;
 use posture_evaluator::*;
-use posture_repository::{EventAction, Page, UnixTime};
+use posture_repository::events::{self, EventFilter, EventKind, NewEvent};
+use posture_repository::{EventAction, EventLog, Page, UnixTime};
 use tnc_if::{ActionRecommendation as A, EvaluationResult as E};
 
 /// Runs each named test (a `fn(&dyn Store)`) on SQLite in memory, and with the `postgres`
@@ -39,8 +40,66 @@ on_both!(
     guidance_is_versioned_and_changes_reevaluate,
     os_attribute_and_stale_rules,
     tag_id_and_vendor_rules_and_combination,
-    metadata_arriving_later_reevaluates_every_holder
+    metadata_arriving_later_reevaluates_every_holder,
+    a_publishing_evaluator_stores_each_result_with_its_events,
 );
+
+fn a_publishing_evaluator_stores_each_result_with_its_events<R: Store + EventLog>(repo: &R) {
+    let log = |repo: &R| {
+        repo.events_since(0, &EventFilter::default(), 100)
+            .unwrap()
+            .events
+    };
+    let old = openssl("3.0.11");
+    import(repo, std::slice::from_ref(&old));
+    for ep in ["ep1", "ep2"] {
+        connect(repo, ep, 100);
+        inventory(repo, ep, 100, &[old.id()]);
+    }
+    let ev = Evaluator::load(repo).unwrap().with_publisher(|c| {
+        vec![NewEvent {
+            at: UnixTime(1),
+            kind: EventKind::EvaluationResult,
+            endpoint: Some(c.endpoint.clone()),
+            device: None,
+            severity: events::Severity::Warning,
+            payload: serde_json::json!({
+                "evaluation_id": c.evaluation_id,
+                "changed": c.recommendation_changed(),
+                "events_known": c.events.len(),
+            }),
+        }]
+    });
+    let r = software_rule(
+        "old-openssl",
+        r#"{"name":"OpenSSL","versions":{"below":"3.0.13"}}"#,
+        "isolate",
+    );
+    let up = ev.put_rule(repo, r, "admin", UnixTime(200)).unwrap();
+    assert_eq!(up.results.len(), 2);
+    let stored = log(repo);
+    let announced: Vec<_> = up.results.iter().flat_map(|c| c.events.clone()).collect();
+    assert_eq!(stored, announced);
+    for (c, e) in up.results.iter().zip(&stored) {
+        assert_eq!(e.endpoint.as_deref(), Some(c.endpoint.as_str()));
+        assert_eq!(
+            e.payload,
+            serde_json::json!({
+                "evaluation_id": c.evaluation_id,
+                "changed": true,
+                "events_known": 0,
+            })
+        );
+    }
+    // An evaluator without a publisher stores results and announces nothing.
+    let quiet = Evaluator::load(repo).unwrap();
+    let up = quiet
+        .remove_rule(repo, "old-openssl", "admin", UnixTime(300))
+        .unwrap();
+    assert_eq!(up.results.len(), 2);
+    assert!(up.results.iter().all(|c| c.events.is_empty()));
+    assert_eq!(log(repo).len(), 2);
+}
 
 fn openssl(v: &str) -> Pkg {
     Pkg::new("openssl", v, "OpenSSL")

@@ -11,6 +11,7 @@
 //! [`Repository`](crate::Repository) so that a backend implements it on its own.
 
 use crate::error::Result;
+use crate::events::{NewEvent, StoredEvent};
 use crate::model::{InstalledSoftware, Page, SoftwareMeta, UnixTime};
 
 /// One stored change of a guidance rule (the rule's version history; never edited).
@@ -98,6 +99,10 @@ pub struct NewEvaluation {
     pub previous: Option<i64>,
 }
 
+/// What [`EvaluationStore::store_evaluation_publishing`] appends to the event log: the
+/// events made of the stored evaluation's id.
+pub type PublishEvaluation<'a> = dyn Fn(i64) -> Vec<NewEvent> + Sync + 'a;
+
 /// A stored evaluation result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvaluation {
@@ -172,7 +177,20 @@ pub trait EvaluationStore: Send + Sync {
     // -- evaluation results --
 
     /// Appends an evaluation and makes it the endpoint's current one (also its findings).
-    fn store_evaluation(&self, evaluation: &NewEvaluation) -> Result<StoreOutcome>;
+    fn store_evaluation(&self, evaluation: &NewEvaluation) -> Result<StoreOutcome> {
+        // Without events: publishing nothing.
+        self.store_evaluation_publishing(evaluation, &|_| Vec::new())
+            .map(|(outcome, _)| outcome)
+    }
+    /// [`store_evaluation`](Self::store_evaluation), and in the same transaction appends to
+    /// the event log the events `publish` makes of the stored evaluation's id: an evaluation
+    /// is never committed without the events that announce it (nor the events without it).
+    /// A [`StoreOutcome::Conflict`] stores nothing and publishes nothing.
+    fn store_evaluation_publishing(
+        &self,
+        evaluation: &NewEvaluation,
+        publish: &PublishEvaluation<'_>,
+    ) -> Result<(StoreOutcome, Vec<StoredEvent>)>;
     /// The endpoint's evaluation now (`as_of: None`) or in force at a time: the latest
     /// computed at or before it. This is "the state of endpoint E at time T and why".
     fn evaluation(

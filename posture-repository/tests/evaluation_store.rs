@@ -261,7 +261,85 @@ fn lookups_for_incremental_evaluation(b: Backend) {
     );
 }
 
+/// The `evaluation-result` event of a stored evaluation id, with a payload of `pad` bytes.
+fn announce(ep: &str, id: i64, pad: usize) -> events::NewEvent {
+    events::NewEvent {
+        at: UnixTime(7),
+        kind: events::EventKind::EvaluationResult,
+        endpoint: Some(ep.into()),
+        device: None,
+        severity: events::Severity::Warning,
+        payload: json!({ "evaluation_id": id, "pad": "x".repeat(pad) }),
+    }
+}
+
+fn all_events(repo: &Repo) -> Vec<events::StoredEvent> {
+    repo.events_since(0, &events::EventFilter::default(), 100)
+        .unwrap()
+        .events
+}
+
+fn evaluations_are_stored_with_their_events_in_one_transaction(b: Backend) {
+    let repo = b.limited(Limits {
+        max_json_bytes: 4096,
+        ..Limits::default()
+    });
+    connect(&repo, "ep", 100);
+    let (outcome, published) = repo
+        .store_evaluation_publishing(&eval("ep", 100, 2, &["r1"], None), &|id| {
+            vec![announce("ep", id, 0)]
+        })
+        .unwrap();
+    let StoreOutcome::Stored(a) = outcome else {
+        panic!("first store conflicts")
+    };
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0].payload["evaluation_id"], json!(a));
+    assert_eq!(all_events(&repo), published);
+
+    // A lost race stores neither the evaluation nor its events (nor asks for them).
+    let (outcome, published) = repo
+        .store_evaluation_publishing(&eval("ep", 150, 0, &[], None), &|_| {
+            panic!("events asked for an evaluation that is not stored")
+        })
+        .unwrap();
+    assert_eq!((outcome, published.len()), (StoreOutcome::Conflict, 0));
+
+    // An event the log refuses (payload over the limit) takes its evaluation with it.
+    let refused = repo.store_evaluation_publishing(&eval("ep", 200, 0, &[], Some(a)), &|id| {
+        vec![announce("ep", id, 0), announce("ep", id, 5000)]
+    });
+    assert!(
+        matches!(refused, Err(Error::TooLarge { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(repo.evaluation("ep", None).unwrap().unwrap().id, a);
+    assert_eq!(
+        repo.endpoints_with_finding("r1", Page::first(10)).unwrap(),
+        ["ep"]
+    );
+    assert_eq!(all_events(&repo).len(), 1);
+
+    // The plain store publishes nothing; the next publishing one follows on.
+    let StoreOutcome::Stored(b) = repo
+        .store_evaluation(&eval("ep", 300, 0, &[], Some(a)))
+        .unwrap()
+    else {
+        panic!("conflict")
+    };
+    assert_eq!(all_events(&repo).len(), 1);
+    let (_, published) = repo
+        .store_evaluation_publishing(&eval("ep", 400, 2, &["r2"], Some(b)), &|id| {
+            vec![announce("ep", id, 0)]
+        })
+        .unwrap();
+    let ids: Vec<i64> = all_events(&repo).iter().map(|e| e.id).collect();
+    assert_eq!(ids, [1, 2]);
+    assert_eq!(published[0].id, 2);
+}
+
 on_both!(
+    evaluations_are_stored_with_their_events_in_one_transaction,
     evaluations_history_conflicts_and_findings,
     guidance_history_is_append_only,
     managers_appending_guidance_at_once_get_revisions_without_gaps,

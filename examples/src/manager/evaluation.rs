@@ -1,6 +1,6 @@
 //! The evaluator in the manager (profile §2.1.4, issue 13 §1): the repository writer runs it
 //! after each posture change it commits, the API after each guidance change; each changed
-//! result is published as an `evaluation-result` event, and when an endpoint's access
+//! result is stored with its `evaluation-result` event (one transaction), and when an endpoint's access
 //! recommendation changed, the endpoint is re-assessed wherever its session is (§2.2.4).
 //!
 //! The assessment itself asks the evaluator too: the SWIMA verifier's policy
@@ -86,6 +86,23 @@ fn outcome_json(o: &posture_evaluator::Outcome) -> Value {
     })
 }
 
+/// The `evaluation-result` event of a stored change (appended in the change's transaction).
+fn result_event(c: &ResultChange) -> NewEvent {
+    NewEvent {
+        at: clock::now(),
+        kind: EventKind::EvaluationResult,
+        endpoint: Some(c.endpoint.clone()),
+        device: None,
+        severity: severity(c.after.recommendation),
+        payload: json!({
+            "evaluation_id": c.evaluation_id,
+            "before": c.before.as_ref().map(outcome_json),
+            "after": outcome_json(&c.after),
+            "recommendation_changed": c.recommendation_changed(),
+        }),
+    }
+}
+
 impl Evaluation {
     /// Loads the guidance in force from `store`.
     pub(crate) fn load(
@@ -94,7 +111,7 @@ impl Evaluation {
         router: Arc<Router>,
         metrics: Arc<Metrics>,
     ) -> Result<Arc<Self>, posture_evaluator::EvalError> {
-        let evaluator = Evaluator::load(&*store)?;
+        let evaluator = Evaluator::load(&*store)?.with_publisher(|c| vec![result_event(c)]);
         Ok(Arc::new(Self {
             store,
             evaluator,
@@ -126,19 +143,8 @@ impl Evaluation {
                 result = result_word(c.after.result),
                 "evaluation changed"
             );
-            self.hub.publish(&NewEvent {
-                at: clock::now(),
-                kind: EventKind::EvaluationResult,
-                endpoint: Some(c.endpoint.clone()),
-                device: None,
-                severity: severity(c.after.recommendation),
-                payload: json!({
-                    "evaluation_id": c.evaluation_id,
-                    "before": c.before.as_ref().map(outcome_json),
-                    "after": outcome_json(&c.after),
-                    "recommendation_changed": c.recommendation_changed(),
-                }),
-            });
+            // Appended with the result, in its transaction.
+            self.hub.appended(&c.events);
             if c.recommendation_changed() {
                 let req = Request {
                     reason,

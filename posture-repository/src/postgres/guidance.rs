@@ -1,12 +1,13 @@
 //! [`EvaluationStore`] on PostgreSQL (tables of migration 4).
 //!
 //! Several managers may write at once: guidance revisions are the next number under a
-//! transaction-scoped advisory lock (no gaps, as SQLite's), and `store_evaluation` locks the
-//! endpoint's row, so its optimistic check (`previous`) and the insert are one step.
+//! transaction-scoped advisory lock (no gaps, as SQLite's), and `store_evaluation_publishing`
+//! locks the endpoint's row, so its optimistic check (`previous`) and the insert are one step.
 
 use super::store::{Tx, endpoint_id, u32_at};
-use super::{INSTALLED_COLUMNS, PostgresRepository, installed_row};
+use super::{INSTALLED_COLUMNS, PostgresRepository, events, installed_row};
 use crate::error::Result;
+use crate::events::StoredEvent;
 use crate::guidance::like_escape;
 use crate::guidance::*;
 use crate::limits::check;
@@ -280,7 +281,11 @@ impl EvaluationStore for PostgresRepository {
         })
     }
 
-    fn store_evaluation(&self, e: &NewEvaluation) -> Result<StoreOutcome> {
+    fn store_evaluation_publishing(
+        &self,
+        e: &NewEvaluation,
+        publish: &PublishEvaluation<'_>,
+    ) -> Result<(StoreOutcome, Vec<StoredEvent>)> {
         let json = serde_json::to_string(&e.detail)?;
         check("evaluation detail", json.len(), self.limits.max_json_bytes)?;
         check("finding list", e.findings.len(), self.limits.max_records)?;
@@ -299,7 +304,7 @@ impl EvaluationStore for PostgresRepository {
                 .transpose()?
                 .ok_or_else(|| crate::Error::UnknownEndpoint(e.endpoint.clone()))?;
             if current_id(tx, ep)? != e.previous {
-                return Ok(StoreOutcome::Conflict);
+                return Ok((StoreOutcome::Conflict, Vec::new()));
             }
             let id: i64 = tx
                 .one(
@@ -316,17 +321,22 @@ impl EvaluationStore for PostgresRepository {
                     ],
                 )?
                 .try_get(0)?;
-            if current_id(tx, ep)? != Some(id) {
-                // An evaluation with a later time is already stored: this one is history only.
-                return Ok(StoreOutcome::Stored(id));
+            // Not current when an evaluation with a later time is already stored: this one
+            // is history only.
+            if current_id(tx, ep)? == Some(id) {
+                tx.exec("DELETE FROM finding WHERE endpoint_id = $1", &[&ep])?;
+                tx.exec(
+                    "INSERT INTO finding (rule_id, endpoint_id)
+                     SELECT DISTINCT unnest($1::text[]), $2::BIGINT ON CONFLICT DO NOTHING",
+                    &[&e.findings, &ep],
+                )?;
             }
-            tx.exec("DELETE FROM finding WHERE endpoint_id = $1", &[&ep])?;
-            tx.exec(
-                "INSERT INTO finding (rule_id, endpoint_id)
-                 SELECT DISTINCT unnest($1::text[]), $2::BIGINT ON CONFLICT DO NOTHING",
-                &[&e.findings, &ep],
-            )?;
-            Ok(StoreOutcome::Stored(id))
+            let mut published = Vec::new();
+            for event in publish(id) {
+                let event_id = events::append_in(tx, &self.limits, &event)?;
+                published.push(event.stored(event_id));
+            }
+            Ok((StoreOutcome::Stored(id), published))
         })
     }
 

@@ -3,8 +3,9 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::query::{INSTALLED_COLUMNS, installed_row};
-use super::{SqliteRepository, check, ingest};
+use super::{SqliteRepository, check, events, ingest};
 use crate::error::{Error, Result};
+use crate::events::StoredEvent;
 use crate::guidance::like_escape;
 use crate::guidance::*;
 use crate::model::{InstalledSoftware, Page, SoftwareMeta, UnixTime};
@@ -296,15 +297,22 @@ impl EvaluationStore for SqliteRepository {
         )
     }
 
-    fn store_evaluation(&self, e: &NewEvaluation) -> Result<StoreOutcome> {
+    fn store_evaluation_publishing(
+        &self,
+        e: &NewEvaluation,
+        publish: &PublishEvaluation<'_>,
+    ) -> Result<(StoreOutcome, Vec<StoredEvent>)> {
         let json = serde_json::to_string(&e.detail)?;
         check("evaluation detail", json.len(), self.limits.max_json_bytes)?;
         check("finding list", e.findings.len(), self.limits.max_records)?;
+        for rule in &e.findings {
+            self.text("rule id", rule)?;
+        }
         let mut c = self.lock();
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ep = ingest::endpoint_id(&tx, &e.endpoint)?;
         if current_id(&tx, ep)? != e.previous {
-            return Ok(StoreOutcome::Conflict);
+            return Ok((StoreOutcome::Conflict, Vec::new()));
         }
         tx.prepare_cached(
             "INSERT INTO evaluation (endpoint_id, at, guidance_revision, recommendation, result, detail)
@@ -312,24 +320,25 @@ impl EvaluationStore for SqliteRepository {
         )?
         .execute(params![ep, e.at.0, e.guidance_revision, e.recommendation, e.result, json])?;
         let id = tx.last_insert_rowid();
-        if current_id(&tx, ep)? != Some(id) {
-            // An evaluation with a later time is already stored: this one is history only.
-            tx.commit()?;
-            return Ok(StoreOutcome::Stored(id));
-        }
-        tx.prepare_cached("DELETE FROM finding WHERE endpoint_id = ?1")?
-            .execute([ep])?;
-        {
+        // Not current when an evaluation with a later time is already stored: this one is
+        // history only.
+        if current_id(&tx, ep)? == Some(id) {
+            tx.prepare_cached("DELETE FROM finding WHERE endpoint_id = ?1")?
+                .execute([ep])?;
             let mut ins = tx.prepare_cached(
                 "INSERT OR IGNORE INTO finding (rule_id, endpoint_id) VALUES (?1, ?2)",
             )?;
             for rule in &e.findings {
-                self.text("rule id", rule)?;
                 ins.execute(params![rule, ep])?;
             }
         }
+        let mut published = Vec::new();
+        for event in publish(id) {
+            let event_id = events::append_in(&tx, &self.limits, &event)?;
+            published.push(event.stored(event_id));
+        }
         tx.commit()?;
-        Ok(StoreOutcome::Stored(id))
+        Ok((StoreOutcome::Stored(id), published))
     }
 
     fn evaluation(
