@@ -610,6 +610,10 @@ pub enum ImportError {
         /// Why.
         source: posture_repository::Error,
     },
+    /// The tags were imported, but evaluating the endpoints holding their software failed
+    /// (the import is committed; the next posture or guidance change evaluates them).
+    #[error("re-evaluation after the import: {0}")]
+    Evaluation(#[from] posture_evaluator::EvalError),
     /// The directory could not be read.
     #[error("{path}: {source}")]
     Io {
@@ -620,14 +624,26 @@ pub enum ImportError {
     },
 }
 
+/// What `tnc-manager import-tags` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    /// The import.
+    pub report: posture_repository::ImportReport,
+    /// The evaluations the imported tags changed (each stored with its `evaluation-result`
+    /// event).
+    pub changed: Vec<posture_evaluator::ResultChange>,
+}
+
 /// `tnc-manager import-tags DIR`: every regular `*.swidtag` and `*.coswid` file under `dir`
 /// (recursively, symbolic links not followed, at most 100,000 files of at most 4 MiB) goes
 /// into the repository `db` (an SQLite file or a `postgres://` URL) as a trusted reference
-/// tag.
-pub fn import_tags(
-    db: &str,
-    dir: &std::path::Path,
-) -> Result<posture_repository::ImportReport, ImportError> {
+/// tag. The tags give software its name, version and vendor, so the endpoints holding the
+/// imported software are then evaluated against the guidance in force (profile §2.1.4): each
+/// changed result is stored with its `evaluation-result` event, and a connected endpoint whose
+/// access recommendation changed is re-assessed by the manager holding its session (signalled
+/// through PostgreSQL; with SQLite the manager applies the stored result at the endpoint's
+/// next assessment).
+pub fn import_tags(db: &str, dir: &std::path::Path) -> Result<Imported, ImportError> {
     let repo_err = |source| ImportError::Repository {
         path: redacted(db),
         source,
@@ -666,8 +682,8 @@ pub fn import_tags(
         }
     }
     files.sort();
-    let repo =
-        posture_repository::open(db, posture_repository::Limits::default()).map_err(repo_err)?;
+    let repo = posture_repository::open_store(db, posture_repository::Limits::default())
+        .map_err(repo_err)?;
     // Read one file at a time as the import pulls it (never all of them at once).
     let mut unreadable = Vec::new();
     let mut tags = files.into_iter().filter_map(|path| {
@@ -692,5 +708,27 @@ pub fn import_tags(
         ));
     }
     report.rejected.extend(oversize);
-    Ok(report)
+    let evaluator = posture_evaluator::Evaluator::load(&*repo)?
+        .with_publisher(|c| vec![evaluation::result_event(c)]);
+    let changed = if evaluator.is_empty() || report.software_identifiers.is_empty() {
+        Vec::new()
+    } else {
+        evaluator.on_metadata_change(&*repo, &report.software_identifiers, clock::now())?
+    };
+    let router = Router::new(repo.clone());
+    for c in changed.iter().filter(|c| c.recommendation_changed()) {
+        let routed = router.request(
+            &c.endpoint,
+            Request {
+                reason: RetryReason::ImvImportantPolicyChange,
+                expect: Some(c.after.recommendation),
+            },
+        );
+        tracing::info!(
+            endpoint = c.endpoint,
+            ?routed,
+            "re-assessment for the new result"
+        );
+    }
+    Ok(Imported { report, changed })
 }

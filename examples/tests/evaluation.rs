@@ -381,6 +381,114 @@ async fn guidance_changes_and_posture_changes_reassess_the_connected_agent() {
     assert!(v["paths"]["/guidance/rules/{id}"]["put"].is_object());
 }
 
+/// `tnc-manager import-tags` gives software its name, version and vendor: the endpoints
+/// holding it are evaluated again, each changed result stored with its event.
+#[test]
+fn imported_reference_tags_reevaluate_the_endpoints_holding_the_software() {
+    use posture_repository::events::{EventFilter, EventKind};
+    use posture_repository::{Inventory, NewSession, Record, UnixTime};
+
+    let dir = tmp("import-evaluation");
+    let reference = dir.0.join("reference");
+    std::fs::create_dir_all(&reference).unwrap();
+    std::fs::copy(
+        samples().join("tags").join(OPENSSL_TAG),
+        reference.join(OPENSSL_TAG),
+    )
+    .unwrap();
+    // The tag's software identifier, as the endpoint reports it (without the tag).
+    let scratch = posture_repository::open_store(":memory:", Default::default()).unwrap();
+    let mut one = std::iter::once((
+        OPENSSL_TAG.to_owned(),
+        std::fs::read(reference.join(OPENSSL_TAG)).unwrap(),
+    ));
+    let id = scratch
+        .import_tags(&mut one, UnixTime(1))
+        .unwrap()
+        .software_identifiers;
+    assert_eq!(id.len(), 1);
+    let id = id[0].clone();
+
+    let db = dir.0.join("posture.db").display().to_string();
+    let store = posture_repository::open_store(&db, Default::default()).unwrap();
+    for ep in ["holder", "other"] {
+        store
+            .session_started(&NewSession {
+                endpoint: ep.into(),
+                cert_fingerprint: None,
+                manager_instance: "m1".into(),
+                peer_address: "127.0.0.1:40000".into(),
+                at: UnixTime(100),
+            })
+            .unwrap();
+    }
+    let record = Record {
+        software_identifier: id.clone(),
+        data_model: posture_repository::DataModel::SWID_2015,
+        source_id: 0,
+        record_id: 1,
+        locator: String::new(),
+        tag: None,
+    };
+    store
+        .apply_inventory(
+            "holder",
+            &Inventory {
+                epoch: 7,
+                last_eid: 0,
+                received_at: UnixTime(100),
+                records: vec![record],
+            },
+        )
+        .unwrap();
+    let evaluator = posture_evaluator::Evaluator::load(&*store).unwrap();
+    let rule = posture_evaluator::Rule::from_json(&format!(
+        r#"{{"id": "old-openssl", {}"#,
+        &OLD_OPENSSL[1..]
+    ))
+    .unwrap();
+    // Without the tag the record has no name: the rule matches nothing yet.
+    let up = evaluator
+        .put_rule(&*store, rule, "admin", UnixTime(110))
+        .unwrap();
+    assert!(up.results.is_empty(), "{:?}", up.results);
+
+    let imported = nea_examples::manager::import_tags(&db, &reference).unwrap();
+    assert_eq!(imported.report.imported, 1);
+    assert_eq!(imported.report.software_identifiers, [id]);
+    assert_eq!(imported.changed.len(), 1, "{:?}", imported.changed);
+    let c = &imported.changed[0];
+    assert_eq!(c.endpoint, "holder");
+    assert_eq!(
+        c.after.recommendation,
+        if_imv::ActionRecommendation::Isolate
+    );
+    assert!(c.recommendation_changed());
+    let now = posture_evaluator::Evaluator::current(&*store, "holder")
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.id, Some(c.evaluation_id));
+    assert!(now.finding("old-openssl").is_some());
+    // Its announcement is in the event log, stored with it.
+    let log = store
+        .events_since(0, &EventFilter::default(), 100)
+        .unwrap()
+        .events;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].kind, EventKind::EvaluationResult);
+    assert_eq!(log[0].endpoint.as_deref(), Some("holder"));
+    assert_eq!(log[0].payload["evaluation_id"], c.evaluation_id);
+    assert_eq!(c.events, log);
+
+    // The same tags again change nothing.
+    let again = nea_examples::manager::import_tags(&db, &reference).unwrap();
+    assert_eq!(
+        (again.report.unchanged, again.changed.len()),
+        (1, 0),
+        "{again:?}"
+    );
+}
+
 // -- several managers on one PostgreSQL repository --
 
 /// A schema of its own in the test database, dropped on drop; `url()` uses it.

@@ -425,21 +425,24 @@ pub(crate) fn import_all(
             continue;
         }
         match import_tag(s, &content, at)? {
-            Ok(true) => report.imported += 1,
-            Ok(false) => report.unchanged += 1,
+            Ok(Some(identifier)) => {
+                report.imported += 1;
+                report.software_identifiers.push(identifier);
+            }
+            Ok(None) => report.unchanged += 1,
             Err(why) => report.rejected.push((name, why.to_owned())),
         }
     }
     Ok(report)
 }
 
-/// Imports a trusted reference tag: `Ok(Ok(true))` stored or newly trusted, `Ok(Ok(false))`
-/// already trusted, `Ok(Err(why))` refused.
+/// Imports a trusted reference tag: `Ok(Ok(Some(software identifier)))` stored or newly
+/// trusted, `Ok(Ok(None))` already trusted, `Ok(Err(why))` refused.
 fn import_tag(
     s: &mut impl Store,
     content: &[u8],
     at: UnixTime,
-) -> Result<Result<bool, &'static str>> {
+) -> Result<Result<Option<String>, &'static str>> {
     let Some(parsed) = tags::parse(content) else {
         return Ok(Err("neither a SWID XML nor a CoSWID tag"));
     };
@@ -449,7 +452,7 @@ fn import_tag(
     let hash = sha256(content)?;
     s.lock_tag_identifier(identifier)?;
     match s.tag_trusted(identifier, &hash)? {
-        Some(true) => return Ok(Ok(false)),
+        Some(true) => return Ok(Ok(None)),
         // An endpoint reported exactly this content first: it becomes the trusted tag.
         Some(false) => s.trust_tag(identifier, &hash)?,
         None => {
@@ -468,5 +471,5 @@ fn import_tag(
     // Endpoint-reported tags of this identifier with other content now conflict with it.
     s.flag_conflicts(identifier, &hash)?;
     s.set_software_meta(identifier, &parsed.meta, true)?;
-    Ok(Ok(true))
+    Ok(Ok(Some(identifier.to_owned())))
 }

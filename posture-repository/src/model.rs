@@ -419,6 +419,10 @@ pub struct ImportReport {
     pub unchanged: usize,
     /// Files refused, with the reason.
     pub rejected: Vec<(String, String)>,
+    /// The software identifiers of the tags imported (stored or newly trusted), in import
+    /// order: their name, version and vendor may have changed (an evaluator re-evaluates the
+    /// endpoints holding them).
+    pub software_identifiers: Vec<String>,
 }
 
 /// A network device's ietf-system posture (profile §4) at one time.

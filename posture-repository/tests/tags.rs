@@ -202,6 +202,7 @@ fn an_endpoint_never_overwrites_a_trusted_tag(b: Backend) {
         )
         .unwrap();
     assert_eq!(r.imported, 1);
+    assert_eq!(r.software_identifiers, [id]);
     // The endpoint claims the same identifier with other content (a forged version).
     let forged = swid("tool", "9.9", "Vendor", "vendor.example", "tool-2.0");
     let out = repo
@@ -283,6 +284,8 @@ fn importing_a_reference_later_flags_earlier_reports_and_takes_over_metadata(b: 
         .import_tags(&mut std::iter::once(("app".to_string(), same)), UnixTime(5))
         .unwrap();
     assert_eq!(r.imported, 1);
+    // Newly trusted: its metadata may have changed.
+    assert_eq!(r.software_identifiers, [other]);
     let t = repo.tags(other).unwrap();
     assert_eq!(t.len(), 1);
     assert!(t[0].trusted && t[0].flags.is_empty());

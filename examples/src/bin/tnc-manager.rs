@@ -80,9 +80,16 @@ async fn main() -> ExitCode {
     nea_examples::init_logging("info");
     if let Some(Command::ImportTags { dir, db }) = &args.command {
         return match import_tags(db, dir) {
-            Ok(r) => {
+            Ok(imported) => {
+                let r = &imported.report;
                 for (file, why) in &r.rejected {
                     eprintln!("tnc-manager: {file}: not imported: {why}");
+                }
+                for c in &imported.changed {
+                    eprintln!(
+                        "tnc-manager: endpoint {}: evaluation changed to {:?}",
+                        c.endpoint, c.after.recommendation
+                    );
                 }
                 println!(
                     "IMPORTED {} UNCHANGED {} REJECTED {}",

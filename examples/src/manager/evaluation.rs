@@ -87,7 +87,7 @@ fn outcome_json(o: &posture_evaluator::Outcome) -> Value {
 }
 
 /// The `evaluation-result` event of a stored change (appended in the change's transaction).
-fn result_event(c: &ResultChange) -> NewEvent {
+pub(crate) fn result_event(c: &ResultChange) -> NewEvent {
     NewEvent {
         at: clock::now(),
         kind: EventKind::EvaluationResult,
