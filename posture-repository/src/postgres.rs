@@ -24,7 +24,7 @@ use self::pool::Pool;
 use self::store::{PgStore, Tx, endpoint_id, opt_u32_at, u8_at, u32_at};
 use crate::chain::{ChainHead, Walk, hash32};
 use crate::error::{Error, Result};
-use crate::events::{Publish, StoredEvent};
+use crate::events::{NewEvent, Publish, StoredEvent};
 use crate::ingest::{self as shared, SoftwareIds};
 use crate::limits::{Limits, check};
 use crate::migrations::{self, BOOKKEEPING, Dialect};
@@ -868,7 +868,11 @@ impl Repository for PostgresRepository {
         })
     }
 
-    fn store_device_posture(&self, p: &DevicePosture) -> Result<()> {
+    fn store_device_posture_publishing(
+        &self,
+        p: &DevicePosture,
+        published: &[NewEvent],
+    ) -> Result<Vec<StoredEvent>> {
         self.text("device identity", &p.device)?;
         let json = serde_json::to_string(&p.posture)?;
         check("device posture", json.len(), self.limits.max_json_bytes)?;
@@ -877,7 +881,12 @@ impl Repository for PostgresRepository {
                 "INSERT INTO device_posture (device, at, posture) VALUES ($1, $2, $3)",
                 &[&p.device, &p.at.0, &json],
             )?;
-            Ok(())
+            let mut out = Vec::with_capacity(published.len());
+            for e in published {
+                let id = events::append_in(tx, &self.limits, e)?;
+                out.push(e.stored(id));
+            }
+            Ok(out)
         })
     }
 

@@ -130,7 +130,19 @@ pub trait Repository: Send + Sync {
     // -- network devices --
 
     /// Stores a device's posture read at `posture.at`.
-    fn store_device_posture(&self, posture: &DevicePosture) -> Result<()>;
+    fn store_device_posture(&self, posture: &DevicePosture) -> Result<()> {
+        self.store_device_posture_publishing(posture, &[])
+            .map(|_| ())
+    }
+    /// [`store_device_posture`](Self::store_device_posture), and in the same transaction
+    /// appends `events` to the event log ([`EventLog`](crate::EventLog)), e.g. a
+    /// `device-posture` event when the reading differs from the last one. Returns the events
+    /// as stored.
+    fn store_device_posture_publishing(
+        &self,
+        posture: &DevicePosture,
+        events: &[crate::events::NewEvent],
+    ) -> Result<Vec<crate::events::StoredEvent>>;
     /// An endpoint seen without a session of its own (a network device read over NETCONF, so
     /// the evaluator can judge it): creates its row if needed and moves its last-seen time.
     fn endpoint_seen(&self, identifier: &str, at: UnixTime) -> Result<()>;

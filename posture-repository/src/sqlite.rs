@@ -16,7 +16,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::chain::{ChainHead, hash32};
 use crate::error::{Error, Result};
-use crate::events::{Publish, StoredEvent};
+use crate::events::{NewEvent, Publish, StoredEvent};
 use crate::ingest::{self as shared, SoftwareIds};
 use crate::limits::{Limits, check};
 use crate::migrations::{self, BOOKKEEPING};
@@ -660,14 +660,25 @@ impl Repository for SqliteRepository {
         Ok(r)
     }
 
-    fn store_device_posture(&self, p: &DevicePosture) -> Result<()> {
+    fn store_device_posture_publishing(
+        &self,
+        p: &DevicePosture,
+        published: &[NewEvent],
+    ) -> Result<Vec<StoredEvent>> {
         self.text("device identity", &p.device)?;
         let json = serde_json::to_string(&p.posture)?;
         check("device posture", json.len(), self.limits.max_json_bytes)?;
-        self.lock()
-            .prepare_cached("INSERT INTO device_posture (device, at, posture) VALUES (?1, ?2, ?3)")?
+        let mut c = self.lock();
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.prepare_cached("INSERT INTO device_posture (device, at, posture) VALUES (?1, ?2, ?3)")?
             .execute(params![p.device, p.at.0, json])?;
-        Ok(())
+        let mut out = Vec::with_capacity(published.len());
+        for e in published {
+            let id = events::append_in(&tx, &self.limits, e)?;
+            out.push(e.stored(id));
+        }
+        tx.commit()?;
+        Ok(out)
     }
 
     fn device_posture(

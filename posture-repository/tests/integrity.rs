@@ -333,6 +333,57 @@ fn device_posture_now_and_as_of(b: Backend) {
     ));
 }
 
+fn a_device_reading_is_stored_with_its_events(b: Backend) {
+    use posture_repository::events::{EventFilter, EventKind, NewEvent, Severity};
+    let repo = b.limited(Limits {
+        max_json_bytes: 200,
+        ..Limits::default()
+    });
+    let reading = |at| DevicePosture {
+        device: "switch-1".into(),
+        at: UnixTime(at),
+        posture: serde_json::json!({ "hostname": "sw1" }),
+    };
+    let event = |pad: usize| NewEvent {
+        at: UnixTime(1),
+        kind: EventKind::DevicePosture,
+        endpoint: None,
+        device: Some("switch-1".into()),
+        severity: Severity::Info,
+        payload: serde_json::json!({ "pad": "x".repeat(pad) }),
+    };
+    let log = |repo: &Repo| {
+        repo.events_since(0, &EventFilter::default(), 10)
+            .unwrap()
+            .events
+    };
+    let stored = repo
+        .store_device_posture_publishing(&reading(100), &[event(0)])
+        .unwrap();
+    assert_eq!((stored.len(), stored[0].id), (1, 1));
+    assert_eq!(log(&repo), stored);
+    // No event: the reading alone.
+    assert!(
+        repo.store_device_posture_publishing(&reading(200), &[])
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        repo.device_posture("switch-1", None).unwrap().unwrap().at,
+        UnixTime(200)
+    );
+    // An event the log refuses takes its reading with it.
+    assert!(matches!(
+        repo.store_device_posture_publishing(&reading(300), &[event(0), event(500)]),
+        Err(Error::TooLarge { .. })
+    ));
+    assert_eq!(
+        repo.device_posture("switch-1", None).unwrap().unwrap().at,
+        UnixTime(200)
+    );
+    assert_eq!(log(&repo).len(), 1);
+}
+
 on_both!(
     an_intact_history_verifies,
     an_altered_row_is_named,
@@ -345,4 +396,5 @@ on_both!(
     managers_starting_together_migrate_once,
     a_newer_database_is_refused,
     device_posture_now_and_as_of,
+    a_device_reading_is_stored_with_its_events,
 );

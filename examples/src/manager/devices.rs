@@ -469,8 +469,7 @@ async fn poll_loop(
     let metrics = state.metrics.clone();
     let name = device.name.as_str();
     let mut failures = 0u32;
-    // The last posture published: a reading publishes an event only when it differs.
-    let last = Arc::new(Mutex::new(None::<Value>));
+    let last = Arc::new(super::events::LastReading::default());
     loop {
         let result = tokio::select! {
             () = crate::stopped(&mut stop) => return,
@@ -487,8 +486,7 @@ async fn poll_loop(
                 let (st, last) = (state.clone(), last.clone());
                 let attributes = device_attributes(&posture);
                 tokio::task::spawn_blocking(move || {
-                    st.repo.store_device_posture(&reading)?;
-                    super::events::device_changed(&st.events, &last, &reading);
+                    super::events::store_device_reading(&*st.repo, &st.events, &last, &reading)?;
                     // The device is an endpoint for the evaluator (its OS attributes and
                     // when it was last read).
                     let id = device_endpoint(&reading.device);

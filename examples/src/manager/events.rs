@@ -298,12 +298,27 @@ pub(crate) fn assessment_event(endpoint: &str, recommendation: &str) -> NewEvent
     )
 }
 
-/// Publishes a device's reading when it differs from `last` (the device's clock aside).
-pub(crate) fn device_changed(
+/// The last device reading published (the device's clock aside): a reading publishes an
+/// event only when it differs.
+#[derive(Debug, Default)]
+pub(crate) struct LastReading(std::sync::Mutex<Option<Value>>);
+
+impl LastReading {
+    fn get(&self) -> std::sync::MutexGuard<'_, Option<Value>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Stores a device's reading, with its `device-posture` event in the same transaction when
+/// it differs from the last one published, and wakes the readers (blocking).
+pub(crate) fn store_device_reading(
+    repo: &dyn posture_repository::Repository,
     hub: &Hub,
-    last: &std::sync::Mutex<Option<Value>>,
+    last: &LastReading,
     reading: &posture_repository::DevicePosture,
-) {
+) -> posture_repository::Result<()> {
     fn without_clock(v: &Value) -> Value {
         match v {
             Value::Object(m) => Value::Object(
@@ -317,16 +332,14 @@ pub(crate) fn device_changed(
         }
     }
     let key = without_clock(&reading.posture);
-    {
-        let mut l = last
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if l.as_ref() == Some(&key) {
-            return;
-        }
-        *l = Some(key);
+    let changed = last.get().as_ref() != Some(&key);
+    let event = changed.then(|| device_event(&reading.device, reading.at, &reading.posture));
+    let stored = repo.store_device_posture_publishing(reading, event.as_slice())?;
+    if changed {
+        *last.get() = Some(key);
     }
-    hub.publish(&device_event(&reading.device, reading.at, &reading.posture));
+    hub.appended(&stored);
+    Ok(())
 }
 
 /// The event of a device posture reading.
