@@ -342,6 +342,35 @@ async fn devices_polled_from_netconfd() {
             .all(|r| r["posture"]["ietf-system:system"]["hostname"] == hostname)
     );
 
+    // Each device's posture was announced once, stored with its first reading: the later
+    // readings of the 1-second device differ only in the clock.
+    let log = posture_repository::open_store(
+        &dir.0.join("posture.db").display().to_string(),
+        Default::default(),
+    )
+    .unwrap();
+    let filter = posture_repository::events::EventFilter {
+        kinds: vec![posture_repository::events::EventKind::DevicePosture],
+        ..Default::default()
+    };
+    let announced = log.events_since(0, &filter, 100).unwrap().events;
+    let mut names: Vec<&str> = announced
+        .iter()
+        .map(|e| e.device.as_deref().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["nc-ssh-key", "nc-ssh-password", "nc-tls"],
+        "{announced:?}"
+    );
+    for e in &announced {
+        assert_eq!(
+            e.payload["posture"]["ietf-system:system"]["hostname"], hostname,
+            "{e:?}"
+        );
+    }
+
     // The evaluator judges devices too (endpoint `netconf:NAME`): a rule on the hostname
     // netconfd reports isolates the three devices, with the attribute as the evidence.
     let rule = json!({"severity": "minor", "recommendation": "isolate",
