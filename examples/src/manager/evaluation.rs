@@ -1,7 +1,8 @@
 //! The evaluator in the manager (profile §2.1.4, issue 13 §1): the repository writer runs it
 //! after each posture change it commits, the API after each guidance change; each changed
-//! result is stored with its `evaluation-result` event (one transaction), and when an endpoint's access
-//! recommendation changed, the endpoint is re-assessed wherever its session is (§2.2.4).
+//! result is stored with its `evaluation-result` event (one transaction), and when an
+//! endpoint's access recommendation changed, the endpoint is re-assessed wherever its session
+//! is (§2.2.4).
 //!
 //! The assessment itself asks the evaluator too: the SWIMA verifier's policy
 //! ([`EvaluatorPolicy`]) waits until the endpoint's reported posture is written and
